@@ -1,0 +1,1 @@
+"""Foreigner's Work Permit helpdesk: the core (no Telegram imports here)."""

@@ -1,0 +1,142 @@
+"""Command line: ``python -m bot`` (also installed as ``helpdesk``).
+
+    run                       the Telegram bot when TELEGRAM_BOT_TOKEN is set, else the console
+    console [--lang en|zh]    chat in the terminal
+    ask [QUESTION] [--lang en|zh] [--json]
+                              answer one question, or one per line of standard input
+    kb validate               check the knowledge base and every profile; exit 1 on problems
+    kb eval FILE.jsonl        score the engine on labelled questions
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+from bot.answers import Answerer, Reply
+from bot.config import Settings, get_settings
+from bot.console import render_plain, run_console
+from bot.errors import KnowledgeBaseError
+from bot.evaluation import evaluate, format_report, read_labelled
+from bot.knowledge import KnowledgeBase, load_knowledge
+from bot.text import Lang, strip_control
+
+log = logging.getLogger("bot")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="helpdesk", description="Foreigner's Work Permit helpdesk")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="run the Telegram bot (or the console without a token)")
+    console = sub.add_parser("console", help="chat in the terminal")
+    console.add_argument("--lang", choices=("en", "zh"))
+    ask = sub.add_parser("ask", help="answer questions")
+    ask.add_argument("question", nargs="?", help="the question; omitted: one per line from standard input")
+    ask.add_argument("--lang", choices=("en", "zh"), help="reply language (default: the question's)")
+    ask.add_argument("--json", action="store_true", help="one JSON object per line")
+    kb = sub.add_parser("kb", help="knowledge-base tools")
+    kb_sub = kb.add_subparsers(dest="kb_command", required=True)
+    kb_sub.add_parser("validate", help="check the knowledge base")
+    ev = kb_sub.add_parser("eval", help="score the engine on a JSONL file of {q, expect}")
+    ev.add_argument("file")
+    ev.add_argument("--misses", action="store_true", help="list every question not answered correctly")
+    return parser
+
+
+def load_kb_or_exit(settings: Settings) -> KnowledgeBase:
+    """Load the knowledge base; on problems print each (file, entry, field) and exit 2."""
+    try:
+        return load_knowledge(settings.helpdesk_kb_dir, settings.helpdesk_profile)
+    except KnowledgeBaseError as exc:
+        print(f"The knowledge base in {settings.helpdesk_kb_dir} cannot be used:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        raise SystemExit(2) from exc
+
+
+def reply_json(answerer: Answerer, reply: Reply) -> str:
+    """The ``ask --json`` line for one reply."""
+    match = reply.match
+    return json.dumps(
+        {
+            "question": match.question,
+            "lang": match.lang,
+            "decision": match.decision,
+            "entry": match.entry,
+            "candidates": list(match.candidates),
+            "score": match.score,
+            "answer": reply.text if match.decision == "answer" else None,
+        },
+        ensure_ascii=False,
+    )
+
+
+def _ask(answerer: Answerer, question: str | None, lang: Lang | None, as_json: bool, stdin: TextIO) -> int:
+    questions = [question] if question is not None else (line.rstrip("\n") for line in stdin)
+    out = sys.stdout
+    for raw in questions:
+        text = strip_control(raw)
+        reply = answerer.ask(text, lang)
+        if as_json:
+            out.write(reply_json(answerer, reply) + "\n")
+        else:
+            out.write(render_plain(answerer, reply) + "\n\n")
+    out.flush()
+    return 0
+
+
+def _kb_validate(settings: Settings) -> int:
+    try:
+        kb = load_knowledge(settings.helpdesk_kb_dir, settings.helpdesk_profile)
+    except KnowledgeBaseError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print(f"{len(exc.problems)} problem(s) found.", file=sys.stderr)
+        return 1
+    questions = sum(len(qs) for e in kb.entries.values() for qs in e.questions.values())
+    print(f"OK: {len(kb.entries)} entries, {questions} alternate questions, {len(kb.topic_ids)} topics covered.")
+    return 0
+
+
+def _kb_eval(answerer: Answerer, path: str, misses: bool) -> int:
+    from pathlib import Path
+
+    items = read_labelled(Path(path))
+    tallies, results = evaluate(answerer.matcher, items)
+    if misses:
+        for item, match, result in results:
+            if result not in ("correct", "fallback") or (result == "fallback" and item.expect):
+                if item.expect is None and result == "fallback":
+                    continue
+                print(f"{result:16} {item.expect or '-':24} {match.decision:8} {match.entry or ','.join(match.candidates):30} {match.score:.3f} {item.q}")
+    print(format_report(tallies))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``python -m bot`` and ``helpdesk``."""
+    args = _parser().parse_args(argv)
+    settings = get_settings()
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.command == "kb" and args.kb_command == "validate":
+        return _kb_validate(settings)
+    kb = load_kb_or_exit(settings)
+    answerer = Answerer(kb)
+    if args.command == "ask":
+        return _ask(answerer, args.question, args.lang, args.json, sys.stdin)
+    if args.command == "kb":
+        return _kb_eval(answerer, args.file, args.misses)
+    if args.command == "run" and settings.telegram_bot_token is not None:
+        from bot.telegram_app import run_telegram  # imported late: the core stays free of telegram
+
+        return run_telegram(settings, kb)
+    run_console(answerer, getattr(args, "lang", None))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,47 @@
+"""Typed settings from the environment (a ``.env`` file is read too).
+
+The bot token is a secret: it is never printed, logged or shown in a repr.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+"""The repository (or installed project) root: knowledge/ and locales/ live here."""
+
+
+class Settings(BaseSettings):
+    """Every setting the helpdesk reads; names are the environment variables."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_url: str | None = None
+    database_url: str = f"sqlite:///{ROOT / 'helpdesk.sqlite3'}"
+    helpdesk_profile: str = "default"
+    helpdesk_kb_dir: Path = ROOT / "knowledge"
+    helpdesk_locales_dir: Path = ROOT / "locales"
+    helpdesk_supervisors: str = ""
+    helpdesk_hours: str = "profile"
+    log_level: str = "INFO"
+
+    @field_validator("telegram_bot_token", mode="before")
+    @classmethod
+    def _empty_token_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @property
+    def supervisor_ids(self) -> list[int]:
+        """Telegram ids listed in HELPDESK_SUPERVISORS (comma-separated)."""
+        return [int(part) for part in self.helpdesk_supervisors.replace(" ", "").split(",") if part]
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, read once."""
+    return Settings()

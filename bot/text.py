@@ -1,0 +1,150 @@
+"""Text handling for matching: normalisation, tokenisation and language detection.
+
+Everything here is pure and cached where it is hot. The pipeline for a question is
+``normalise`` (NFKC, lower case, Traditional → Simplified, punctuation/emoji/control → space)
+then the knowledge base's synonym map, then ``tokenise`` (English word stems and Chinese
+characters and character pairs).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from functools import lru_cache
+from typing import Literal
+
+import opencc
+import snowballstemmer
+
+Lang = Literal["en", "zh"]
+
+MAX_QUESTION_CHARS = 500
+"""Questions are cut to this many characters before matching: no FAQ question is longer."""
+
+_T2S = opencc.OpenCC("t2s")
+_STEMMER = snowballstemmer.stemmer("english")
+
+_CJK_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_WORD_RE = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_LATIN_WORD_RE = re.compile(r"[a-zA-Z]{2,}")
+_QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'"})
+
+ENGLISH_STOPWORDS = frozenset(
+    """a an the is are am was were be been being do does did done i i'm im me my mine we our us you
+    your he his she her it its they their them this that these those there here to of in on at by
+    for from with about as into and or but if so than then too very just also please pls plz can could
+    would should shall will may might must what whats what's which who whom whose when where why how
+    hi hey any some get got have has had want need know tell let s t don't dont isn't""".split()
+)
+"""Function words left out of the keyword signals (they stay in the fuzzy string)."""
+
+CHINESE_STOPCHARS = frozenset("的了吗呢啊吧呀么嘛哦哈我你他她它们是在有要和与及或请问个这那就都也还")
+"""Single characters too common to count as keywords on their own (pairs still count)."""
+
+
+def to_simplified(text: str) -> str:
+    """Convert Traditional Chinese characters to Simplified (other text is unchanged)."""
+    return _T2S.convert(text)
+
+
+def _clean_char(ch: str) -> str:
+    cat = unicodedata.category(ch)
+    if cat[0] in "LN" or ch == "'":
+        return ch
+    if cat == "Mn" or cat == "Mc":  # combining marks: drop, keep the base letter
+        return ""
+    return " "
+
+
+@lru_cache(maxsize=8192)
+def normalise(text: str) -> str:
+    """Return *text* ready for matching.
+
+    NFKC (full-width forms), lower case, Traditional → Simplified, every character that is not a
+    letter or digit (punctuation such as ，？！, symbols, emoji, control characters) becomes a space,
+    runs of spaces collapse. Overlong input is cut to ``MAX_QUESTION_CHARS``.
+    """
+    text = unicodedata.normalize("NFKC", text[: MAX_QUESTION_CHARS * 2])[:MAX_QUESTION_CHARS]
+    text = to_simplified(text.lower()).translate(_QUOTES)
+    text = "".join(_clean_char(ch) for ch in text)
+    text = text.replace("'", " ' ").replace(" ' ", "'") if "'" in text else text
+    return " ".join(part.strip("'") for part in text.split() if part.strip("'"))
+
+
+class SynonymMap:
+    """Rewrites what people type into the knowledge base's words, longest variant first.
+
+    English variants match whole words; Chinese variants match anywhere.
+    """
+
+    def __init__(self, mapping: Mapping[str, str]) -> None:
+        self.mapping = {normalise(k): normalise(v) for k, v in mapping.items() if normalise(k)}
+        if not self.mapping:
+            self._re: re.Pattern[str] | None = None
+            return
+        parts = []
+        for variant in sorted(self.mapping, key=len, reverse=True):
+            escaped = re.escape(variant)
+            if _CJK_RE.search(variant[0]) and _CJK_RE.search(variant[-1]):
+                parts.append(escaped)
+            else:
+                parts.append(rf"(?<![a-z0-9]){escaped}(?![a-z0-9])")
+        self._re = re.compile("|".join(parts))
+
+    def apply(self, text: str) -> str:
+        """Replace every known variant in already-normalised *text*."""
+        if self._re is None:
+            return text
+        return " ".join(self._re.sub(lambda m: f" {self.mapping[m.group(0)]} ", text).split())
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """English stem of one lower-case word (Snowball)."""
+    return _STEMMER.stemWord(word) if word.isascii() and word.isalpha() else word
+
+
+def tokenise(text: str) -> list[str]:
+    """Split normalised text into keyword tokens.
+
+    English words become Snowball stems (stopwords dropped); a run of Chinese characters becomes its
+    characters (common function characters dropped) and its overlapping character pairs, so that
+    工作许可要多久 and 工作许可需要多长时间 share 工作/作许/许可/… without a dictionary.
+    """
+    tokens: list[str] = []
+    for run in _WORD_RE.findall(text):
+        if _CJK_RE.match(run):
+            tokens.extend(ch for ch in run if ch not in CHINESE_STOPCHARS)
+            tokens.extend(run[i : i + 2] for i in range(len(run) - 1))
+        elif run not in ENGLISH_STOPWORDS:
+            tokens.append(stem(run.replace("'", "")))
+    return tokens
+
+
+def detect_lang(text: str) -> Lang:
+    """Guess the language a message is written in: Chinese if Chinese carries it, else English.
+
+    A Chinese character counts as half a word, so "how long for 工作许可?" is English and
+    "工作许可 renew 要多久" is Chinese. Text with neither (emoji, digits) counts as English.
+    """
+    cjk = len(_CJK_RE.findall(text))
+    latin = len(_LATIN_WORD_RE.findall(text))
+    return "zh" if cjk and cjk / 2 >= latin else "en"
+
+
+def has_content(text: str) -> bool:
+    """True when *text* has at least one letter or digit worth matching."""
+    return bool(normalise(text))
+
+
+def strip_control(text: str) -> str:
+    """Remove control and format characters other than newline and tab (for storing and echoing)."""
+    return "".join(
+        ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co")
+    )
+
+
+def join_tokens(tokens: Iterable[str]) -> str:
+    """Join tokens with spaces, the form the fuzzy scorers compare."""
+    return " ".join(tokens)

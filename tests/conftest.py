@@ -1,0 +1,24 @@
+"""Shared fixtures: the shipped knowledge base, loaded once per session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.answers import Answerer
+from bot.knowledge import KnowledgeBase, load_knowledge
+
+ROOT = Path(__file__).resolve().parent.parent
+KB_DIR = ROOT / "knowledge"
+SHARED = ROOT.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def kb() -> KnowledgeBase:
+    return load_knowledge(KB_DIR, "default")
+
+
+@pytest.fixture(scope="session")
+def answerer(kb: KnowledgeBase) -> Answerer:
+    return Answerer(kb)
