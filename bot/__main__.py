@@ -1,11 +1,11 @@
 """Command line: ``python -m bot`` (also installed as ``helpdesk``).
 
-    run                       the Telegram bot when TELEGRAM_BOT_TOKEN is set, else the console
-    console [--lang en|zh]    chat in the terminal
-    ask [QUESTION] [--lang en|zh] [--json]
-                              answer one question, or one per line of standard input
-    kb validate               check the knowledge base and every profile; exit 1 on problems
-    kb eval FILE.jsonl        score the engine on labelled questions
+run                       the Telegram bot when TELEGRAM_BOT_TOKEN is set, else the console
+console [--lang en|zh]    chat in the terminal
+ask [QUESTION] [--lang en|zh] [--json]
+                          answer one question, or one per line of standard input
+kb validate               check the knowledge base and every profile; exit 1 on problems
+kb eval FILE.jsonl        score the engine on labelled questions
 """
 
 from __future__ import annotations
@@ -112,7 +112,9 @@ def _kb_eval(answerer: Answerer, path: str, misses: bool) -> int:
             if result not in ("correct", "fallback") or (result == "fallback" and item.expect):
                 if item.expect is None and result == "fallback":
                     continue
-                print(f"{result:16} {item.expect or '-':24} {match.decision:8} {match.entry or ','.join(match.candidates):30} {match.score:.3f} {item.q}")
+                print(
+                    f"{result:16} {item.expect or '-':24} {match.decision:8} {match.entry or ','.join(match.candidates):30} {match.score:.3f} {item.q}"
+                )
     print(format_report(tallies))
     return 0
 
@@ -131,7 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "kb":
         return _kb_eval(answerer, args.file, args.misses)
     if args.command == "run" and settings.telegram_bot_token is not None:
-        from bot.telegram_app import run_telegram  # imported late: the core stays free of telegram
+        from handlers.app import run_telegram  # imported late: the core stays free of telegram
 
         return run_telegram(settings, kb)
     run_console(answerer, getattr(args, "lang", None))

@@ -63,7 +63,7 @@ class Answerer:
         return Reply(match, self.kb.answer(entry_id, match.lang), sources=entry.sources)
 
     def sources_line(self, reply: Reply) -> str:
-        """"Sources: …" in the reply's language, or empty."""
+        """ "Sources: …" in the reply's language, or empty."""
         if not reply.sources:
             return ""
         _ = translator(reply.lang).gettext

@@ -37,7 +37,9 @@ def run_console(
     write(_("Work permit helpdesk. Ask a question in English or Chinese; /lang en|zh switches language, /quit leaves."))
     pending: Reply | None = None
     while True:
-        write("> ", ) if stdin.isatty() else None
+        write(
+            "> ",
+        ) if stdin.isatty() else None
         line = stdin.readline()
         if not line:
             break

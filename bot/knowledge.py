@@ -287,18 +287,24 @@ def _read_entry(path: Path, index: int, raw: dict[str, Any], checker: _Checker) 
         questions[lang] = checker.texts(path, entry_id, raw, f"questions_{lang}")
         if len(questions[lang]) < MIN_QUESTIONS:
             checker.add(
-                path, entry_id, f"questions_{lang}",
+                path,
+                entry_id,
+                f"questions_{lang}",
                 f"{len(questions[lang])} alternate questions; at least {MIN_QUESTIONS} needed",
             )
         for q in questions[lang]:
             if len(q) > MAX_QUESTION_CHARS:
-                checker.add(path, entry_id, f"questions_{lang}", f"question longer than {MAX_QUESTION_CHARS}: {q[:40]}…")
+                checker.add(
+                    path, entry_id, f"questions_{lang}", f"question longer than {MAX_QUESTION_CHARS}: {q[:40]}…"
+                )
             if lang == "zh" and not _CJK.search(q):
                 checker.add(path, entry_id, "questions_zh", f"question has no Chinese: {q!r}")
         answers[lang] = checker.text(path, entry_id, raw, f"answer_{lang}") or ""
         if len(answers[lang]) > MAX_ANSWER_CHARS:
             checker.add(
-                path, entry_id, f"answer_{lang}",
+                path,
+                entry_id,
+                f"answer_{lang}",
                 f"{len(answers[lang])} characters; at most {MAX_ANSWER_CHARS}",
             )
         if lang == "zh" and answers[lang] and not _CJK.search(answers[lang]):
@@ -355,14 +361,18 @@ def _cross_checks(
                 missing = names - set(profile.values[lang])
                 for name in sorted(missing):
                     checker.add(
-                        entry.file, entry.id, f"answer_{lang}",
+                        entry.file,
+                        entry.id,
+                        f"answer_{lang}",
                         f"placeholder {{{name}}} unknown to profile {profile.id!r}",
                     )
                 if not missing:
                     filled = entry.answer[lang].format_map(profile.values[lang])
                     if len(filled) > MAX_FILLED_ANSWER_CHARS:
                         checker.add(
-                            entry.file, entry.id, f"answer_{lang}",
+                            entry.file,
+                            entry.id,
+                            f"answer_{lang}",
                             f"{len(filled)} characters with profile {profile.id!r}; at most {MAX_FILLED_ANSWER_CHARS}",
                         )
 
@@ -389,7 +399,9 @@ def load_knowledge(directory: Path, profile_id: str = "default") -> KnowledgeBas
     chosen = next((p for p in profiles if p.id == profile_id), None)
     if chosen is None:
         names = ", ".join(p.id for p in profiles) or "none"
-        checker.add(directory / "profiles" / f"{profile_id}.toml", None, None, f"profile not found or invalid (have: {names})")
+        checker.add(
+            directory / "profiles" / f"{profile_id}.toml", None, None, f"profile not found or invalid (have: {names})"
+        )
     if checker.problems or chosen is None:
         raise KnowledgeBaseError(checker.problems)
     return KnowledgeBase({e.id: e for e in entries}, chosen, synonyms, topic_ids, directory)

@@ -161,9 +161,7 @@ class Matcher:
             sort_best = process.extractOne(query, strings, scorer=fuzz.token_sort_ratio)
             set_best = process.extractOne(query, strings, scorer=fuzz.token_set_ratio)
             fuzzy = (sort_best[1] if sort_best else 0.0) * 0.5 + (set_best[1] if set_best else 0.0) * 0.5
-            combined = (
-                W_FUZZY * fuzzy / 100 + W_COVERAGE * self._coverage(token_set, index) + W_BM25 * bm / top_bm25
-            )
+            combined = W_FUZZY * fuzzy / 100 + W_COVERAGE * self._coverage(token_set, index) + W_BM25 * bm / top_bm25
             scored.append(_Scored(index, combined))
         scored.sort(key=lambda s: s.score, reverse=True)
         return [(self.entry_ids[s.entry], round(s.score, 4)) for s in scored]

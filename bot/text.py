@@ -31,11 +31,7 @@ _LATIN_WORD_RE = re.compile(r"[a-zA-Z]{2,}")
 _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'"})
 
 ENGLISH_STOPWORDS = frozenset(
-    """a an the is are am was were be been being do does did done i i'm im me my mine we our us you
-    your he his she her it its they their them this that these those there here to of in on at by
-    for from with about as into and or but if so than then too very just also please pls plz can could
-    would should shall will may might must what whats what's which who whom whose when where why how
-    hi hey any some get got have has had want need know tell let s t don't dont isn't""".split()
+    ["a", "an", "the", "is", "are", "am", "was", "were", "be", "been", "being", "do", "does", "did", "done", "i", "i'm", "im", "me", "my", "mine", "we", "our", "us", "you", "your", "he", "his", "she", "her", "it", "its", "they", "their", "them", "this", "that", "these", "those", "there", "here", "to", "of", "in", "on", "at", "by", "for", "from", "with", "about", "as", "into", "and", "or", "but", "if", "so", "than", "then", "too", "very", "just", "also", "please", "pls", "plz", "can", "could", "would", "should", "shall", "will", "may", "might", "must", "what", "whats", "what's", "which", "who", "whom", "whose", "when", "where", "why", "how", "hi", "hey", "any", "some", "get", "got", "have", "has", "had", "want", "need", "know", "tell", "let", "s", "t", "don't", "dont", "isn't"]
 )
 """Function words left out of the keyword signals (they stay in the fuzzy string)."""
 
@@ -140,9 +136,7 @@ def has_content(text: str) -> bool:
 
 def strip_control(text: str) -> str:
     """Remove control and format characters other than newline and tab (for storing and echoing)."""
-    return "".join(
-        ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co")
-    )
+    return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co"))
 
 
 def join_tokens(tokens: Iterable[str]) -> str:

@@ -1,6 +1,6 @@
 """Set translations in a .po file from a JSON object {msgid: msgstr} (maintainers' helper).
 
-    python scripts/po_set.py locales/zh/LC_MESSAGES/messages.po translations.json
+python scripts/po_set.py locales/zh/LC_MESSAGES/messages.po translations.json
 """
 
 from __future__ import annotations

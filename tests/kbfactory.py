@@ -16,7 +16,7 @@ en = "Lost card"
 zh = "补办"
 """
 
-ENTRIES = '''
+ENTRIES = """
 [[entry]]
 id = "fees"
 theme = "time-fees"
@@ -40,7 +40,7 @@ questions_zh = ["工作许可证丢了", "证件损坏怎么办", "补办工作�
 answer_en = "Apply for a reissue online."
 answer_zh = "请在系统中申请补办。"
 sources = ["SH-RE"]
-'''
+"""
 
 PROFILE = """
 [en]

@@ -29,7 +29,12 @@ def test_small_kb_loads_and_fills_profile(tmp_path: Path) -> None:
 
 
 def test_broken_toml_names_the_file(tmp_path: Path) -> None:
-    found = problems(make_kb(tmp_path, entries=ENTRIES + "\n[[entry]\nid = ", ))
+    found = problems(
+        make_kb(
+            tmp_path,
+            entries=ENTRIES + "\n[[entry]\nid = ",
+        )
+    )
     assert any(p.startswith("entries/main.toml: not valid TOML") for p in found)
 
 
@@ -82,9 +87,8 @@ def test_chinese_fields_need_chinese(tmp_path: Path) -> None:
 
 
 def test_unknown_theme_audience_field_and_related(tmp_path: Path) -> None:
-    entries = (
-        ENTRIES.replace('theme = "reissue"', 'theme = "misc"\ncolour = "red"\naudience = ["tourist"]')
-        .replace('related = ["reissue"]', 'related = ["nowhere"]')
+    entries = ENTRIES.replace('theme = "reissue"', 'theme = "misc"\ncolour = "red"\naudience = ["tourist"]').replace(
+        'related = ["reissue"]', 'related = ["nowhere"]'
     )
     found = problems(make_kb(tmp_path, entries=entries))
     assert any("[reissue] theme: unknown theme 'misc'" in p for p in found)

@@ -1,0 +1,200 @@
+"""The helpdesk's question-answering and user use cases, free of Telegram.
+
+Every method takes the acting user's id and ``now`` (an aware datetime) and returns plain values.
+Front ends (Telegram handlers, the console) render those values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+
+from bot.answers import Answerer, Reply
+from bot.db import session_scope
+from bot.errors import InvalidInput, NotFound
+from bot.i18n import negotiate
+from bot.knowledge import KnowledgeBase
+from bot.matching import Match
+from bot.models import QuestionLog, User
+from bot.text import Lang, detect_lang, has_content, strip_control
+
+ROLES = ("applicant", "employer")
+MAX_MESSAGE_CHARS = 4000
+"""Longest free text we accept from a user (Telegram's own limit is 4096)."""
+
+
+@dataclass(frozen=True)
+class UserView:
+    """What the front ends need to know about a user."""
+
+    id: int
+    lang: Lang
+    lang_chosen: bool
+    role: str | None
+    subscribed: bool
+    is_new: bool
+
+
+@dataclass(frozen=True)
+class Answered:
+    """A reply to a free-text question and the id of its log row (for buttons)."""
+
+    reply: Reply
+    question_id: int
+
+
+def _view(user: User, is_new: bool, fallback_lang: Lang = "en") -> UserView:
+    lang: Lang = "zh" if user.lang == "zh" else ("en" if user.lang == "en" else fallback_lang)
+    return UserView(user.id, lang, user.lang is not None, user.role, user.subscribed, is_new)
+
+
+class Helpdesk:
+    """Question answering, users' settings and feedback, backed by the database."""
+
+    def __init__(self, kb: KnowledgeBase, engine: Engine, answerer: Answerer | None = None) -> None:
+        self.kb = kb
+        self.engine = engine
+        self.answerer = answerer or Answerer(kb)
+
+    # ----- users -------------------------------------------------------------------------
+    def meet(self, user_id: int, display_name: str, client_lang: str | None, now: datetime) -> UserView:
+        """Get or create the user; their language is their choice, else their client's."""
+        with session_scope(self.engine) as session:
+            user = session.get(User, user_id)
+            is_new = user is None
+            name = strip_control(display_name)[:128]
+            if user is None:
+                user = User(id=user_id, display_name=name, created_at=now, updated_at=now)
+                session.add(user)
+            elif user.blocked or (name and user.display_name != name):
+                user.blocked = False
+                user.display_name = name or user.display_name
+                user.updated_at = now
+            return _view(user, is_new, negotiate(client_lang))
+
+    def user(self, user_id: int) -> UserView | None:
+        """The user's settings, or None for someone who never wrote."""
+        with session_scope(self.engine) as session:
+            user = session.get(User, user_id)
+            return None if user is None else _view(user, False)
+
+    def set_language(self, user_id: int, lang: str, now: datetime) -> UserView:
+        """Store the user's language choice ("en" or "zh")."""
+        if lang not in ("en", "zh"):
+            raise InvalidInput("unknown_language")
+        return self._update(user_id, now, lang=lang)
+
+    def set_role(self, user_id: int, role: str, now: datetime) -> UserView:
+        """Store whether the user is an applicant or an employer's HR contact."""
+        if role not in ROLES:
+            raise InvalidInput("unknown_role")
+        return self._update(user_id, now, role=role)
+
+    def set_subscribed(self, user_id: int, subscribed: bool, now: datetime) -> UserView:
+        """Subscribe to (or leave) policy notices."""
+        return self._update(user_id, now, subscribed=subscribed)
+
+    def mark_blocked(self, user_id: int, now: datetime) -> None:
+        """Remember that the user blocked the bot (sends to them will fail until they return)."""
+        with session_scope(self.engine) as session:
+            user = session.get(User, user_id)
+            if user is not None and not user.blocked:
+                user.blocked = True
+                user.updated_at = now
+
+    def subscribers(self) -> list[UserView]:
+        """Users who want policy notices and have not blocked the bot."""
+        with session_scope(self.engine) as session:
+            rows = session.exec(select(User).where(User.subscribed, User.blocked == False)).all()  # noqa: E712
+            return [_view(u, False) for u in rows]
+
+    def _update(self, user_id: int, now: datetime, **changes: object) -> UserView:
+        with session_scope(self.engine) as session:
+            user = session.get(User, user_id)
+            if user is None:
+                user = User(id=user_id, created_at=now, updated_at=now)
+                session.add(user)
+            for key, value in changes.items():
+                setattr(user, key, value)
+            user.updated_at = now
+            return _view(user, False)
+
+    # ----- questions ---------------------------------------------------------------------
+    def ask(self, user_id: int, text: str, lang: Lang | None, now: datetime) -> Answered:
+        """Answer a free-text question and log it with the decision and score.
+
+        *lang* is the user's chosen language; without one, the reply follows the question's script.
+        Raises ``InvalidInput("too_long")`` for text over ``MAX_MESSAGE_CHARS`` and
+        ``InvalidInput("empty")`` for text with nothing to match (emoji only, blanks, control codes).
+        """
+        clean = strip_control(text)
+        if len(clean) > MAX_MESSAGE_CHARS:
+            raise InvalidInput("too_long", limit=MAX_MESSAGE_CHARS)
+        if not has_content(clean):
+            raise InvalidInput("empty")
+        reply = self.answerer.ask(clean, lang or detect_lang(clean))
+        match = reply.match
+        with session_scope(self.engine) as session:
+            row = QuestionLog(
+                user_id=user_id,
+                text=clean[:1000],
+                lang=match.lang,
+                decision=match.decision,
+                entry_id=match.entry,
+                candidates=",".join(match.candidates),
+                score=match.score,
+                created_at=now,
+            )
+            session.add(row)
+            session.flush()
+            assert row.id is not None
+            return Answered(reply, row.id)
+
+    def choose(self, user_id: int, question_id: int, entry_id: str, lang: Lang) -> Answered:
+        """The user picked *entry_id* among the clarify choices of their question."""
+        with session_scope(self.engine) as session:
+            row = session.get(QuestionLog, question_id)
+            if row is None or row.user_id != user_id or entry_id not in row.candidates.split(","):
+                raise NotFound("question")
+            if entry_id not in self.kb.entries:
+                raise NotFound("entry")
+            row.chosen_entry = entry_id
+            match = Match(row.text, lang, "answer", entry_id, (entry_id,), row.score)
+        return Answered(self.answerer.entry_reply(entry_id, match), question_id)
+
+    def none_of_these(self, user_id: int, question_id: int) -> None:
+        """The user said none of the clarify choices fits (counts as negative feedback)."""
+        self.feedback(user_id, question_id, helpful=False)
+
+    def feedback(self, user_id: int, question_id: int, helpful: bool) -> bool:
+        """Record 👍/👎 on an answer; returns False if it was already recorded the same way."""
+        with session_scope(self.engine) as session:
+            row = session.get(QuestionLog, question_id)
+            if row is None or row.user_id != user_id:
+                raise NotFound("question")
+            value = 1 if helpful else -1
+            if row.feedback == value:
+                return False
+            row.feedback = value
+            return True
+
+    def recent_questions(self, user_id: int, limit: int = 5) -> list[QuestionLog]:
+        """The user's latest questions, newest last (shown to staff taking over a conversation)."""
+        with session_scope(self.engine) as session:
+            rows = session.exec(
+                select(QuestionLog)
+                .where(QuestionLog.user_id == user_id)
+                .order_by(QuestionLog.id.desc())  # type: ignore[union-attr]
+                .limit(limit)
+            ).all()
+            return list(reversed(rows))
+
+    def entry(self, entry_id: str, lang: Lang) -> Reply:
+        """An entry's answer (browsing /topics or an operator sending it by id)."""
+        if entry_id not in self.kb.entries:
+            raise NotFound("entry")
+        match = Match("", lang, "answer", entry_id, (entry_id,), 1.0)
+        return self.answerer.entry_reply(entry_id, match)

@@ -1,0 +1,178 @@
+"""Building and running the Telegram application (python-telegram-bot 22, long polling)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from html import escape
+from typing import Any
+
+from telegram import BotCommand, Update
+from telegram.error import Forbidden, NetworkError, TimedOut
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    BaseUpdateProcessor,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.config import Settings
+from bot.db import make_engine
+from bot.helpdesk import Helpdesk
+from bot.i18n import N_, translator
+from bot.knowledge import KnowledgeBase
+from handlers import questions, start, topics
+from handlers.common import expired, meet, reply_html, tr
+from handlers.context import BotData, HelpdeskContext
+
+log = logging.getLogger(__name__)
+
+COMMANDS = (
+    ("start", N_("Start and choose language")),
+    ("topics", N_("Browse questions by theme")),
+    ("help", N_("What I can do")),
+    ("language", N_("English or Chinese")),
+    ("subscribe", N_("Receive policy notices")),
+    ("unsubscribe", N_("Stop policy notices")),
+    ("privacy", N_("What we store about you")),
+)
+
+
+class PerChatUpdateProcessor(BaseUpdateProcessor):
+    """Handles updates concurrently across chats but strictly in order within one chat."""
+
+    def __init__(self, max_concurrent_updates: int = 64) -> None:
+        super().__init__(max_concurrent_updates)
+        self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        chat_id = 0
+        if isinstance(update, Update) and update.effective_chat is not None:
+            chat_id = update.effective_chat.id
+        lock = self._locks[chat_id]
+        async with lock:
+            await coroutine
+        if not lock.locked() and not lock._waiters:  # type: ignore[attr-defined]
+            self._locks.pop(chat_id, None)
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to tear down."""
+
+
+async def on_error(update: object, context: HelpdeskContext) -> None:
+    """Log the error (without message contents) and tell the user something went wrong."""
+    error = context.error
+    if isinstance(error, (NetworkError, TimedOut)) and not isinstance(error, Forbidden):
+        log.warning("network problem: %s", type(error).__name__)
+        return
+    log.error("error while handling an update", exc_info=error)
+    if isinstance(update, Update) and update.effective_chat is not None:
+        user = update.effective_user
+        lang = "zh" if user and (user.language_code or "").startswith("zh") else "en"
+        try:
+            await context.bot.send_message(
+                update.effective_chat.id,
+                translator(lang).gettext("Sorry, something went wrong on our side. Please try again in a moment."),
+            )
+        except Exception:
+            log.debug("could not tell the user about the error")
+
+
+def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """All handlers, in the order they must be tried.
+
+    Commands come first so that /cancel or /help always work, whatever step the user is in;
+    buttons next (each prefix has exactly one handler); free text and media last.
+    """
+    private = filters.ChatType.PRIVATE
+    app.add_handler(CommandHandler("start", start.start, filters=private))
+    app.add_handler(CommandHandler("help", start.help_command, filters=private))
+    app.add_handler(CommandHandler("language", start.language_command, filters=private))
+    app.add_handler(CommandHandler("privacy", start.privacy_command, filters=private))
+    app.add_handler(CommandHandler("subscribe", start.subscribe, filters=private))
+    app.add_handler(CommandHandler("unsubscribe", start.unsubscribe, filters=private))
+    app.add_handler(CommandHandler("topics", topics.topics, filters=private))
+
+    app.add_handler(CallbackQueryHandler(start.language_chosen, pattern=r"^lang:"))
+    app.add_handler(CallbackQueryHandler(start.role_chosen, pattern=r"^role:"))
+    app.add_handler(CallbackQueryHandler(questions.pick, pattern=r"^pick:"))
+    app.add_handler(CallbackQueryHandler(questions.none_of_these, pattern=r"^none:"))
+    app.add_handler(CallbackQueryHandler(questions.feedback, pattern=r"^fb:"))
+    app.add_handler(CallbackQueryHandler(topics.theme, pattern=r"^tg:"))
+    app.add_handler(CallbackQueryHandler(topics.theme_list, pattern=r"^tl$"))
+    app.add_handler(CallbackQueryHandler(topics.topic_entry, pattern=r"^te:"))
+    # Anything else is a stale or forged button.
+    app.add_handler(CallbackQueryHandler(expired_button))
+
+    app.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, questions.question))
+    app.add_handler(MessageHandler(private & filters.COMMAND, unknown_command))
+    app.add_handler(MessageHandler(private & ~filters.TEXT & ~filters.StatusUpdate.ALL, questions.unsupported))
+    app.add_error_handler(on_error)  # type: ignore[arg-type]
+
+
+async def expired_button(update: Update, context: HelpdeskContext) -> None:
+    """A button we do not know (old or forged)."""
+    user = await meet(update, context)
+    await expired(update, user.lang)
+
+
+async def unknown_command(update: Update, context: HelpdeskContext) -> None:
+    """A command we do not have: point to /help."""
+    user = await meet(update, context)
+    text = tr(user.lang).gettext("I don't know that command. /help lists what I can do.")
+    await reply_html(update, context, escape(text, quote=False))
+
+
+async def set_commands(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """The command menu in English (default) and Chinese (language_code zh)."""
+    for lang, code in (("en", None), ("zh", "zh")):
+        _ = translator(lang).gettext  # type: ignore[arg-type]
+        commands = [BotCommand(name, _(description)) for name, description in COMMANDS]
+        await app.bot.set_my_commands(commands, language_code=code)
+
+
+def build_application(
+    settings: Settings,
+    helpdesk: Helpdesk,
+    clock: Callable[[], datetime] | None = None,
+) -> Application[Any, Any, Any, Any, Any, Any]:
+    """The configured Application: rate limiter with retries, per-chat ordering, typed context."""
+    assert settings.telegram_bot_token is not None
+    builder = (
+        ApplicationBuilder()
+        .token(settings.telegram_bot_token.get_secret_value())
+        .context_types(ContextTypes(context=HelpdeskContext, bot_data=BotData))
+        .rate_limiter(AIORateLimiter(overall_max_rate=30, overall_time_period=1, max_retries=3))
+        .concurrent_updates(PerChatUpdateProcessor())
+        .post_init(set_commands)
+    )
+    if settings.telegram_api_url:
+        base = settings.telegram_api_url.rstrip("/")
+        builder = builder.base_url(base).base_file_url(base.removesuffix("/bot") + "/file/bot")
+    app = builder.build()
+    app.bot_data.helpdesk = helpdesk
+    if clock is not None:
+        app.bot_data.clock = clock
+    register(app)
+    return app
+
+
+def run_telegram(settings: Settings, kb: KnowledgeBase) -> int:
+    """Run the bot with long polling until interrupted."""
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines contain the token
+    engine = make_engine(settings.database_url)
+    app = build_application(settings, Helpdesk(kb, engine))
+    log.info("starting the Telegram bot (long polling)")
+    app.run_polling(allowed_updates=Update.ALL_TYPES)
+    return 0

@@ -1,0 +1,90 @@
+"""Helpers shared by the handlers: who is writing, in which language, and safe sending."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from telegram import InlineKeyboardMarkup, Message, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden
+
+from bot.helpdesk import UserView
+from bot.i18n import Translator, translator
+from bot.text import Lang
+from handlers.context import HelpdeskContext, core
+
+log = logging.getLogger(__name__)
+
+
+async def meet(update: Update, context: HelpdeskContext) -> UserView:
+    """The user behind this update, created on first contact (language from their client)."""
+    tg_user = update.effective_user
+    assert tg_user is not None
+    return await core(context.helpdesk.meet, tg_user.id, tg_user.first_name or "", tg_user.language_code, context.now())
+
+
+def tr(lang: Lang) -> Translator:
+    """The translator for *lang*."""
+    return translator(lang)
+
+
+async def send_html(
+    context: HelpdeskContext,
+    chat_id: int,
+    chunks: Sequence[str] | str,
+    markup: InlineKeyboardMarkup | None = None,
+) -> Message | None:
+    """Send one or more HTML messages; the keyboard goes on the last. None if the user blocked us."""
+    parts = [chunks] if isinstance(chunks, str) else list(chunks)
+    sent: Message | None = None
+    try:
+        for index, part in enumerate(parts):
+            sent = await context.bot.send_message(
+                chat_id,
+                part,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup if index == len(parts) - 1 else None,
+                disable_web_page_preview=True,
+            )
+    except Forbidden:
+        log.info("user %s has blocked the bot", chat_id)
+        await core(context.helpdesk.mark_blocked, chat_id, context.now())
+        return None
+    return sent
+
+
+async def reply_html(
+    update: Update, context: HelpdeskContext, chunks: Sequence[str] | str, markup: InlineKeyboardMarkup | None = None
+) -> Message | None:
+    """Send HTML to the chat the update came from."""
+    chat = update.effective_chat
+    assert chat is not None
+    return await send_html(context, chat.id, chunks, markup)
+
+
+async def answer_query(update: Update, text: str | None = None, alert: bool = False) -> None:
+    """Answer the callback query (stops the button's spinner); ignore a query that is too old."""
+    query = update.callback_query
+    if query is None:
+        return
+    try:
+        await query.answer(text, show_alert=alert)
+    except BadRequest as exc:  # "query is too old" after a restart: nothing to do
+        log.debug("callback answer failed: %s", exc)
+
+
+async def expired(update: Update, lang: Lang) -> None:
+    """Tell the user that the button they pressed no longer works."""
+    await answer_query(update, tr(lang).gettext("This button has expired. Please send your question again."), True)
+
+
+async def drop_keyboard(update: Update) -> None:
+    """Remove the inline keyboard from the message whose button was pressed."""
+    query = update.callback_query
+    if query is None or query.message is None:
+        return
+    try:
+        await query.edit_message_reply_markup(None)
+    except BadRequest as exc:  # already removed, or the message is too old to edit
+        log.debug("could not remove keyboard: %s", exc)

@@ -1,0 +1,115 @@
+"""Free-text questions and the buttons under answers: clarify choices and 👍/👎 feedback."""
+
+from __future__ import annotations
+
+from html import escape
+
+from telegram import Update
+
+from bot.errors import InvalidInput, NotFound
+from handlers import callback_data as cd
+from handlers.common import answer_query, drop_keyboard, expired, meet, reply_html, tr
+from handlers.context import HelpdeskContext, core
+from handlers.render import answer_messages, clarify_message, fallback_message, help_buttons, keyboard
+
+
+async def question(update: Update, context: HelpdeskContext) -> None:
+    """A free-text message: answer, clarify or fallback, and log it."""
+    message = update.effective_message
+    assert message is not None
+    user = await meet(update, context)
+    _ = tr(user.lang).gettext
+    try:
+        answered = await core(
+            context.helpdesk.ask, user.id, message.text or "", user.lang if user.lang_chosen else None, context.now()
+        )
+    except InvalidInput as exc:
+        if exc.reason == "too_long":
+            text = _(
+                "Your message is too long ({length} characters; the limit is {limit}). Please send a shorter question."
+            ).format(length=len(message.text or ""), limit=exc.details["limit"])
+        else:
+            text = _("I can only read text questions. Please type your question about the work permit.")
+        await reply_html(update, context, escape(text, quote=False))
+        return
+    reply, qid = answered.reply, answered.question_id
+    if reply.match.decision == "answer":
+        chunks, markup = answer_messages(reply, qid)
+        await reply_html(update, context, chunks, markup)
+    elif reply.match.decision == "clarify":
+        text, markup = clarify_message(reply, qid)
+        await reply_html(update, context, text, markup)
+    else:
+        text, markup = fallback_message(reply, qid)
+        await reply_html(update, context, text, markup)
+
+
+async def pick(update: Update, context: HelpdeskContext) -> None:
+    """A clarify choice: answer with that entry."""
+    user = await meet(update, context)
+    data = cd.parse(update.callback_query.data if update.callback_query else None)
+    qid = data.int_arg(0) if data else None
+    if data is None or qid is None or len(data.args) != 2:
+        await expired(update, user.lang)
+        return
+    try:
+        answered = await core(context.helpdesk.choose, user.id, qid, data.args[1], user.lang)
+    except NotFound:
+        await expired(update, user.lang)
+        return
+    await answer_query(update)
+    await drop_keyboard(update)
+    chunks, markup = answer_messages(answered.reply, qid)
+    await reply_html(update, context, chunks, markup)
+
+
+async def none_of_these(update: Update, context: HelpdeskContext) -> None:
+    """ "None of these": say so honestly and offer a person or a ticket."""
+    user = await meet(update, context)
+    data = cd.parse(update.callback_query.data if update.callback_query else None)
+    qid = data.int_arg(0) if data else None
+    if qid is None:
+        await expired(update, user.lang)
+        return
+    try:
+        await core(context.helpdesk.none_of_these, user.id, qid)
+    except NotFound:
+        await expired(update, user.lang)
+        return
+    _ = tr(user.lang).gettext
+    await answer_query(update)
+    await drop_keyboard(update)
+    text = _("Sorry I couldn't find the right answer. Try asking in other words, or let a person help you.")
+    await reply_html(update, context, escape(text, quote=False), keyboard([help_buttons(user.lang, qid)]))
+
+
+async def feedback(update: Update, context: HelpdeskContext) -> None:
+    """👍/👎 under an answer."""
+    user = await meet(update, context)
+    data = cd.parse(update.callback_query.data if update.callback_query else None)
+    qid = data.int_arg(0) if data else None
+    if data is None or qid is None or len(data.args) != 2 or data.args[1] not in ("0", "1"):
+        await expired(update, user.lang)
+        return
+    helpful = data.args[1] == "1"
+    try:
+        changed = await core(context.helpdesk.feedback, user.id, qid, helpful)
+    except NotFound:
+        await expired(update, user.lang)
+        return
+    _ = tr(user.lang).gettext
+    await answer_query(update, _("Thank you for your feedback!"))
+    if changed and not helpful:
+        text = _("Sorry that didn't help. You can ask in other words, talk to a person or file a ticket.")
+        await reply_html(update, context, escape(text, quote=False), keyboard([help_buttons(user.lang, qid)]))
+
+
+async def unsupported(update: Update, context: HelpdeskContext) -> None:
+    """Stickers, voice, photos… outside a ticket or a live chat: decline politely."""
+    user = await meet(update, context)
+    _ = tr(user.lang).gettext
+    text = _(
+        "Sorry, I can only read typed questions. To send documents or photos, file a ticket (/ticket) "
+        "or talk to a person (/human)."
+    )
+    await reply_html(update, context, escape(text, quote=False))

@@ -1,0 +1,94 @@
+"""Rendering core values as Telegram messages: escaped HTML, split under 4096, id-only buttons."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from html import escape
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.answers import Reply
+from bot.i18n import translator
+from bot.text import Lang
+from handlers import callback_data as cd
+
+MESSAGE_LIMIT = 4096
+CHUNK = 3900
+"""Plain-text chunk size: escaping and the sources line must still fit in 4096."""
+
+
+def split_text(text: str, limit: int = CHUNK) -> list[str]:
+    """Split *text* into pieces of at most *limit* characters, at paragraph, line or word breaks."""
+    text = text.strip()
+    pieces: list[str] = []
+    while len(text) > limit:
+        cut = -1
+        for sep in ("\n\n", "\n", " "):
+            cut = text.rfind(sep, limit // 2, limit)
+            if cut != -1:
+                break
+        if cut == -1:
+            cut = limit
+        pieces.append(text[:cut].rstrip())
+        text = text[cut:].lstrip()
+    if text:
+        pieces.append(text)
+    return pieces or [""]
+
+
+def html_chunks(text: str, footer_html: str = "") -> list[str]:
+    """Escape plain *text* into HTML messages under the limit; *footer_html* ends the last one."""
+    chunks = [escape(piece, quote=False) for piece in split_text(text)]
+    if footer_html:
+        if len(chunks[-1]) + len(footer_html) + 2 <= MESSAGE_LIMIT:
+            chunks[-1] += "\n\n" + footer_html
+        else:
+            chunks.append(footer_html)
+    return chunks
+
+
+def keyboard(rows: Sequence[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup:
+    """Inline keyboard from rows of (label, callback_data)."""
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
+    )
+
+
+def help_buttons(lang: Lang, question_id: int | None = None) -> list[tuple[str, str]]:
+    """The "talk to a person" / "file a ticket" row."""
+    _ = translator(lang).gettext
+    ref = question_id if question_id is not None else 0
+    return [(_("🙋 Talk to a person"), cd.make("human", ref)), (_("📝 File a ticket"), cd.make("tnew", ref))]
+
+
+def sources_html(reply: Reply) -> str:
+    """The italic sources line of an answer."""
+    if not reply.sources:
+        return ""
+    _ = translator(reply.lang).gettext
+    return "<i>" + escape(_("Sources: {sources}").format(sources="; ".join(reply.sources)), quote=False) + "</i>"
+
+
+def answer_messages(reply: Reply, question_id: int) -> tuple[list[str], InlineKeyboardMarkup]:
+    """An answer with its sources, "was this helpful?" 👍/👎 and the help row."""
+    _ = translator(reply.lang).gettext
+    footer = sources_html(reply)
+    footer += ("\n\n" if footer else "") + escape(_("Was this helpful?"), quote=False)
+    rows = [
+        [("👍", cd.make("fb", question_id, 1)), ("👎", cd.make("fb", question_id, 0))],
+        help_buttons(reply.lang, question_id),
+    ]
+    return html_chunks(reply.text, footer), keyboard(rows)
+
+
+def clarify_message(reply: Reply, question_id: int) -> tuple[str, InlineKeyboardMarkup]:
+    """The "did you mean" question with one button per candidate and "none of these"."""
+    _ = translator(reply.lang).gettext
+    rows = [[(opt.title, cd.make("pick", question_id, opt.entry_id))] for opt in reply.options]
+    rows.append([(_("None of these"), cd.make("none", question_id))])
+    return escape(reply.text, quote=False), keyboard(rows)
+
+
+def fallback_message(reply: Reply, question_id: int) -> tuple[str, InlineKeyboardMarkup]:
+    """An honest "I don't know" with the way to a person or a ticket."""
+    return escape(reply.text, quote=False), keyboard([help_buttons(reply.lang, question_id)])

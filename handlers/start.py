@@ -1,0 +1,177 @@
+"""/start, language and role, /help, /privacy, /subscribe and /unsubscribe."""
+
+from __future__ import annotations
+
+from html import escape
+
+from telegram import Update
+
+from bot.helpdesk import UserView
+from bot.text import Lang
+from handlers import callback_data as cd
+from handlers.common import answer_query, drop_keyboard, expired, meet, reply_html, tr
+from handlers.context import HelpdeskContext, core
+from handlers.render import keyboard
+
+LANGUAGE_BUTTONS = [[("English", cd.make("lang", "en")), ("中文", cd.make("lang", "zh"))]]
+
+
+def _role_keyboard(lang: Lang):  # type: ignore[no-untyped-def]
+    _ = tr(lang).gettext
+    return keyboard(
+        [
+            [(_("I'm applying for myself"), cd.make("role", "applicant"))],
+            [(_("I'm an employer's HR contact"), cd.make("role", "employer"))],
+        ]
+    )
+
+
+def privacy_line(lang: Lang) -> str:
+    """The one-line privacy notice shown on /start."""
+    return tr(lang).gettext(
+        "Privacy: we keep your Telegram id, language, role and questions to answer you and improve "
+        "the service; only helpdesk staff can see them. Details: /privacy"
+    )
+
+
+async def start(update: Update, context: HelpdeskContext) -> None:
+    """Welcome in the user's language, with language and role buttons and the privacy notice."""
+    user = await meet(update, context)
+    _ = tr(user.lang).gettext
+    name = update.effective_user.first_name if update.effective_user else ""
+    text = _(
+        "Hello {name}! I answer questions about China's Foreigner's Work Permit (外国人来华工作许可) "
+        "in English or Chinese. Just type your question, or browse /topics."
+    ).format(name=escape(name or "", quote=False))
+    text += "\n\n" + escape(privacy_line(user.lang), quote=False)
+    await reply_html(update, context, text, keyboard(LANGUAGE_BUTTONS))
+    await reply_html(update, context, escape(_("Who are you asking for?"), quote=False), _role_keyboard(user.lang))
+
+
+async def language_command(update: Update, context: HelpdeskContext) -> None:
+    """/language: offer the two languages."""
+    user = await meet(update, context)
+    await reply_html(
+        update, context, escape(tr(user.lang).gettext("Choose your language:"), quote=False), keyboard(LANGUAGE_BUTTONS)
+    )
+
+
+async def language_chosen(update: Update, context: HelpdeskContext) -> None:
+    """Language button."""
+    user = await meet(update, context)
+    data = cd.parse(update.callback_query.data if update.callback_query else None)
+    if data is None or data.args not in (("en",), ("zh",)):
+        await expired(update, user.lang)
+        return
+    user = await core(context.helpdesk.set_language, user.id, data.args[0], context.now())
+    _ = tr(user.lang).gettext
+    await answer_query(update, _("Language set to English.") if user.lang == "en" else _("Language set to Chinese."))
+    await reply_html(
+        update,
+        context,
+        escape(
+            _("From now on I reply in English. You can still ask in either language.")
+            if user.lang == "en"
+            else _("From now on I reply in Chinese. You can still ask in either language."),
+            quote=False,
+        ),
+    )
+
+
+async def role_chosen(update: Update, context: HelpdeskContext) -> None:
+    """Role button (applicant / employer HR contact)."""
+    user = await meet(update, context)
+    data = cd.parse(update.callback_query.data if update.callback_query else None)
+    if data is None or len(data.args) != 1 or data.args[0] not in ("applicant", "employer"):
+        await expired(update, user.lang)
+        return
+    user = await core(context.helpdesk.set_role, user.id, data.args[0], context.now())
+    _ = tr(user.lang).gettext
+    await answer_query(update)
+    await drop_keyboard(update)
+    if user.role == "employer":
+        text = _(
+            "Noted: you are an employer's HR contact. /topics shows employer topics first "
+            "(registration, cancelling a permit within 10 working days, changing employer)."
+        )
+    else:
+        text = _("Noted: you are applying for yourself. Type your question whenever you are ready.")
+    await reply_html(update, context, escape(text, quote=False))
+
+
+def help_text(lang: Lang) -> str:
+    """The /help text: what the bot does and every command it has."""
+    _ = tr(lang).gettext
+    lines = [
+        _(
+            "I answer questions about the Foreigner's Work Permit. Type a question in English or Chinese, e.g. "
+            '"How long does an extension take?" or "工作许可证丢了怎么办".'
+        ),
+        "",
+        _("/topics – browse questions by theme"),
+        _("/human – talk to a member of staff"),
+        _("/ticket – file an enquiry, help request, suggestion, complaint or report"),
+        _("/mytickets – your tickets and their status"),
+        _("/cancel – leave what you are doing"),
+        _("/language – English or Chinese"),
+        _("/subscribe, /unsubscribe – policy notices"),
+        _("/privacy – what we store about you"),
+    ]
+    return "\n".join(lines)
+
+
+async def help_command(update: Update, context: HelpdeskContext) -> None:
+    """/help."""
+    user = await meet(update, context)
+    await reply_html(update, context, escape(help_text(user.lang), quote=False))
+
+
+def privacy_text(lang: Lang) -> str:
+    """The /privacy notice (PIPL)."""
+    _ = tr(lang).gettext
+    return _(
+        "How we handle your personal information\n"
+        "• What: your Telegram id and first name, your language and role, your questions and the bot's answers, "
+        "and the tickets, messages and ratings you send.\n"
+        "• Why: to answer you, to let staff follow up your requests, and to improve the answers.\n"
+        "• Who sees it: you and the helpdesk staff, nobody else. Phone numbers and passport numbers are never "
+        "written to logs.\n"
+        "• How long: no longer than the service needs.\n"
+        "• Your rights: ask a member of staff (/human) or file a ticket (/ticket) to see or delete your data. "
+        "If you block the bot we stop sending you messages."
+    )
+
+
+async def privacy_command(update: Update, context: HelpdeskContext) -> None:
+    """/privacy."""
+    user = await meet(update, context)
+    await reply_html(update, context, escape(privacy_text(user.lang), quote=False))
+
+
+async def _set_subscription(update: Update, context: HelpdeskContext, on: bool) -> UserView:
+    user = await meet(update, context)
+    was = user.subscribed
+    user = await core(context.helpdesk.set_subscribed, user.id, on, context.now())
+    _ = tr(user.lang).gettext
+    if on:
+        text = (
+            _("You are already subscribed to policy notices.")
+            if was
+            else _("Subscribed: you will receive policy notices from the helpdesk. /unsubscribe stops them.")
+        )
+    else:
+        text = (
+            _("You were not subscribed.") if not was else _("Unsubscribed: you will no longer receive policy notices.")
+        )
+    await reply_html(update, context, escape(text, quote=False))
+    return user
+
+
+async def subscribe(update: Update, context: HelpdeskContext) -> None:
+    """/subscribe to policy notices."""
+    await _set_subscription(update, context, True)
+
+
+async def unsubscribe(update: Update, context: HelpdeskContext) -> None:
+    """/unsubscribe from policy notices."""
+    await _set_subscription(update, context, False)
