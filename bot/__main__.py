@@ -76,6 +76,8 @@ def reply_json(answerer: Answerer, reply: Reply) -> str:
 
 
 def _ask(answerer: Answerer, question: str | None, lang: Lang | None, as_json: bool, stdin: TextIO) -> int:
+    if question is None and hasattr(stdin, "reconfigure"):
+        stdin.reconfigure(errors="replace")  # binary junk on standard input is read, not fatal
     questions = [question] if question is not None else (line.rstrip("\n") for line in stdin)
     out = sys.stdout
     for raw in questions:

@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
 from rapidfuzz import fuzz, process
 
 from bot.knowledge import LANGS, KnowledgeBase
@@ -32,23 +33,25 @@ from bot.text import Lang, detect_lang, join_tokens, normalise, tokenise
 
 Decision = Literal["answer", "clarify", "fallback"]
 
-W_FUZZY = 0.40
-W_COVERAGE = 0.45
-W_BM25 = 0.15
+W_COSINE = 0.45
+W_COVERAGE = 0.30
+W_FUZZY = 0.25
 BM25_K1 = 1.2
 BM25_B = 0.5
 CANDIDATES = 25
 TYPO_CUTOFF = 84.0
 MAX_CLARIFY = 3
+NUMBER_WEIGHT = 1.0
+CJK_CHAR_WEIGHT = 0.5
+"""A lone Chinese character says less than a pair: its keyword weight is halved."""
 
 
 @dataclass(frozen=True)
 class Thresholds:
     """Decision thresholds on the combined 0…1 score."""
 
-    answer: float = 0.62
-    sure: float = 0.80
-    margin: float = 0.06
+    answer: float = 0.55
+    margin: float = 0.05
     clarify: float = 0.45
     clarify_window: float = 0.15
 
@@ -65,12 +68,6 @@ class Match:
     score: float
 
 
-@dataclass(frozen=True)
-class _Scored:
-    entry: int
-    score: float
-
-
 class Matcher:
     """An index over one knowledge base; ``match`` is safe to call from many tasks."""
 
@@ -78,6 +75,7 @@ class Matcher:
         self.kb = kb
         self.thresholds = thresholds or Thresholds()
         self.entry_ids: list[str] = list(kb.entries)
+        question_tokens: list[list[frozenset[str]]] = []
         self._question_strings: list[list[str]] = []
         self._vocab: list[frozenset[str]] = []
         postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
@@ -87,27 +85,53 @@ class Matcher:
             texts = [entry.title[lang] for lang in LANGS]
             texts += [q for lang in LANGS for q in entry.questions[lang]]
             strings: list[str] = []
+            sets: list[frozenset[str]] = []
             counts: Counter[str] = Counter()
             for text in texts:
                 tokens = self._tokens(text)
                 if tokens:
                     strings.append(join_tokens(tokens))
+                    sets.append(frozenset(tokens))
                     counts.update(set(tokens))
             self._question_strings.append(strings)
+            question_tokens.append(sets)
             self._vocab.append(frozenset(counts))
             lengths.append(sum(counts.values()))
             for token, tf in counts.items():
                 postings[token].append((index, tf))
-        self._postings = dict(postings)
         n = max(len(self.entry_ids), 1)
         self._idf = {t: math.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5)) for t, p in postings.items()}
         self._unknown_idf = math.log(1 + (n + 0.5) / 0.5)
-        self._avg_len = (sum(lengths) / len(lengths)) if lengths else 1.0
-        self._lengths = lengths
-        self._latin_vocab = sorted(t for t in postings if t.isascii() and len(t) >= 4)
+        avg_len = (sum(lengths) / len(lengths)) if lengths else 1.0
+        # BM25 contribution of each (token, entry) pair, precomputed: a query only adds arrays up.
+        self._postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for token, plist in postings.items():
+            idx = np.fromiter((i for i, _ in plist), dtype=np.int32, count=len(plist))
+            tf = np.fromiter((f for _, f in plist), dtype=np.float32, count=len(plist))
+            doc_len = np.fromiter((lengths[i] for i, _ in plist), dtype=np.float32, count=len(plist))
+            norm = BM25_K1 * (1 - BM25_B + BM25_B * doc_len / avg_len)
+            self._postings[token] = (idx, (self._idf[token] * tf * (BM25_K1 + 1) / (tf + norm)).astype(np.float32))
+        self._latin_vocab: dict[str, list[str]] = defaultdict(list)
+        for token in sorted(postings):
+            if token.isascii() and len(token) >= 4:
+                self._latin_vocab[token[0]].append(token)
+        self._questions = [[(qs, self._norm(qs)) for qs in sets] for sets in question_tokens]
 
     def _tokens(self, text: str) -> list[str]:
         return tokenise(self.kb.synonyms.apply(normalise(text)))
+
+    def _weight(self, token: str) -> float:
+        weight = self._idf.get(token)
+        if weight is None:
+            if len(token) == 2 and not token.isascii() and token[0] in self._idf and token[1] in self._idf:
+                return 0.0  # two known characters that are not a known pair: a word boundary, not a word
+            weight = self._unknown_idf
+        if token.isdigit():
+            weight = min(weight, NUMBER_WEIGHT)  # "63", "3 years": details, not the topic
+        return weight * CJK_CHAR_WEIGHT if len(token) == 1 and not token.isascii() else weight
+
+    def _norm(self, tokens: frozenset[str]) -> float:
+        return math.sqrt(sum(self._weight(t) ** 2 for t in tokens)) or 1.0
 
     def _correct(self, tokens: Iterable[str]) -> list[str]:
         """Replace unknown English words by a close known one (typos), leave the rest."""
@@ -116,55 +140,70 @@ class Matcher:
             if token in self._postings or not token.isascii() or len(token) < 4:
                 out.append(token)
                 continue
-            best = process.extractOne(token, self._latin_vocab, scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF)
+            # A typo rarely hits the first letter: compare with known words of the same initial only.
+            words = self._latin_vocab.get(token[0], [])
+            best = process.extractOne(token, words, scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF)
             out.append(best[0] if best else token)
         return out
 
-    def _bm25(self, tokens: list[str]) -> dict[int, float]:
-        scores: dict[int, float] = defaultdict(float)
+    def _candidates(self, tokens: Iterable[str]) -> list[int]:
+        """The entries with the best BM25 scores (at most ``CANDIDATES``), best first."""
+        scores = np.zeros(len(self.entry_ids), dtype=np.float32)
         for token in set(tokens):
-            idf = self._idf.get(token)
-            if idf is None:
-                continue
-            for index, tf in self._postings[token]:
-                norm = BM25_K1 * (1 - BM25_B + BM25_B * self._lengths[index] / self._avg_len)
-                scores[index] += idf * tf * (BM25_K1 + 1) / (tf + norm)
-        return scores
+            posting = self._postings.get(token)
+            if posting is not None:
+                scores[posting[0]] += posting[1]
+        hits = int(np.count_nonzero(scores))
+        if hits == 0:
+            return []
+        k = min(CANDIDATES, hits)
+        top = np.argpartition(-scores, k - 1)[:k]
+        return [int(i) for i in top[np.argsort(-scores[top])]]
 
-    def _coverage(self, tokens: set[str], index: int) -> float:
+    def _coverage(self, tokens: frozenset[str], index: int) -> float:
+        """Share of the query's keyword weight that the entry's vocabulary knows."""
         total = known = 0.0
         vocab = self._vocab[index]
         for token in tokens:
-            weight = self._idf.get(token, self._unknown_idf)
-            if len(token) == 1 and not token.isascii():
-                weight *= 0.5  # a lone Chinese character says less than a pair
+            weight = self._weight(token)
             total += weight
             if token in vocab:
                 known += weight
         return known / total if total else 0.0
 
+    def _cosine(self, tokens: frozenset[str], norm: float, index: int) -> float:
+        """Best IDF-weighted cosine between the query and one of the entry's questions."""
+        best = 0.0
+        for question, q_norm in self._questions[index]:
+            common = tokens & question
+            if common:
+                dot = sum(self._weight(t) ** 2 for t in common)
+                best = max(best, dot / (norm * q_norm))
+        return best
+
     def score(self, question: str) -> list[tuple[str, float]]:
-        """Every candidate entry with its combined score, best first."""
+        """Every candidate entry with its combined 0…1 score, best first."""
         tokens = self._correct(self._tokens(question))
         if not tokens:
             return []
-        bm25 = self._bm25(tokens)
-        if not bm25:
+        candidates = self._candidates(tokens)
+        if not candidates:
             return []
-        ranked = sorted(bm25.items(), key=lambda kv: kv[1], reverse=True)[:CANDIDATES]
-        top_bm25 = ranked[0][1]
         query = join_tokens(tokens)
-        token_set = set(tokens)
+        token_set = frozenset(tokens)
+        norm = self._norm(token_set)
         scored = []
-        for index, bm in ranked:
-            strings = self._question_strings[index]
-            sort_best = process.extractOne(query, strings, scorer=fuzz.token_sort_ratio)
-            set_best = process.extractOne(query, strings, scorer=fuzz.token_set_ratio)
-            fuzzy = (sort_best[1] if sort_best else 0.0) * 0.5 + (set_best[1] if set_best else 0.0) * 0.5
-            combined = W_FUZZY * fuzzy / 100 + W_COVERAGE * self._coverage(token_set, index) + W_BM25 * bm / top_bm25
-            scored.append(_Scored(index, combined))
-        scored.sort(key=lambda s: s.score, reverse=True)
-        return [(self.entry_ids[s.entry], round(s.score, 4)) for s in scored]
+        for index in candidates:
+            best = process.extractOne(query, self._question_strings[index], scorer=fuzz.token_sort_ratio)
+            fuzzy = best[1] / 100 if best else 0.0
+            combined = (
+                W_COSINE * self._cosine(token_set, norm, index)
+                + W_COVERAGE * self._coverage(token_set, index)
+                + W_FUZZY * fuzzy
+            )
+            scored.append((self.entry_ids[index], round(combined, 4)))
+        scored.sort(key=lambda kv: kv[1], reverse=True)
+        return scored
 
     def match(self, question: str, lang: Lang | None = None) -> Match:
         """Decide answer / clarify / fallback for *question*; *lang* is the reply language if known."""
@@ -176,7 +215,7 @@ class Matcher:
             return Match(question, reply_lang, "fallback", None, (), top)
         best_id, best = ranked[0]
         second = ranked[1][1] if len(ranked) > 1 else 0.0
-        if best >= t.sure or (best >= t.answer and best - second >= t.margin):
+        if best >= t.answer and best - second >= t.margin:
             return Match(question, reply_lang, "answer", best_id, (best_id,), best)
         floor = max(t.clarify, best - t.clarify_window)
         candidates = tuple(eid for eid, s in ranked[:MAX_CLARIFY] if s >= floor)

@@ -28,10 +28,11 @@ _STEMMER = snowballstemmer.stemmer("english")
 _CJK_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _WORD_RE = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _LATIN_WORD_RE = re.compile(r"[a-zA-Z]{2,}")
+_SURROGATES = re.compile("[\ud800-\udfff]")
 _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'"})
 
 ENGLISH_STOPWORDS = frozenset(
-    ["a", "an", "the", "is", "are", "am", "was", "were", "be", "been", "being", "do", "does", "did", "done", "i", "i'm", "im", "me", "my", "mine", "we", "our", "us", "you", "your", "he", "his", "she", "her", "it", "its", "they", "their", "them", "this", "that", "these", "those", "there", "here", "to", "of", "in", "on", "at", "by", "for", "from", "with", "about", "as", "into", "and", "or", "but", "if", "so", "than", "then", "too", "very", "just", "also", "please", "pls", "plz", "can", "could", "would", "should", "shall", "will", "may", "might", "must", "what", "whats", "what's", "which", "who", "whom", "whose", "when", "where", "why", "how", "hi", "hey", "any", "some", "get", "got", "have", "has", "had", "want", "need", "know", "tell", "let", "s", "t", "don't", "dont", "isn't"]
+    ["a", "an", "the", "is", "are", "am", "was", "were", "be", "been", "being", "do", "does", "did", "done", "i", "i'm", "im", "me", "my", "mine", "we", "our", "us", "you", "your", "he", "his", "she", "her", "it", "its", "they", "their", "them", "this", "that", "these", "those", "there", "here", "to", "of", "in", "on", "at", "by", "for", "from", "with", "about", "as", "into", "and", "or", "but", "if", "so", "than", "then", "too", "very", "just", "also", "please", "pls", "plz", "can", "could", "would", "should", "shall", "will", "may", "might", "must", "what", "whats", "what's", "which", "who", "whom", "whose", "when", "where", "why", "how", "any", "some", "get", "got", "have", "has", "had", "want", "need", "know", "tell", "let", "s", "t", "don't", "dont", "isn't"]
 )
 """Function words left out of the keyword signals (they stay in the fuzzy string)."""
 
@@ -61,11 +62,31 @@ def normalise(text: str) -> str:
     letter or digit (punctuation such as ，？！, symbols, emoji, control characters) becomes a space,
     runs of spaces collapse. Overlong input is cut to ``MAX_QUESTION_CHARS``.
     """
-    text = unicodedata.normalize("NFKC", text[: MAX_QUESTION_CHARS * 2])[:MAX_QUESTION_CHARS]
+    text = _SURROGATES.sub("", text[: MAX_QUESTION_CHARS * 2])  # lone surrogates from broken input
+    text = unicodedata.normalize("NFKC", text)[:MAX_QUESTION_CHARS]
     text = to_simplified(text.lower()).translate(_QUOTES)
     text = "".join(_clean_char(ch) for ch in text)
     text = text.replace("'", " ' ").replace(" ' ", "'") if "'" in text else text
     return " ".join(part.strip("'") for part in text.split() if part.strip("'"))
+
+
+_CODE_REWRITES = (
+    # "A类", "a 类人才", "B级" → categorya …; "category A", "class B", "tier C" → the same
+    (re.compile(r"(?<![a-z0-9])([abc])\s*(?:类|级)"), r" category\1 "),
+    (re.compile(r"(?<![a-z0-9])(?:category|categories|class|type|tier)\s+([abc])(?![a-z0-9'])"), r" category\1 "),
+    (re.compile(r"(?<![a-z0-9])([abc])\s*(?:category|class|tier|type)(?![a-z])"), r" category\1 "),
+    # "Z visa", "z签证", "Z字签证" → zvisa
+    (re.compile(r"(?<![a-z0-9])z\s*(?:字\s*)?(?:visa|签证|签)"), " zvisa "),
+)
+
+
+def rewrite_codes(text: str) -> str:
+    """Glue one-letter codes to their noun so they survive tokenising (A类 → categorya, Z visa → zvisa)."""
+    if not any(ch in text for ch in "abcz"):
+        return text
+    for pattern, replacement in _CODE_REWRITES:
+        text = pattern.sub(replacement, text)
+    return " ".join(text.split())
 
 
 class SynonymMap:
@@ -89,7 +110,8 @@ class SynonymMap:
         self._re = re.compile("|".join(parts))
 
     def apply(self, text: str) -> str:
-        """Replace every known variant in already-normalised *text*."""
+        """Replace every known variant in already-normalised *text* (and glue category codes)."""
+        text = rewrite_codes(text)
         if self._re is None:
             return text
         return " ".join(self._re.sub(lambda m: f" {self.mapping[m.group(0)]} ", text).split())
