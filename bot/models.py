@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, String, TypeDecorator
+from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, String, TypeDecorator, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -63,3 +63,85 @@ class QuestionLog(SQLModel, table=True):
     chosen_entry: str | None = Field(default=None, max_length=64)
     feedback: int | None = None
     created_at: datetime = _time(nullable=False, index=True)
+
+
+class Staff(SQLModel, table=True):
+    """A member of helpdesk staff: an operator or a supervisor (supervisors manage staff)."""
+
+    user_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    role: str = Field(max_length=16)
+    name: str = Field(max_length=64)
+    active: bool = True
+    checked_in: bool = False
+    checked_in_at: datetime | None = _time(nullable=True)
+    created_at: datetime = _time(nullable=False)
+
+
+class Ticket(SQLModel, table=True):
+    """A 12345-style ticket: enquiry, help request, suggestion, complaint or report."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    number: str | None = Field(default=None, max_length=20, unique=True, index=True)
+    user_id: int = _user_fk()
+    kind: str = Field(max_length=16, index=True)
+    status: str = Field(max_length=16, index=True)
+    description: str = Field(sa_column=Column(String(4000), nullable=False))
+    contact: str | None = Field(default=None, max_length=128)
+    reference: str | None = Field(default=None, max_length=64)
+    lang: str = Field(max_length=2)
+    assignee_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True, index=True))
+    resolution: str | None = Field(default=None, sa_column=Column(String(4000), nullable=True))
+    origin: str = Field(default="bot", max_length=16)
+    created_at: datetime = _time(nullable=False)
+    updated_at: datetime = _time(nullable=False)
+    due_at: datetime = _time(nullable=False, index=True)
+    closed_at: datetime | None = _time(nullable=True)
+
+
+class TicketMessage(SQLModel, table=True):
+    """A message on a ticket: from the user, a staff reply, or an internal note (never shown to users)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    author_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    kind: str = Field(max_length=8)  # user | reply | note
+    text: str = Field(default="", sa_column=Column(String(4000), nullable=False, default=""))
+    file_id: str | None = Field(default=None, max_length=256)
+    file_kind: str | None = Field(default=None, max_length=16)  # photo | document
+    file_name: str | None = Field(default=None, max_length=256)
+    created_at: datetime = _time(nullable=False)
+
+
+class AuditLog(SQLModel, table=True):
+    """Every staff action, who did it and when."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    actor_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    action: str = Field(max_length=32)
+    ticket_id: int | None = Field(default=None, index=True)
+    detail: str = Field(default="", max_length=256)
+    created_at: datetime = _time(nullable=False)
+
+
+class Rating(SQLModel, table=True):
+    """A 好差评 rating: one per service (a ticket or a live session)."""
+
+    __table_args__ = (UniqueConstraint("service", "service_id", name="one_rating_per_service"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    service: str = Field(max_length=8)  # ticket | session
+    service_id: int
+    user_id: int = _user_fk()
+    level: int  # 1 very satisfied … 5 very dissatisfied
+    comment: str | None = Field(default=None, max_length=1000)
+    created_at: datetime = _time(nullable=False)
+
+
+class Flow(SQLModel, table=True):
+    """Where a user is in a multi-step conversation (filing a ticket, typing a reply…)."""
+
+    user_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    name: str = Field(max_length=32)
+    step: str = Field(max_length=32)
+    data: str = Field(default="{}", sa_column=Column(String(8000), nullable=False, default="{}"))
+    updated_at: datetime = _time(nullable=False)

@@ -1,0 +1,216 @@
+"""Tickets in the core: filing flow, deadlines, visibility, staff actions, lifecycle, ratings."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.db import make_engine
+from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from bot.flows import Flows
+from bot.ratings import Ratings
+from bot.staff import StaffRegistry
+from bot.tickets import TicketDesk, TicketPolicy, validate_contact
+
+SH = ZoneInfo("Asia/Shanghai")
+NOW = datetime(2026, 2, 13, 10, 0, tzinfo=SH)  # Friday before the 2026 Spring Festival
+ALICE, BOB, OPERATOR, SUPERVISOR = 1001, 1002, 2001, 2002
+
+
+@pytest.fixture
+def desk() -> TicketDesk:
+    engine = make_engine("sqlite://")
+    staff = StaffRegistry(engine)
+    staff.add(OPERATOR, "operator", "Li Na", NOW)
+    staff.add(SUPERVISOR, "supervisor", "Wang Wei", NOW)
+    return TicketDesk(engine, staff, Flows(engine))
+
+
+def file(desk: TicketDesk, user: int = ALICE, kind: str = "enquiry") -> str:
+    desk.start_filing(user, NOW)
+    desk.choose_kind(user, kind, NOW)
+    desk.give_text(user, "How do I cancel the permit of an employee who left?", NOW)
+    desk.skip(user, NOW)
+    desk.skip(user, NOW)
+    return desk.confirm(user, "en", NOW).number
+
+
+def test_filing_flow_step_by_step(desk: TicketDesk) -> None:
+    assert desk.start_filing(ALICE, NOW).step == "kind"
+    assert desk.choose_kind(ALICE, "complaint", NOW).step == "description"
+    assert desk.give_text(ALICE, "The window refused my documents without a reason.", NOW).step == "contact"
+    assert desk.give_text(ALICE, "138 0013 8000", NOW).step == "reference"
+    filing = desk.give_text(ALICE, "WP-2026-0001", NOW)
+    assert (filing.step, filing.contact, filing.reference) == ("confirm", "+8613800138000", "WP-2026-0001")
+    ticket = desk.confirm(ALICE, "en", NOW)
+    assert ticket.number.startswith("T2602-") and ticket.status == "new" and ticket.kind == "complaint"
+    # complaint: 15 working days from Fri 13 Feb 2026: Sat 14 Feb (调休), 15–23 Feb off, 24–27 Feb,
+    # Sat 28 Feb (调休), 2–6 Mar, 9–12 Mar → Thursday 12 March.
+    assert ticket.due_at.astimezone(SH).date().isoformat() == "2026-03-12"
+    assert desk.filing(ALICE) is None
+
+
+def test_filing_survives_a_restart(desk: TicketDesk) -> None:
+    desk.start_filing(ALICE, NOW, kind="help")
+    again = TicketDesk(desk.engine, desk.staff, Flows(desk.engine))  # a new process, same database
+    assert again.filing(ALICE).step == "description"  # type: ignore[union-attr]
+
+
+def test_enquiry_deadline_across_spring_festival(desk: TicketDesk) -> None:
+    ticket = desk.get(ALICE, file(desk))
+    # 2 working days after Fri 13 Feb: Sat 14 Feb (调休) and Tue 24 Feb.
+    assert ticket.due_at == datetime(2026, 2, 24, 23, 59, 59, tzinfo=SH)
+
+
+def test_configured_deadlines() -> None:
+    deadlines = TicketPolicy.parse_deadlines("enquiry=1, complaint=5")
+    assert deadlines["enquiry"] == 1 and deadlines["complaint"] == 5 and deadlines["help"] == 10
+    with pytest.raises(ValueError):
+        TicketPolicy.parse_deadlines("gossip=3")
+
+
+def test_description_limits(desk: TicketDesk) -> None:
+    desk.start_filing(ALICE, NOW, kind="help")
+    with pytest.raises(InvalidInput) as too_long:
+        desk.give_text(ALICE, "x" * 2001, NOW)
+    assert too_long.value.details["limit"] == 2000
+    with pytest.raises(InvalidInput):
+        desk.give_text(ALICE, "🙂🙂🙂🙂🙂🙂🙂🙂🙂🙂🙂", NOW)
+    assert desk.filing(ALICE).step == "description"  # type: ignore[union-attr]  # nothing lost
+
+
+def test_text_at_a_button_step_is_refused_without_losing_the_flow(desk: TicketDesk) -> None:
+    desk.start_filing(ALICE, NOW)
+    with pytest.raises(InvalidInput) as refused:
+        desk.give_text(ALICE, "hello", NOW)
+    assert refused.value.reason == "use_buttons"
+    assert desk.filing(ALICE).step == "kind"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("good", ["+44 20 7946 0958", "13800138000", "alice@example.com"])
+def test_contact_validation_accepts(good: str) -> None:
+    assert validate_contact(good)
+
+
+@pytest.mark.parametrize("bad", ["12", "call me", "alice@", "+1 555"])
+def test_contact_validation_refuses(bad: str) -> None:
+    with pytest.raises(InvalidInput):
+        validate_contact(bad)
+
+
+def test_nobody_sees_another_persons_ticket(desk: TicketDesk) -> None:
+    number = file(desk, ALICE)
+    with pytest.raises(NotFound):
+        desk.get(BOB, number)
+    with pytest.raises(NotFound):
+        desk.add_user_message(BOB, number, NOW, "mine now")
+    with pytest.raises(NotFound):
+        desk.close_own(BOB, number, NOW)
+    assert desk.mine(BOB) == []
+    assert desk.get(OPERATOR, number).number == number
+
+
+@pytest.mark.parametrize(
+    "action",
+    [
+        lambda d, n: d.take(ALICE, n, NOW),
+        lambda d, n: d.reply(ALICE, n, "done", NOW),
+        lambda d, n: d.note(ALICE, n, "note", NOW),
+        lambda d, n: d.change_kind(ALICE, n, "help", NOW),
+        lambda d, n: d.reassign(ALICE, n, OPERATOR, NOW),
+        lambda d, n: d.close(ALICE, n, "done", NOW),
+        lambda d, n: d.reopen(ALICE, n, NOW),
+        lambda d, n: d.search(ALICE, NOW),
+    ],
+)
+def test_staff_actions_refused_to_non_staff(desk: TicketDesk, action) -> None:  # type: ignore[no-untyped-def]
+    number = file(desk)
+    with pytest.raises(NotAllowed):
+        action(desk, number)
+
+
+def test_staff_work_a_ticket_to_closure(desk: TicketDesk) -> None:
+    number = file(desk)
+    assert desk.take(OPERATOR, number, NOW).status == "in_progress"
+    desk.note(OPERATOR, number, "Employer is Acme; check the system first.", NOW)
+    view, notices = desk.reply(OPERATOR, number, "Please apply in the online system within 10 working days.", NOW)
+    assert view.status == "answered"
+    assert notices[0].user_id == ALICE and notices[0].kind == "ticket_reply"
+    # The user sees the reply but never the note.
+    kinds = [m.kind for m in desk.get(ALICE, number).messages]
+    assert kinds == ["reply"]
+    assert [m.kind for m in desk.get(OPERATOR, number).messages] == ["note", "reply"]
+    view = desk.change_kind(OPERATOR, number, "help", NOW)
+    # help: 10 working days → Thursday 5 March (recomputed from the filing time).
+    assert view.kind == "help" and view.due_at.astimezone(SH).date().isoformat() == "2026-03-05"
+    view, notices = desk.reassign(OPERATOR, number, SUPERVISOR, NOW)
+    assert view.assignee_id == SUPERVISOR and notices[0].user_id == SUPERVISOR
+    view, notices = desk.close(SUPERVISOR, number, "Explained the cancellation duty.", NOW)
+    assert view.status == "closed" and notices[0].kind == "ticket_closed"
+    with pytest.raises(Conflict):
+        desk.reply(OPERATOR, number, "late", NOW)
+    assert desk.reopen(OPERATOR, number, NOW)[0].status == "in_progress"
+
+
+def test_user_messages_reopen_and_window(desk: TicketDesk) -> None:
+    number = file(desk)
+    desk.take(OPERATOR, number, NOW)
+    desk.reply(OPERATOR, number, "Which city?", NOW)
+    view, notices = desk.add_user_message(ALICE, number, NOW, "Dongguan", file_id="photo-1", file_kind="photo")
+    assert view.status == "in_progress" and notices[0].user_id == OPERATOR
+    desk.close_own(ALICE, number, NOW)
+    with pytest.raises(Conflict):
+        desk.add_user_message(ALICE, number, NOW, "more")
+    assert desk.reopen_own(ALICE, number, NOW + timedelta(days=6))[0].status == "in_progress"
+    desk.close(OPERATOR, number, "Done.", NOW + timedelta(days=6))
+    with pytest.raises(NotAllowed):
+        desk.reopen_own(ALICE, number, NOW + timedelta(days=14))
+
+
+def test_search_filters(desk: TicketDesk) -> None:
+    a = file(desk, ALICE, "enquiry")
+    b = file(desk, BOB, "complaint")
+    desk.take(OPERATOR, b, NOW)
+    later = datetime(2026, 2, 25, 9, 0, tzinfo=SH)
+    assert [t.number for t in desk.search(OPERATOR, later, overdue=True)] == [a]
+    assert [t.number for t in desk.search(OPERATOR, NOW, kind="complaint")] == [b]
+    assert [t.number for t in desk.search(OPERATOR, NOW, assignee=OPERATOR)] == [b]
+    assert [t.number for t in desk.search(OPERATOR, NOW, status="new")] == [a]
+
+
+def test_one_rating_per_ticket_and_bad_ones_alert_supervisors(desk: TicketDesk) -> None:
+    ratings = Ratings(desk.engine, desk.staff, desk.flows)
+    number = file(desk)
+    ticket_id = desk.get(ALICE, number).id
+    with pytest.raises(NotFound):
+        ratings.rate(ALICE, "ticket", ticket_id, 1, NOW)  # not closed yet
+    desk.close(OPERATOR, number, "Answered by phone.", NOW)
+    with pytest.raises(NotFound):
+        ratings.rate(BOB, "ticket", ticket_id, 1, NOW)  # not Bob's
+    view, notices = ratings.rate(ALICE, "ticket", ticket_id, 5, NOW)
+    assert view.bad and [n.user_id for n in notices] == [SUPERVISOR]
+    with pytest.raises(Conflict):
+        ratings.rate(ALICE, "ticket", ticket_id, 1, NOW)
+    view, notices = ratings.comment(ALICE, "Nobody called me back.", NOW)
+    assert view.comment == "Nobody called me back." and notices[0].params["comment"] == view.comment
+    assert ratings.of("ticket", ticket_id).level == 5  # type: ignore[union-attr]
+
+
+def test_good_rating_alerts_nobody(desk: TicketDesk) -> None:
+    ratings = Ratings(desk.engine, desk.staff, desk.flows)
+    number = file(desk)
+    desk.close(OPERATOR, number, "ok", NOW)
+    _, notices = ratings.rate(ALICE, "ticket", desk.get(ALICE, number).id, 2, NOW)
+    assert notices == [] and desk.flows.get(ALICE) is None
+
+
+def test_naive_now_is_refused(desk: TicketDesk) -> None:
+    desk.start_filing(ALICE, NOW, kind="help")
+    desk.give_text(ALICE, "Need help with the online system login.", NOW)
+    desk.skip(ALICE, NOW)
+    desk.skip(ALICE, NOW)
+    with pytest.raises(ValueError):
+        desk.confirm(ALICE, "en", datetime(2026, 2, 13, 10, 0))
+    assert datetime.now(UTC)  # the clock is only ever passed in
