@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     helpdesk_locales_dir: Path = ROOT / "locales"
     helpdesk_supervisors: str = ""
     helpdesk_hours: str = "profile"
+    helpdesk_deadlines: str = ""
+    helpdesk_reopen_days: int = 7
+    helpdesk_max_description: int = 2000
     log_level: str = "INFO"
 
     @field_validator("telegram_bot_token", mode="before")

@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from html import escape
 from typing import Any
 
@@ -25,11 +25,10 @@ from telegram.ext import (
 )
 
 from bot.config import Settings
-from bot.db import make_engine
-from bot.helpdesk import Helpdesk
 from bot.i18n import N_, translator
 from bot.knowledge import KnowledgeBase
-from handlers import questions, start, topics
+from bot.services import Services, build_services
+from handlers import inbox, questions, staff, start, tickets, topics
 from handlers.common import expired, meet, reply_html, tr
 from handlers.context import BotData, HelpdeskContext
 
@@ -43,6 +42,9 @@ COMMANDS = (
     ("subscribe", N_("Receive policy notices")),
     ("unsubscribe", N_("Stop policy notices")),
     ("privacy", N_("What we store about you")),
+    ("ticket", N_("File a ticket")),
+    ("mytickets", N_("My tickets")),
+    ("cancel", N_("Cancel what you are doing")),
 )
 
 
@@ -93,31 +95,61 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """All handlers, in the order they must be tried.
 
     Commands come first so that /cancel or /help always work, whatever step the user is in;
-    buttons next (each prefix has exactly one handler); free text and media last.
+    buttons next (each prefix has exactly one handler; anything else is stale or forged);
+    free text and media last, routed by the flow the user is in (``handlers.inbox``).
     """
     private = filters.ChatType.PRIVATE
-    app.add_handler(CommandHandler("start", start.start, filters=private))
-    app.add_handler(CommandHandler("help", start.help_command, filters=private))
-    app.add_handler(CommandHandler("language", start.language_command, filters=private))
-    app.add_handler(CommandHandler("privacy", start.privacy_command, filters=private))
-    app.add_handler(CommandHandler("subscribe", start.subscribe, filters=private))
-    app.add_handler(CommandHandler("unsubscribe", start.unsubscribe, filters=private))
-    app.add_handler(CommandHandler("topics", topics.topics, filters=private))
+    commands = {
+        "start": start.start,
+        "help": start.help_command,
+        "language": start.language_command,
+        "privacy": start.privacy_command,
+        "subscribe": start.subscribe,
+        "unsubscribe": start.unsubscribe,
+        "topics": topics.topics,
+        "cancel": inbox.cancel,
+        "ticket": tickets.ticket_command,
+        "mytickets": tickets.my_tickets,
+        # staff
+        "tickets": staff.tickets_command,
+        "t": staff.ticket_command,
+        "reply": staff.quick_command,
+        "note": staff.quick_command,
+        "close": staff.quick_command,
+        "staff": staff.staff_command,
+    }
+    for name, callback in commands.items():
+        app.add_handler(CommandHandler(name, callback, filters=private))
 
-    app.add_handler(CallbackQueryHandler(start.language_chosen, pattern=r"^lang:"))
-    app.add_handler(CallbackQueryHandler(start.role_chosen, pattern=r"^role:"))
-    app.add_handler(CallbackQueryHandler(questions.pick, pattern=r"^pick:"))
-    app.add_handler(CallbackQueryHandler(questions.none_of_these, pattern=r"^none:"))
-    app.add_handler(CallbackQueryHandler(questions.feedback, pattern=r"^fb:"))
-    app.add_handler(CallbackQueryHandler(topics.theme, pattern=r"^tg:"))
-    app.add_handler(CallbackQueryHandler(topics.theme_list, pattern=r"^tl$"))
-    app.add_handler(CallbackQueryHandler(topics.topic_entry, pattern=r"^te:"))
-    # Anything else is a stale or forged button.
+    buttons = {
+        r"^lang:": start.language_chosen,
+        r"^role:": start.role_chosen,
+        r"^pick:": questions.pick,
+        r"^none:": questions.none_of_these,
+        r"^fb:": questions.feedback,
+        r"^tg:": topics.theme,
+        r"^tl$": topics.theme_list,
+        r"^te:": topics.topic_entry,
+        r"^tnew:": tickets.new_ticket_button,
+        r"^(tk:|ts$|tok$|tre$|tx$)": tickets.filing_button,
+        r"^ml$": tickets.my_tickets,
+        r"^mt:": tickets.open_my_ticket,
+        r"^(mtm|mtc|mtr):": tickets.own_ticket_action,
+        r"^rt:": tickets.rate_button,
+        r"^rtx$": tickets.skip_comment,
+        r"^sl:": staff.list_button,
+        r"^sv:": staff.view_button,
+        r"^sa:": staff.action_button,
+        r"^sk:": staff.kind_button,
+        r"^sr:": staff.reassign_button,
+    }
+    for pattern, callback in buttons.items():
+        app.add_handler(CallbackQueryHandler(callback, pattern=pattern))
     app.add_handler(CallbackQueryHandler(expired_button))
 
-    app.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, questions.question))
+    app.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, inbox.on_text))
     app.add_handler(MessageHandler(private & filters.COMMAND, unknown_command))
-    app.add_handler(MessageHandler(private & ~filters.TEXT & ~filters.StatusUpdate.ALL, questions.unsupported))
+    app.add_handler(MessageHandler(private & ~filters.TEXT & ~filters.StatusUpdate.ALL, inbox.on_media))
     app.add_error_handler(on_error)  # type: ignore[arg-type]
 
 
@@ -143,11 +175,11 @@ async def set_commands(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
 
 
 def build_application(
-    settings: Settings,
-    helpdesk: Helpdesk,
+    services: Services,
     clock: Callable[[], datetime] | None = None,
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """The configured Application: rate limiter with retries, per-chat ordering, typed context."""
+    settings = services.settings
     assert settings.telegram_bot_token is not None
     builder = (
         ApplicationBuilder()
@@ -161,7 +193,7 @@ def build_application(
         base = settings.telegram_api_url.rstrip("/")
         builder = builder.base_url(base).base_file_url(base.removesuffix("/bot") + "/file/bot")
     app = builder.build()
-    app.bot_data.helpdesk = helpdesk
+    app.bot_data.services = services
     if clock is not None:
         app.bot_data.clock = clock
     register(app)
@@ -171,8 +203,9 @@ def build_application(
 def run_telegram(settings: Settings, kb: KnowledgeBase) -> int:
     """Run the bot with long polling until interrupted."""
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines contain the token
-    engine = make_engine(settings.database_url)
-    app = build_application(settings, Helpdesk(kb, engine))
+    services = build_services(settings, kb)
+    services.staff.bootstrap_supervisors(settings.supervisor_ids, datetime.now(UTC))
+    app = build_application(services)
     log.info("starting the Telegram bot (long polling)")
     app.run_polling(allowed_updates=Update.ALL_TYPES)
     return 0

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from telegram.ext import CallbackContext, ExtBot
 
 from bot.helpdesk import Helpdesk
+from bot.services import Services
 
 T = TypeVar("T")
 
@@ -17,7 +18,7 @@ T = TypeVar("T")
 class BotData:
     """Application-wide state: the core services (set once when the application is built)."""
 
-    helpdesk: Helpdesk
+    services: Services
     clock: Callable[[], datetime]
 
     def __init__(self) -> None:
@@ -28,8 +29,12 @@ class HelpdeskContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, An
     """The context every handler receives."""
 
     @property
+    def services(self) -> Services:
+        return self.bot_data.services
+
+    @property
     def helpdesk(self) -> Helpdesk:
-        return self.bot_data.helpdesk
+        return self.bot_data.services.helpdesk
 
     def now(self) -> datetime:
         """The current time (from the application's clock, fixed in tests)."""

@@ -1,0 +1,70 @@
+"""Where a user's message goes: the flow they are in decides, else it is a question."""
+
+from __future__ import annotations
+
+from html import escape
+
+from telegram import Update
+
+from bot.tickets import FLOW as FILING_FLOW
+from bot.tickets import Filing
+from handlers import questions, staff, tickets
+from handlers.common import meet, reply_html, tr
+from handlers.context import HelpdeskContext, core
+
+FLOW_NAMES = {FILING_FLOW, tickets.MESSAGE_FLOW, staff.INPUT_FLOW, "rating_comment"}
+
+
+async def on_text(update: Update, context: HelpdeskContext) -> None:
+    """Free text: the current flow's input, or a question for the knowledge base."""
+    user = await meet(update, context)
+    state = await core(context.services.flows.get, user.id)
+    if state is not None and state.name == staff.INPUT_FLOW:
+        await staff.staff_input(update, context, user, state)
+    elif state is not None and state.name == FILING_FLOW:
+        if state.step in ("description", "contact", "reference"):
+            await tickets.filing_text(update, context, user)
+        else:  # text while buttons are expected: say so and show the step again
+            _ = tr(user.lang).gettext
+            await reply_html(update, context, escape(_("You are filing a ticket. Please use the buttons, or /cancel "
+                                                       "to stop and ask a question instead."), quote=False))
+            await tickets.show_filing(update, context, user, Filing.of(state))
+    elif state is not None and state.name == tickets.MESSAGE_FLOW:
+        await tickets.ticket_message_input(update, context, user, state)
+    elif state is not None and state.name == "rating_comment":
+        await tickets.comment_input(update, context, user)
+    else:
+        await questions.question(update, context)
+
+
+async def on_media(update: Update, context: HelpdeskContext) -> None:
+    """Photos, documents and other media: accepted where a flow takes them, politely declined elsewhere."""
+    user = await meet(update, context)
+    message = update.effective_message
+    assert message is not None
+    state = await core(context.services.flows.get, user.id)
+    is_file = bool(message.photo or message.document)
+    if state is not None and state.name == tickets.MESSAGE_FLOW and is_file:
+        await tickets.ticket_message_input(update, context, user, state)
+    elif state is not None and state.name == staff.INPUT_FLOW and state.step == "reply" and is_file:
+        await staff.staff_input(update, context, user, state)
+    elif state is not None and state.name == FILING_FLOW:
+        _ = tr(user.lang).gettext
+        text = _("Please describe the matter in text first. Once the ticket is filed you can add photos and "
+                 "documents to it from /mytickets.")
+        await reply_html(update, context, escape(text, quote=False))
+    elif state is not None and state.name in FLOW_NAMES:
+        _ = tr(user.lang).gettext
+        await reply_html(update, context, escape(_("Sorry, I can't take that kind of message here. Please send "
+                                                   "text, a photo or a document."), quote=False))
+    else:
+        await questions.unsupported(update, context)
+
+
+async def cancel(update: Update, context: HelpdeskContext) -> None:
+    """/cancel: leave whatever the user is in the middle of."""
+    user = await meet(update, context)
+    _ = tr(user.lang).gettext
+    state = await core(context.services.flows.clear, user.id)
+    text = _("Cancelled. You can ask a question any time.") if state else _("There is nothing to cancel.")
+    await reply_html(update, context, escape(text, quote=False))

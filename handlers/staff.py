@@ -1,0 +1,338 @@
+"""Staff side of tickets: /tickets, /t, actions on a ticket, and /staff for supervisors.
+
+Every command and button here is refused to non-staff with a clear message (``NotAllowed``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from html import escape
+
+from telegram import InlineKeyboardMarkup, Update
+
+from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from bot.flows import FlowState
+from bot.helpdesk import UserView
+from bot.staff import STAFF_ROLES, StaffView
+from bot.text import Lang
+from bot.tickets import KIND_LABELS, KINDS, TicketView
+from handlers import callback_data as cd
+from handlers.common import answer_query, drop_keyboard, expired, meet, reply_html, tr
+from handlers.context import HelpdeskContext, core
+from handlers.notify import deliver
+from handlers.render import keyboard
+from handlers.tickets import attachment_of, error_text, ticket_detail_html, ticket_summary
+
+INPUT_FLOW = "staff_input"
+FILTERS = ("open", "new", "overdue", "mine", "closed", *KINDS)
+
+
+async def _require_staff(update: Update, context: HelpdeskContext, supervisor: bool = False
+                         ) -> tuple[UserView, StaffView | None]:
+    user = await meet(update, context)
+    try:
+        member = await core(context.services.staff.require, user.id, supervisor)
+    except NotAllowed as exc:
+        text = error_text(exc, user.lang)
+        if update.callback_query is not None:
+            await answer_query(update, text, alert=True)
+        else:
+            await reply_html(update, context, escape(text, quote=False))
+        return user, None
+    return user, member
+
+
+def _ticket_keyboard(ticket: TicketView, lang: Lang) -> InlineKeyboardMarkup:
+    _ = tr(lang).gettext
+    if ticket.status == "closed":
+        return keyboard([[(_("Reopen"), cd.make("sa", "reopen", ticket.id)),
+                          (_("Note"), cd.make("sa", "note", ticket.id))]])
+    return keyboard([
+        [(_("Take"), cd.make("sa", "take", ticket.id)), (_("Reply"), cd.make("sa", "reply", ticket.id)),
+         (_("Note"), cd.make("sa", "note", ticket.id))],
+        [(_("Change type"), cd.make("sa", "kind", ticket.id)), (_("Reassign"), cd.make("sa", "reassign", ticket.id)),
+         (_("Close"), cd.make("sa", "close", ticket.id))],
+    ])
+
+
+async def _show_ticket(update: Update, context: HelpdeskContext, user: UserView, ticket_ref: str | int) -> None:
+    try:
+        ticket = await core(context.services.tickets.get, user.id, ticket_ref)
+    except NotFound:
+        await reply_html(update, context, escape(tr(user.lang).gettext("No ticket {number}.").format(
+            number=str(ticket_ref)[:20]), quote=False))
+        return
+    await reply_html(update, context, ticket_detail_html(ticket, user.lang, as_staff=True),
+                     _ticket_keyboard(ticket, user.lang))
+
+
+def _filter_args(word: str, staff_id: int) -> dict[str, object]:
+    if word in KINDS:
+        return {"kind": word, "status": "open"}
+    return {"open": {"status": "open"}, "new": {"status": "new"}, "closed": {"status": "closed"},
+            "overdue": {"overdue": True}, "mine": {"assignee": staff_id, "status": "open"}}.get(word, {"status": "open"})
+
+
+async def _list(update: Update, context: HelpdeskContext, user: UserView, word: str) -> None:
+    _ = tr(user.lang).gettext
+    tickets = await core(context.services.tickets.search, user.id, context.now(), **_filter_args(word, user.id))
+    filters_row = [(f"{'• ' if f == word else ''}{f}", cd.make("sl", f)) for f in ("open", "new", "overdue", "mine")]
+    if not tickets:
+        await reply_html(update, context, escape(_("No tickets match “{filter}”.").format(filter=word), quote=False),
+                         keyboard([filters_row]))
+        return
+    now = context.now()
+    rows = [[(("⏰ " if t.overdue(now) else "") + ticket_summary(t, user.lang), cd.make("sv", t.id))] for t in tickets]
+    rows.append(filters_row)
+    text = _("Tickets “{filter}” ({count}), earliest due first. Filters: {filters}").format(
+        filter=word, count=len(tickets), filters=", ".join(FILTERS))
+    await reply_html(update, context, escape(text, quote=False), keyboard(rows))
+
+
+async def tickets_command(update: Update, context: HelpdeskContext) -> None:
+    """/tickets [open|new|overdue|mine|closed|enquiry|help|suggestion|complaint|report]."""
+    user, member = await _require_staff(update, context)
+    if member is None:
+        return
+    word = (context.args[0].lower() if context.args else "open")
+    if word not in FILTERS:
+        word = "open"
+    await _list(update, context, user, word)
+
+
+async def list_button(update: Update, context: HelpdeskContext) -> None:
+    """A filter button under a ticket list."""
+    user, member = await _require_staff(update, context)
+    if member is None:
+        return
+    data = cd.parse(update.callback_query.data if update.callback_query else None)
+    if data is None or len(data.args) != 1 or data.args[0] not in FILTERS:
+        await expired(update, user.lang)
+        return
+    await answer_query(update)
+    await _list(update, context, user, data.args[0])
+
+
+async def ticket_command(update: Update, context: HelpdeskContext) -> None:
+    """/t NUMBER: open a ticket."""
+    user, member = await _require_staff(update, context)
+    if member is None:
+        return
+    if not context.args:
+        await reply_html(update, context, escape(tr(user.lang).gettext("Usage: /t NUMBER"), quote=False))
+        return
+    await _show_ticket(update, context, user, context.args[0][:20])
+
+
+async def view_button(update: Update, context: HelpdeskContext) -> None:
+    """A ticket button in a staff list."""
+    user, member = await _require_staff(update, context)
+    if member is None:
+        return
+    data = cd.parse(update.callback_query.data if update.callback_query else None)
+    ticket_id = data.int_arg(0) if data else None
+    if ticket_id is None:
+        await expired(update, user.lang)
+        return
+    await answer_query(update)
+    await _show_ticket(update, context, user, ticket_id)
+
+
+async def action_button(update: Update, context: HelpdeskContext) -> None:
+    """Take / reply / note / change type / reassign / close / reopen on a ticket."""
+    user, member = await _require_staff(update, context)
+    if member is None:
+        return
+    data = cd.parse(update.callback_query.data if update.callback_query else None)
+    ticket_id = data.int_arg(1) if data and len(data.args) == 2 else None
+    if data is None or ticket_id is None:
+        await expired(update, user.lang)
+        return
+    action = data.args[0]
+    _ = tr(user.lang).gettext
+    desk = context.services.tickets
+    now = context.now()
+    try:
+        ticket = await core(desk.get, user.id, ticket_id)
+        if action == "take":
+            ticket = await core(desk.take, user.id, ticket_id, now)
+            await answer_query(update, _("Ticket {number} is yours.").format(number=ticket.number))
+            await _show_ticket(update, context, user, ticket_id)
+            return
+        if action == "reopen":
+            ticket, notices = await core(desk.reopen, user.id, ticket_id, now)
+            await answer_query(update)
+            await deliver(context, notices)
+            await _show_ticket(update, context, user, ticket_id)
+            return
+        if action == "kind":
+            rows = [[(_(KIND_LABELS[k]), cd.make("sk", ticket_id, k))] for k in KINDS]
+            await answer_query(update)
+            await reply_html(update, context, escape(_("New type for {number}:").format(number=ticket.number),
+                                                     quote=False), keyboard(rows))
+            return
+        if action == "reassign":
+            staff = await core(context.services.staff.list)
+            rows = [[(f"{s.name} ({_(s.role)})", cd.make("sr", ticket_id, s.user_id))] for s in staff]
+            await answer_query(update)
+            await reply_html(update, context, escape(_("Reassign {number} to:").format(number=ticket.number),
+                                                     quote=False), keyboard(rows))
+            return
+        if action in ("reply", "note", "close"):
+            await core(context.services.flows.set, user.id, FlowState(INPUT_FLOW, action, {"ticket": ticket_id}), now)
+            prompts = {
+                "reply": _("Type your reply to the user for {number} (text, a photo or a document). /cancel to stop."),
+                "note": _("Type an internal note for {number} (never shown to the user). /cancel to stop."),
+                "close": _("Type the resolution for {number}; the ticket is then closed and the user asked for a "
+                           "rating. /cancel to stop."),
+            }
+            await answer_query(update)
+            await reply_html(update, context, escape(prompts[action].format(number=ticket.number), quote=False))
+            return
+    except NotFound:
+        await expired(update, user.lang)
+        return
+    except (Conflict, InvalidInput) as exc:
+        await answer_query(update, error_text(exc, user.lang), alert=True)
+        return
+    await expired(update, user.lang)
+
+
+async def kind_button(update: Update, context: HelpdeskContext) -> None:
+    """A new type for a ticket."""
+    user, member = await _require_staff(update, context)
+    if member is None:
+        return
+    data = cd.parse(update.callback_query.data if update.callback_query else None)
+    ticket_id = data.int_arg(0) if data and len(data.args) == 2 else None
+    if data is None or ticket_id is None or data.args[1] not in KINDS:
+        await expired(update, user.lang)
+        return
+    try:
+        await core(context.services.tickets.change_kind, user.id, ticket_id, data.args[1], context.now())
+    except NotFound:
+        await expired(update, user.lang)
+        return
+    await answer_query(update)
+    await drop_keyboard(update)
+    await _show_ticket(update, context, user, ticket_id)
+
+
+async def reassign_button(update: Update, context: HelpdeskContext) -> None:
+    """Reassign a ticket to the chosen member of staff."""
+    user, member = await _require_staff(update, context)
+    if member is None:
+        return
+    data = cd.parse(update.callback_query.data if update.callback_query else None)
+    ticket_id = data.int_arg(0) if data else None
+    to_staff = data.int_arg(1) if data else None
+    if ticket_id is None or to_staff is None:
+        await expired(update, user.lang)
+        return
+    try:
+        _ticket, notices = await core(context.services.tickets.reassign, user.id, ticket_id, to_staff, context.now())
+    except NotFound:
+        await expired(update, user.lang)
+        return
+    except Conflict as exc:
+        await answer_query(update, error_text(exc, user.lang), alert=True)
+        return
+    await answer_query(update)
+    await drop_keyboard(update)
+    await deliver(context, notices)
+    await _show_ticket(update, context, user, ticket_id)
+
+
+async def perform(context: HelpdeskContext, user: UserView, action: str, ticket_ref: str | int, text: str,
+                  now: datetime, file_id: str | None = None, file_kind: str | None = None) -> str:
+    """Reply, note or close with *text*; returns the confirmation to show the member of staff."""
+    desk = context.services.tickets
+    _ = tr(user.lang).gettext
+    if action == "reply":
+        ticket, notices = await core(desk.reply, user.id, ticket_ref, text, now, file_id, file_kind)
+        await deliver(context, notices)
+        return _("Reply sent to the user of {number}.").format(number=ticket.number)
+    if action == "note":
+        ticket = await core(desk.note, user.id, ticket_ref, text, now)
+        return _("Note added to {number}.").format(number=ticket.number)
+    ticket, notices = await core(desk.close, user.id, ticket_ref, text, now)
+    await deliver(context, notices)
+    return _("Ticket {number} closed; the user has been asked for a rating.").format(number=ticket.number)
+
+
+async def staff_input(update: Update, context: HelpdeskContext, user: UserView, state: FlowState) -> None:
+    """The text (or file, for replies) a member of staff types after pressing reply / note / close."""
+    message = update.effective_message
+    assert message is not None
+    if await core(context.services.staff.get, user.id) is None:  # removed meanwhile
+        await core(context.services.flows.clear, user.id)
+        await reply_html(update, context, escape(error_text(NotAllowed("staff_only"), user.lang), quote=False))
+        return
+    file_id, file_kind, _name = attachment_of(message) if state.step == "reply" else (None, None, None)
+    try:
+        done = await perform(context, user, state.step, int(state.data["ticket"]),
+                             message.text or message.caption or "", context.now(), file_id, file_kind)
+    except (InvalidInput, Conflict, NotFound) as exc:
+        await reply_html(update, context, escape(error_text(exc, user.lang), quote=False))
+        if not isinstance(exc, InvalidInput):
+            await core(context.services.flows.clear, user.id)
+        return
+    await core(context.services.flows.clear, user.id)
+    await reply_html(update, context, escape(done, quote=False))
+
+
+async def quick_command(update: Update, context: HelpdeskContext) -> None:
+    """/reply, /note, /close NUMBER TEXT in one go."""
+    user, member = await _require_staff(update, context)
+    message = update.effective_message
+    if member is None or message is None or not message.text:
+        return
+    _ = tr(user.lang).gettext
+    command, _sep, rest = message.text.partition(" ")
+    action = command.lstrip("/").split("@")[0]
+    number, _sep, text = rest.strip().partition(" ")
+    if not number or not text.strip():
+        await reply_html(update, context, escape(_("Usage: /{action} NUMBER TEXT").format(action=action), quote=False))
+        return
+    try:
+        done = await perform(context, user, action, number[:20], text, context.now())
+    except (InvalidInput, Conflict, NotFound) as exc:
+        await reply_html(update, context, escape(error_text(exc, user.lang), quote=False))
+        return
+    await reply_html(update, context, escape(done, quote=False))
+
+
+def _staff_list_text(staff: list[StaffView], lang: Lang) -> str:
+    _ = tr(lang).gettext
+    lines = [_("Staff:")]
+    lines += [f"• {s.name} — {_(s.role)} — {s.user_id}" + (" ✅" if s.checked_in else "") for s in staff]
+    lines += ["", _("Supervisors: /staff add TELEGRAM_ID operator|supervisor NAME, /staff remove TELEGRAM_ID")]
+    return "\n".join(lines)
+
+
+async def staff_command(update: Update, context: HelpdeskContext) -> None:
+    """/staff [list | add ID ROLE NAME | remove ID]: list for staff, changes for supervisors."""
+    args = list(context.args or [])
+    sub = args[0].lower() if args else "list"
+    user, member = await _require_staff(update, context, supervisor=sub in ("add", "remove"))
+    if member is None:
+        return
+    _ = tr(user.lang).gettext
+    registry = context.services.staff
+    now = context.now()
+    try:
+        if sub == "add" and len(args) >= 4 and args[1].isdigit() and args[2] in STAFF_ROLES:
+            added = await core(registry.add, int(args[1]), args[2], " ".join(args[3:]), now, user.id)
+            text = _("{name} ({id}) is now {role}.").format(name=added.name, id=added.user_id, role=_(added.role))
+        elif sub == "remove" and len(args) == 2 and args[1].isdigit():
+            removed = await core(registry.remove, int(args[1]), now, user.id)
+            text = _("{name} ({id}) is no longer staff.").format(name=removed.name, id=removed.user_id)
+        elif sub == "list":
+            text = _staff_list_text(await core(registry.list), user.lang)
+        else:
+            text = _("Usage: /staff list · /staff add TELEGRAM_ID operator|supervisor NAME · /staff remove TELEGRAM_ID")
+    except (InvalidInput, NotFound) as exc:
+        text = _("Sorry, that is not possible.") if not isinstance(exc, NotFound) else _("No such member of staff.")
+        if isinstance(exc, InvalidInput) and exc.reason == "cannot_remove_self":
+            text = _("You cannot remove yourself.")
+    await reply_html(update, context, escape(text, quote=False))

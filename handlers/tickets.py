@@ -1,0 +1,360 @@
+"""Applicants' side of tickets: filing (/ticket), /mytickets, messages, closing, reopening, rating."""
+
+from __future__ import annotations
+
+from html import escape
+
+from telegram import InlineKeyboardMarkup, Message, Update
+
+from bot.errors import Conflict, HelpdeskError, InvalidInput, NotAllowed, NotFound
+from bot.flows import FlowState
+from bot.helpdesk import UserView
+from bot.ratings import LEVEL_LABELS
+from bot.text import Lang
+from bot.tickets import KIND_LABELS, KINDS, STATUS_LABELS, Filing, TicketView
+from handlers import callback_data as cd
+from handlers.common import answer_query, drop_keyboard, expired, meet, reply_html, tr
+from handlers.context import HelpdeskContext, core
+from handlers.notify import deliver
+from handlers.render import html_chunks, keyboard
+
+MESSAGE_FLOW = "ticket_message"
+
+
+def error_text(error: HelpdeskError, lang: Lang) -> str:
+    """A domain error as a polite sentence in *lang*."""
+    _ = tr(lang).gettext
+    reason = getattr(error, "reason", None) or (error.args[0] if error.args else "")
+    details = getattr(error, "details", {})
+    texts = {
+        "too_long": _("That is too long ({length} characters); the limit is {limit}. Please shorten it."),
+        "too_short": _("Please describe the matter in a little more detail (at least {minimum} characters)."),
+        "bad_contact": _("That doesn't look like a phone number or an e-mail address. Please check it, or skip."),
+        "bad_reference": _("An application or permit number has 3–40 letters or digits. Please check it, or skip."),
+        "use_buttons": _("Please use the buttons above, or /cancel to stop."),
+        "empty": _("There was nothing I could read in that message."),
+        "ticket_closed": _("This ticket is closed. You can reopen it from /mytickets."),
+        "already_closed": _("This ticket is already closed."),
+        "not_closed": _("This ticket is not closed."),
+        "reopen_window_passed": _("This ticket was closed too long ago to reopen. Please file a new one (/ticket)."),
+        "already_rated": _("This service has already been rated. Thank you!"),
+        "staff_only": _("Sorry, this is only for helpdesk staff."),
+        "supervisor_only": _("Sorry, only supervisors can do this."),
+    }
+    template = texts.get(str(reason))
+    if template is None:
+        return _("Sorry, that is not possible.") if not isinstance(error, NotFound) else _(
+            "Sorry, I can't find that. It may have expired or belong to someone else.")
+    return template.format(**{"length": "", "limit": "", "minimum": "", **details})
+
+
+def _kind_keyboard(lang: Lang) -> InlineKeyboardMarkup:
+    _ = tr(lang).gettext
+    rows = [[(_(KIND_LABELS[k]), cd.make("tk", k))] for k in KINDS]
+    rows.append([(_("Cancel"), cd.make("tx"))])
+    return keyboard(rows)
+
+
+def filing_prompt(filing: Filing, lang: Lang, limit: int) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The message for the filing step the user is at (HTML)."""
+    _ = tr(lang).gettext
+    skip_cancel = keyboard([[(_("Skip"), cd.make("ts")), (_("Cancel"), cd.make("tx"))]])
+    if filing.step == "kind":
+        return escape(_("What kind of ticket is it?"), quote=False), _kind_keyboard(lang)
+    if filing.step == "description":
+        return escape(_("Please describe the matter in one message (at most {limit} characters). "
+                        "You can add documents or photos after filing.").format(limit=limit), quote=False), \
+            keyboard([[(_("Cancel"), cd.make("tx"))]])
+    if filing.step == "contact":
+        return escape(_("Optional: a phone number or e-mail address where staff can reach you."), quote=False), \
+            skip_cancel
+    if filing.step == "reference":
+        return escape(_("Optional: your application or permit number, if you have one."), quote=False), skip_cancel
+    lines = [
+        "<b>" + escape(_("Please check your ticket:"), quote=False) + "</b>",
+        escape(_("Type: {kind}").format(kind=_(KIND_LABELS[filing.kind or "enquiry"])), quote=False),
+        escape(_("Description: {text}").format(text=filing.description or ""), quote=False),
+        escape(_("Contact: {contact}").format(contact=filing.contact or _("none")), quote=False),
+        escape(_("Application/permit number: {reference}").format(reference=filing.reference or _("none")),
+               quote=False),
+    ]
+    markup = keyboard([[(_("✅ Submit"), cd.make("tok"))],
+                       [(_("Start over"), cd.make("tre")), (_("Cancel"), cd.make("tx"))]])
+    return "\n".join(lines), markup
+
+
+async def show_filing(update: Update, context: HelpdeskContext, user: UserView, filing: Filing) -> None:
+    """Send the prompt for the user's current filing step."""
+    text, markup = filing_prompt(filing, user.lang, context.services.tickets.policy.max_description)
+    await reply_html(update, context, text, markup)
+
+
+async def ticket_command(update: Update, context: HelpdeskContext) -> None:
+    """/ticket: start filing."""
+    user = await meet(update, context)
+    filing = await core(context.services.tickets.start_filing, user.id, context.now())
+    await show_filing(update, context, user, filing)
+
+
+async def new_ticket_button(update: Update, context: HelpdeskContext) -> None:
+    """"File a ticket" under an answer."""
+    user = await meet(update, context)
+    await answer_query(update)
+    filing = await core(context.services.tickets.start_filing, user.id, context.now())
+    await show_filing(update, context, user, filing)
+
+
+async def filing_button(update: Update, context: HelpdeskContext) -> None:
+    """Buttons of the filing flow: type, skip, submit, start over, cancel."""
+    user = await meet(update, context)
+    data = cd.parse(update.callback_query.data if update.callback_query else None)
+    desk = context.services.tickets
+    _ = tr(user.lang).gettext
+    if data is None:
+        await expired(update, user.lang)
+        return
+    try:
+        if data.action == "tx":
+            await core(desk.flows.clear, user.id)
+            await answer_query(update)
+            await drop_keyboard(update)
+            await reply_html(update, context, escape(_("Cancelled. Nothing was filed."), quote=False))
+            return
+        if data.action == "tre":
+            filing = await core(desk.start_filing, user.id, context.now())
+        elif data.action == "tk" and len(data.args) == 1:
+            filing = await core(desk.choose_kind, user.id, data.args[0], context.now())
+        elif data.action == "ts":
+            filing = await core(desk.skip, user.id, context.now())
+        elif data.action == "tok":
+            ticket = await core(desk.confirm, user.id, user.lang, context.now())
+            await answer_query(update)
+            await drop_keyboard(update)
+            await reply_html(update, context, filed_text(ticket, user.lang),
+                             keyboard([[(_("My tickets"), cd.make("ml"))]]))
+            return
+        else:
+            await expired(update, user.lang)
+            return
+    except NotFound:
+        await expired(update, user.lang)
+        return
+    except InvalidInput:  # a button of an earlier step pressed again
+        await expired(update, user.lang)
+        return
+    await answer_query(update)
+    await drop_keyboard(update)
+    await show_filing(update, context, user, filing)
+
+
+def filed_text(ticket: TicketView, lang: Lang) -> str:
+    """Confirmation of a new ticket: its number and due date."""
+    _ = tr(lang).gettext
+    t = tr(lang)
+    return escape(_("Thank you. Your ticket number is {number}. We will answer by {due} (Beijing time). "
+                    "You can follow it with /mytickets.").format(number=ticket.number, due=t.date(ticket.due_at)),
+                  quote=False)
+
+
+async def filing_text(update: Update, context: HelpdeskContext, user: UserView) -> None:
+    """Typed text while filing."""
+    message = update.effective_message
+    assert message is not None
+    try:
+        filing = await core(context.services.tickets.give_text, user.id, message.text or "", context.now())
+    except InvalidInput as exc:
+        await reply_html(update, context, escape(error_text(exc, user.lang), quote=False))
+        return
+    await show_filing(update, context, user, filing)
+
+
+def ticket_summary(ticket: TicketView, lang: Lang) -> str:
+    """One line per ticket: number, type, status, due date."""
+    _ = tr(lang).gettext
+    t = tr(lang)
+    return _("{number} · {kind} · {status} · due {due}").format(
+        number=ticket.number, kind=_(KIND_LABELS[ticket.kind]), status=_(STATUS_LABELS[ticket.status]),
+        due=t.date(ticket.due_at))
+
+
+async def my_tickets(update: Update, context: HelpdeskContext) -> None:
+    """/mytickets: the user's tickets with buttons to open them."""
+    user = await meet(update, context)
+    await answer_query(update)
+    _ = tr(user.lang).gettext
+    tickets = await core(context.services.tickets.mine, user.id)
+    if not tickets:
+        await reply_html(update, context, escape(_("You have no tickets. /ticket files one."), quote=False))
+        return
+    rows = [[(ticket_summary(t, user.lang), cd.make("mt", t.id))] for t in tickets]
+    await reply_html(update, context, escape(_("Your tickets:"), quote=False), keyboard(rows))
+
+
+def ticket_detail_html(ticket: TicketView, lang: Lang, as_staff: bool = False) -> list[str]:
+    """A ticket with its conversation (notes marked, and only present for staff)."""
+    _ = tr(lang).gettext
+    t = tr(lang)
+    lines = [ticket_summary(ticket, lang), _("Filed: {when}").format(when=t.datetime(ticket.created_at)),
+             "", ticket.description]
+    if as_staff:
+        lines[1:1] = [_("Contact: {contact}").format(contact=ticket.contact or _("none")),
+                      _("Application/permit number: {reference}").format(reference=ticket.reference or _("none"))]
+    labels = {"user": _("User"), "reply": _("Helpdesk"), "note": _("Internal note")}
+    for m in ticket.messages:
+        attachment = f" [{_('photo') if m.file_kind == 'photo' else _('document')}]" if m.file_id else ""
+        lines += ["", f"{labels.get(m.kind, m.kind)} · {t.datetime(m.created_at)}{attachment}", m.text]
+    if ticket.resolution:
+        lines += ["", _("Resolution: {resolution}").format(resolution=ticket.resolution)]
+    return html_chunks("\n".join(lines))
+
+
+async def open_my_ticket(update: Update, context: HelpdeskContext) -> None:
+    """A ticket button in /mytickets: details and what the user can do."""
+    user = await meet(update, context)
+    data = cd.parse(update.callback_query.data if update.callback_query else None)
+    ticket_id = data.int_arg(0) if data else None
+    if ticket_id is None:
+        await expired(update, user.lang)
+        return
+    try:
+        ticket = await core(context.services.tickets.get, user.id, ticket_id)
+    except NotFound:
+        await expired(update, user.lang)
+        return
+    await answer_query(update)
+    _ = tr(user.lang).gettext
+    if ticket.status == "closed":
+        rows = [[(_("Reopen"), cd.make("mtr", ticket.id))]]
+    else:
+        rows = [[(_("Add a message"), cd.make("mtm", ticket.id)), (_("Close ticket"), cd.make("mtc", ticket.id))]]
+    await reply_html(update, context, ticket_detail_html(ticket, user.lang), keyboard(rows))
+
+
+async def own_ticket_action(update: Update, context: HelpdeskContext) -> None:
+    """Add a message to / close / reopen one's own ticket."""
+    user = await meet(update, context)
+    data = cd.parse(update.callback_query.data if update.callback_query else None)
+    ticket_id = data.int_arg(0) if data else None
+    desk = context.services.tickets
+    _ = tr(user.lang).gettext
+    if data is None or ticket_id is None:
+        await expired(update, user.lang)
+        return
+    try:
+        ticket = await core(desk.get, user.id, ticket_id)
+        if ticket.user_id != user.id:
+            raise NotFound("ticket")
+        if data.action == "mtm":
+            if ticket.status == "closed":
+                raise Conflict("ticket_closed")
+            await core(desk.flows.set, user.id, FlowState(MESSAGE_FLOW, "message", {"ticket": ticket.id}),
+                       context.now())
+            text = _("Send your message for ticket {number}: text, a photo or a document. /cancel to stop.").format(
+                number=ticket.number)
+        elif data.action == "mtc":
+            ticket = await core(desk.close_own, user.id, ticket.id, context.now())
+            text = _("Ticket {number} is closed. Thank you!").format(number=ticket.number)
+        else:
+            ticket, notices = await core(desk.reopen_own, user.id, ticket.id, context.now())
+            await deliver(context, notices)
+            text = _("Ticket {number} is open again. Add a message to tell us what is missing.").format(
+                number=ticket.number)
+    except NotFound:
+        await expired(update, user.lang)
+        return
+    except (Conflict, NotAllowed) as exc:
+        await answer_query(update, error_text(exc, user.lang), alert=True)
+        return
+    await answer_query(update)
+    await reply_html(update, context, escape(text, quote=False))
+
+
+def attachment_of(message: Message) -> tuple[str | None, str | None, str | None]:
+    """(file_id, kind, file name) of a photo or document message, else Nones."""
+    if message.photo:
+        return message.photo[-1].file_id, "photo", None
+    if message.document:
+        return message.document.file_id, "document", message.document.file_name
+    return None, None, None
+
+
+async def ticket_message_input(update: Update, context: HelpdeskContext, user: UserView, state: FlowState) -> None:
+    """The user's message (text, photo, document) for their ticket."""
+    message = update.effective_message
+    assert message is not None
+    _ = tr(user.lang).gettext
+    file_id, file_kind, file_name = attachment_of(message)
+    if file_id is None and not message.text:
+        await reply_html(update, context, escape(_("Only text, photos and documents can be added to a ticket."),
+                                                 quote=False))
+        return
+    try:
+        ticket, notices = await core(context.services.tickets.add_user_message, user.id, int(state.data["ticket"]),
+                                     context.now(), message.text or message.caption or "", file_id, file_kind,
+                                     file_name)
+    except (InvalidInput, Conflict) as exc:
+        await reply_html(update, context, escape(error_text(exc, user.lang), quote=False))
+        return
+    except NotFound:
+        await core(context.services.flows.clear, user.id)
+        await reply_html(update, context, escape(error_text(NotFound("ticket"), user.lang), quote=False))
+        return
+    await core(context.services.flows.clear, user.id)
+    await deliver(context, notices)
+    await reply_html(update, context, escape(_("Added to ticket {number}.").format(number=ticket.number),
+                                             quote=False))
+
+
+async def rate_button(update: Update, context: HelpdeskContext) -> None:
+    """A 好差评 level button."""
+    user = await meet(update, context)
+    data = cd.parse(update.callback_query.data if update.callback_query else None)
+    service = {"t": "ticket", "s": "session"}.get(data.args[0]) if data and len(data.args) == 3 else None
+    service_id = data.int_arg(1) if data else None
+    level = data.int_arg(2) if data else None
+    _ = tr(user.lang).gettext
+    if service is None or service_id is None or level not in LEVEL_LABELS:
+        await expired(update, user.lang)
+        return
+    try:
+        view, notices = await core(context.services.ratings.rate, user.id, service, service_id, level, context.now())
+    except NotFound:
+        await expired(update, user.lang)
+        return
+    except (Conflict, InvalidInput) as exc:
+        await answer_query(update, error_text(exc, user.lang), alert=True)
+        await drop_keyboard(update)
+        return
+    await answer_query(update, _("Thank you for rating!"))
+    await drop_keyboard(update)
+    await deliver(context, notices)
+    if view.bad:
+        text = _("We are sorry. A supervisor will follow up with you. If you like, tell us in one message what went "
+                 "wrong.")
+        await reply_html(update, context, escape(text, quote=False), keyboard([[(_("Skip"), cd.make("rtx"))]]))
+    else:
+        await reply_html(update, context, escape(_("Thank you for your rating: {level}.").format(
+            level=_(LEVEL_LABELS[level])), quote=False))
+
+
+async def skip_comment(update: Update, context: HelpdeskContext) -> None:
+    """No comment after a bad rating."""
+    user = await meet(update, context)
+    await core(context.services.ratings.skip_comment, user.id)
+    await answer_query(update)
+    await drop_keyboard(update)
+    await reply_html(update, context, escape(tr(user.lang).gettext("Thank you."), quote=False))
+
+
+async def comment_input(update: Update, context: HelpdeskContext, user: UserView) -> None:
+    """The comment after a bad rating."""
+    message = update.effective_message
+    assert message is not None
+    try:
+        _view, notices = await core(context.services.ratings.comment, user.id, message.text or "", context.now())
+    except (InvalidInput, NotFound) as exc:
+        await reply_html(update, context, escape(error_text(exc, user.lang), quote=False))
+        return
+    await deliver(context, notices)
+    await reply_html(update, context, escape(tr(user.lang).gettext(
+        "Thank you. Your comment has been passed to a supervisor."), quote=False))
