@@ -10,10 +10,12 @@ from sqlmodel import Session, select
 
 from bot.db import session_scope
 from bot.errors import InvalidInput, NotAllowed, NotFound
+from bot.i18n import N_
 from bot.models import AuditLog, Staff, User
 from bot.text import strip_control
 
 STAFF_ROLES = ("operator", "supervisor")
+ROLE_LABELS = {"operator": N_("operator"), "supervisor": N_("supervisor")}
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from telegram import InlineKeyboardMarkup, Update
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.flows import FlowState
 from bot.helpdesk import UserView
-from bot.staff import STAFF_ROLES, StaffView
+from bot.staff import ROLE_LABELS, STAFF_ROLES, StaffView
 from bot.text import Lang
 from bot.tickets import KIND_LABELS, KINDS, TicketView
 from handlers import callback_data as cd
@@ -173,7 +173,7 @@ async def action_button(update: Update, context: HelpdeskContext) -> None:
             return
         if action == "reassign":
             staff = await core(context.services.staff.list)
-            rows = [[(f"{s.name} ({_(s.role)})", cd.make("sr", ticket_id, s.user_id))] for s in staff]
+            rows = [[(f"{s.name} ({_(ROLE_LABELS[s.role])})", cd.make("sr", ticket_id, s.user_id))] for s in staff]
             await answer_query(update)
             await reply_html(update, context, escape(_("Reassign {number} to:").format(number=ticket.number),
                                                      quote=False), keyboard(rows))
@@ -305,7 +305,7 @@ async def quick_command(update: Update, context: HelpdeskContext) -> None:
 def _staff_list_text(staff: list[StaffView], lang: Lang) -> str:
     _ = tr(lang).gettext
     lines = [_("Staff:")]
-    lines += [f"• {s.name} — {_(s.role)} — {s.user_id}" + (" ✅" if s.checked_in else "") for s in staff]
+    lines += [f"• {s.name} — {_(ROLE_LABELS[s.role])} — {s.user_id}" + (" ✅" if s.checked_in else "") for s in staff]
     lines += ["", _("Supervisors: /staff add TELEGRAM_ID operator|supervisor NAME, /staff remove TELEGRAM_ID")]
     return "\n".join(lines)
 
@@ -323,7 +323,7 @@ async def staff_command(update: Update, context: HelpdeskContext) -> None:
     try:
         if sub == "add" and len(args) >= 4 and args[1].isdigit() and args[2] in STAFF_ROLES:
             added = await core(registry.add, int(args[1]), args[2], " ".join(args[3:]), now, user.id)
-            text = _("{name} ({id}) is now {role}.").format(name=added.name, id=added.user_id, role=_(added.role))
+            text = _("{name} ({id}) is now {role}.").format(name=added.name, id=added.user_id, role=_(ROLE_LABELS[added.role]))
         elif sub == "remove" and len(args) == 2 and args[1].isdigit():
             removed = await core(registry.remove, int(args[1]), now, user.id)
             text = _("{name} ({id}) is no longer staff.").format(name=removed.name, id=removed.user_id)

@@ -72,7 +72,7 @@ def filing_prompt(filing: Filing, lang: Lang, limit: int) -> tuple[str, InlineKe
         return escape(_("Optional: your application or permit number, if you have one."), quote=False), skip_cancel
     lines = [
         "<b>" + escape(_("Please check your ticket:"), quote=False) + "</b>",
-        escape(_("Type: {kind}").format(kind=_(KIND_LABELS[filing.kind or "enquiry"])), quote=False),
+        escape(_("Type: {kind}").format(kind=_(KIND_LABELS[filing.kind]) if filing.kind else ""), quote=False),
         escape(_("Description: {text}").format(text=filing.description or ""), quote=False),
         escape(_("Contact: {contact}").format(contact=filing.contact or _("none")), quote=False),
         escape(_("Application/permit number: {reference}").format(reference=filing.reference or _("none")),
