@@ -31,6 +31,12 @@ class Settings(BaseSettings):
     helpdesk_deadlines: str = ""
     helpdesk_reopen_days: int = 7
     helpdesk_max_description: int = 2000
+    helpdesk_queue_wait_minutes: float = 10
+    helpdesk_idle_remind_minutes: float = 5
+    helpdesk_idle_close_minutes: float = 5
+    helpdesk_auto_assign: bool = False
+    helpdesk_staff_chat: int | None = None
+    helpdesk_sweep_seconds: float = 30
     log_level: str = "INFO"
 
     @field_validator("telegram_bot_token", mode="before")

@@ -145,3 +145,67 @@ class Flow(SQLModel, table=True):
     step: str = Field(max_length=32)
     data: str = Field(default="{}", sa_column=Column(String(8000), nullable=False, default="{}"))
     updated_at: datetime = _time(nullable=False)
+
+
+class HelpRequest(SQLModel, table=True):
+    """A user waiting for (or served by) a person: the live desk's queue."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = _user_fk()
+    status: str = Field(max_length=12, index=True)  # waiting | claimed | cancelled | ticketed
+    lang: str = Field(max_length=2)
+    role: str | None = Field(default=None, max_length=16)
+    operator_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    created_at: datetime = _time(nullable=False)
+    claimed_at: datetime | None = _time(nullable=True)
+    offered_ticket_at: datetime | None = _time(nullable=True)
+    position_told: int = 0
+
+
+class LiveSession(SQLModel, table=True):
+    """A conversation between a user and an operator, relayed through the bot."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="helprequest.id", index=True)
+    user_id: int = _user_fk()
+    operator_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    status: str = Field(max_length=8, index=True)  # active | ended
+    started_at: datetime = _time(nullable=False)
+    last_activity_at: datetime = _time(nullable=False)
+    reminded_at: datetime | None = _time(nullable=True)
+    ended_at: datetime | None = _time(nullable=True)
+    outcome: str | None = Field(default=None, max_length=32)
+
+
+class SessionMessage(SQLModel, table=True):
+    """One relayed message of a live session (kept to turn a conversation into a ticket)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(foreign_key="livesession.id", index=True)
+    sender: str = Field(max_length=8)  # user | operator
+    text: str = Field(default="", sa_column=Column(String(4000), nullable=False, default=""))
+    file_id: str | None = Field(default=None, max_length=256)
+    file_kind: str | None = Field(default=None, max_length=16)
+    created_at: datetime = _time(nullable=False)
+
+
+class RelayLink(SQLModel, table=True):
+    """A message the bot showed an operator, and the session it belongs to (for replying to it)."""
+
+    chat_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    message_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    session_id: int = Field(foreign_key="livesession.id")
+
+
+class OperatorFocus(SQLModel, table=True):
+    """The session an operator's plain messages go to."""
+
+    operator_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    session_id: int = Field(foreign_key="livesession.id")
+
+
+def ensure_user(session: Any, user_id: int, now: datetime) -> None:
+    """Create the user row if this id has never been seen (work can start before /start)."""
+    if session.get(User, user_id) is None:
+        session.add(User(id=user_id, created_at=now, updated_at=now))
+        session.flush()

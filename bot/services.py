@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy.engine import Engine
 
@@ -10,7 +11,9 @@ from bot.config import Settings
 from bot.db import make_engine
 from bot.flows import Flows
 from bot.helpdesk import Helpdesk
+from bot.hours import desk_hours
 from bot.knowledge import KnowledgeBase
+from bot.live import LiveDesk, LivePolicy, session_rateable
 from bot.ratings import Ratings
 from bot.staff import StaffRegistry
 from bot.tickets import TicketDesk, TicketPolicy
@@ -28,6 +31,7 @@ class Services:
     flows: Flows
     tickets: TicketDesk
     ratings: Ratings
+    live: LiveDesk
 
 
 def build_services(settings: Settings, kb: KnowledgeBase, engine: Engine | None = None) -> Services:
@@ -40,13 +44,26 @@ def build_services(settings: Settings, kb: KnowledgeBase, engine: Engine | None 
         reopen_days=settings.helpdesk_reopen_days,
         max_description=settings.helpdesk_max_description,
     )
+    helpdesk = Helpdesk(kb, engine)
+    tickets = TicketDesk(engine, staff, flows, policy)
+    ratings = Ratings(engine, staff, flows)
+    ratings.owner_checks["session"] = session_rateable
+    live_policy = LivePolicy(
+        queue_wait=timedelta(minutes=settings.helpdesk_queue_wait_minutes),
+        idle_remind=timedelta(minutes=settings.helpdesk_idle_remind_minutes),
+        idle_close=timedelta(minutes=settings.helpdesk_idle_close_minutes),
+        auto_assign=settings.helpdesk_auto_assign,
+        staff_chat_id=settings.helpdesk_staff_chat,
+    )
+    hours = desk_hours(settings.helpdesk_hours, kb.profile.hours)
     return Services(
         settings=settings,
         kb=kb,
         engine=engine,
-        helpdesk=Helpdesk(kb, engine),
+        helpdesk=helpdesk,
         staff=staff,
         flows=flows,
-        tickets=TicketDesk(engine, staff, flows, policy),
-        ratings=Ratings(engine, staff, flows),
+        tickets=tickets,
+        ratings=ratings,
+        live=LiveDesk(engine, staff, helpdesk, tickets, hours, live_policy),
     )

@@ -25,7 +25,7 @@ from bot.db import session_scope
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.flows import Flows, FlowState
 from bot.i18n import N_, SHANGHAI
-from bot.models import Ticket, TicketMessage, User
+from bot.models import Ticket, TicketMessage, ensure_user
 from bot.staff import StaffRegistry, audit
 from bot.text import Lang, has_content, strip_control
 from bot.workdays import due_at
@@ -266,9 +266,7 @@ class TicketDesk:
             raise InvalidInput("unknown_kind")
         due = due_at(now, self.policy.deadlines[kind])
         with session_scope(self.engine) as session:
-            if session.get(User, user_id) is None:
-                session.add(User(id=user_id, created_at=now, updated_at=now))
-                session.flush()
+            ensure_user(session, user_id, now)
             ticket = Ticket(user_id=user_id, kind=kind, status="new", description=description[:4000],
                             contact=contact, reference=reference, lang=lang, origin=origin,
                             created_at=now, updated_at=now, due_at=due)

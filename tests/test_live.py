@@ -1,0 +1,242 @@
+"""The live desk in the core: presence, queue, atomic claims, relay, transfer, timers, restart."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from bot.config import Settings
+from bot.db import make_engine
+from bot.errors import Conflict, NotAllowed, NotFound
+from bot.knowledge import KnowledgeBase
+from bot.live import Closed, QueueStatus, SessionView
+from bot.services import Services, build_services
+from tests.dbs import postgres_engine
+
+SH = ZoneInfo("Asia/Shanghai")
+OPEN = datetime(2026, 3, 3, 10, 0, tzinfo=SH)  # a Tuesday morning
+ALICE, BOB, CAROL, OP1, OP2, SUP = 1001, 1002, 1003, 2001, 2002, 2003
+
+
+def services_on(engine: Engine, kb: KnowledgeBase, hours: str = "profile") -> Services:
+    settings = Settings(helpdesk_hours=hours, database_url="sqlite://")
+    services = build_services(settings, kb, engine)
+    return services
+
+
+@pytest.fixture
+def desk(kb: KnowledgeBase) -> Services:
+    services = services_on(make_engine("sqlite://"), kb)
+    services.staff.add(OP1, "operator", "Li Na", OPEN)
+    services.staff.add(OP2, "operator", "Zhang Wei", OPEN)
+    services.staff.add(SUP, "supervisor", "Wang Fang", OPEN)
+    return services
+
+
+def queue(s: Services, user: int, at: datetime = OPEN) -> QueueStatus:
+    status, _ = s.live.request(user, "en", "applicant", at)
+    assert isinstance(status, QueueStatus)
+    return status
+
+
+def test_check_in_out_is_staff_only(desk: Services) -> None:
+    with pytest.raises(NotAllowed):
+        desk.live.check_in(ALICE, OPEN)
+    assert desk.live.check_in(OP1, OPEN)[0] is True
+    assert desk.live.check_in(OP1, OPEN)[0] is False
+    assert [o[0] for o in desk.live.operators_online()] == [OP1]
+
+
+def test_queue_positions_estimates_and_dispatch(desk: Services) -> None:
+    desk.live.check_in(OP1, OPEN)
+    first, notices = desk.live.request(ALICE, "zh", "employer", OPEN)
+    assert isinstance(first, QueueStatus) and first.position == 1
+    assert first.estimate == timedelta(minutes=6)  # default handling time, one operator
+    dispatched = [n for n in notices if n.kind == "queue_new"]
+    assert [n.user_id for n in dispatched] == [OP1]
+    assert dispatched[0].params["lang"] == "zh" and dispatched[0].params["role"] == "employer"
+    assert queue(desk, BOB).position == 2
+    assert queue(desk, CAROL).position == 3
+    # Asking again does not queue twice.
+    assert queue(desk, BOB).position == 2
+    # Alice leaves: Bob and Carol move up and are told.
+    left, moved = desk.live.leave(ALICE, OPEN)
+    assert left
+    assert {(n.user_id, n.params["position"]) for n in moved} == {(BOB, 1), (CAROL, 2)}
+
+
+def test_dispatch_shows_recent_questions(desk: Services) -> None:
+    desk.helpdesk.meet(ALICE, "Alice", "en", OPEN)
+    desk.helpdesk.ask(ALICE, "I lost my work permit card", None, OPEN)
+    desk.live.check_in(OP1, OPEN)
+    _, notices = desk.live.request(ALICE, "en", None, OPEN)
+    history = notices[0].params["history"]
+    assert history == [("I lost my work permit card", "answer", "reissue")]
+
+
+def test_out_of_hours_says_when_staff_are_back(desk: Services) -> None:
+    friday_evening = datetime(2026, 2, 13, 19, 0, tzinfo=SH)
+    status, notices = desk.live.request(ALICE, "en", None, friday_evening)
+    # Saturday 14 Feb 2026 is an adjusted working day (调休).
+    assert status == Closed(datetime(2026, 2, 14, 9, 0, tzinfo=SH)) and notices == []
+    assert desk.live.queue_status(ALICE) is None
+
+
+def test_always_open_desk(kb: KnowledgeBase) -> None:
+    services = services_on(make_engine("sqlite://"), kb, hours="always")
+    status, _ = services.live.request(ALICE, "en", None, datetime(2026, 2, 17, 3, 0, tzinfo=SH))
+    assert isinstance(status, QueueStatus)
+
+
+def test_claim_relay_transfer_end_and_rating(desk: Services) -> None:
+    desk.live.check_in(OP1, OPEN)
+    desk.live.check_in(OP2, OPEN)
+    request = queue(desk, ALICE)
+    session, notices = desk.live.claim(OP1, request.request_id, OPEN)
+    assert notices[0].user_id == ALICE and notices[0].params["operator"] == "Li Na"
+    with pytest.raises(Conflict):
+        desk.live.claim(OP2, request.request_id, OPEN)
+    assert desk.live.user_says(ALICE, "Hello, my card is lost", OPEN).operator_id == OP1
+    assert desk.live.operator_says(OP1, "Please file a reissue online.", OPEN).user_id == ALICE
+    with pytest.raises(NotFound):
+        desk.live.operator_says(OP2, "not mine", OPEN)
+    view, notices = desk.live.transfer(OP1, OP2, OPEN)
+    assert view.operator_id == OP2 and view.operator_name == "Zhang Wei"
+    handover = next(n for n in notices if n.user_id == OP2)
+    assert ("user", "Hello, my card is lost") in handover.params["transcript"]
+    assert desk.live.operator_says(OP2, "I'm here now.", OPEN).user_id == ALICE
+    view, notices = desk.live.end(OP2, "resolved", OPEN + timedelta(minutes=4))
+    assert notices[0].kind == "session_ended" and view.status == "ended"
+    rating, alerts = desk.ratings.rate(ALICE, "session", session.id, 4, OPEN)
+    assert rating.bad and [a.user_id for a in alerts] == [SUP]
+    with pytest.raises(Conflict):
+        desk.ratings.rate(ALICE, "session", session.id, 1, OPEN)
+    # The next estimate uses the real handling time (4 minutes).
+    assert queue(desk, BOB).estimate == timedelta(minutes=4)
+
+
+def test_relay_by_reply_to_when_an_operator_has_two_users(desk: Services) -> None:
+    desk.live.check_in(OP1, OPEN)
+    first, _ = desk.live.claim(OP1, queue(desk, ALICE).request_id, OPEN)
+    second, _ = desk.live.claim(OP1, queue(desk, BOB).request_id, OPEN)
+    desk.live.link(OP1, 555, first.id)
+    assert desk.live.operator_says(OP1, "to Alice", OPEN, reply_to=(OP1, 555)).user_id == ALICE
+    assert desk.live.operator_says(OP1, "to the focused (latest) user", OPEN).user_id == BOB
+    desk.live.focus(OP1, first.id)
+    assert desk.live.operator_says(OP1, "Alice again", OPEN).user_id == ALICE
+    assert second.id != first.id
+
+
+def test_check_out_hands_sessions_back_to_the_front_of_the_queue(desk: Services) -> None:
+    desk.live.check_in(OP1, OPEN)
+    desk.live.claim(OP1, queue(desk, ALICE).request_id, OPEN)
+    queue(desk, BOB, OPEN + timedelta(minutes=1))
+    count, notices = desk.live.check_out(OP1, OPEN + timedelta(minutes=2))
+    assert count == 1
+    assert any(n.user_id == ALICE and n.kind == "handed_back" for n in notices)
+    assert desk.live.user_session(ALICE) is None
+    assert desk.live.queue_status(ALICE).position == 1  # type: ignore[union-attr]
+    assert desk.live.queue_status(BOB).position == 2  # type: ignore[union-attr]
+
+
+def test_turn_a_conversation_into_a_ticket(desk: Services) -> None:
+    desk.live.check_in(OP1, OPEN)
+    desk.live.claim(OP1, queue(desk, ALICE).request_id, OPEN)
+    desk.live.user_says(ALICE, "Our HR contact left, who cancels the permit?", OPEN)
+    ticket, notices = desk.live.to_ticket(OP1, OPEN)
+    assert ticket.kind == "help" and ticket.assignee_id == OP1 and ticket.status == "in_progress"
+    assert "who cancels the permit" in ticket.description
+    assert notices[0].params["number"] == ticket.number
+    assert desk.live.user_session(ALICE) is None
+
+
+def test_timers_with_fixed_clocks(desk: Services) -> None:
+    desk.live.check_in(OP1, OPEN)
+    queue(desk, ALICE)
+    desk.live.claim(OP1, queue(desk, BOB).request_id, OPEN)
+    assert desk.live.sweep(OPEN + timedelta(minutes=4)) == []
+    at_10 = desk.live.sweep(OPEN + timedelta(minutes=10))
+    assert {(n.user_id, n.kind) for n in at_10} == {
+        (ALICE, "queue_long_wait"), (BOB, "session_idle"), (OP1, "session_idle_operator")}
+    assert desk.live.sweep(OPEN + timedelta(minutes=11)) == []  # each told once
+    at_15 = desk.live.sweep(OPEN + timedelta(minutes=15))
+    assert {(n.user_id, n.kind) for n in at_15} == {(BOB, "session_ended"), (OP1, "session_auto_closed")}
+    assert desk.live.user_session(BOB) is None
+
+
+def test_activity_resets_the_idle_timer(desk: Services) -> None:
+    desk.live.check_in(OP1, OPEN)
+    desk.live.claim(OP1, queue(desk, ALICE).request_id, OPEN)
+    desk.live.sweep(OPEN + timedelta(minutes=5))  # reminder
+    desk.live.user_says(ALICE, "still here", OPEN + timedelta(minutes=6))
+    assert desk.live.sweep(OPEN + timedelta(minutes=10)) == []
+
+
+def test_restart_keeps_queue_and_sessions(kb: KnowledgeBase, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'desk.sqlite3'}"
+    first = services_on(make_engine(url), kb)
+    first.staff.add(OP1, "operator", "Li Na", OPEN)
+    first.live.check_in(OP1, OPEN)
+    session, _ = first.live.claim(OP1, queue(first, ALICE).request_id, OPEN)
+    queue(first, BOB)
+    first.engine.dispose()
+    again = services_on(make_engine(url), kb)  # a new process on the same database
+    assert again.live.queue_status(BOB).position == 1  # type: ignore[union-attr]
+    assert again.live.user_says(ALICE, "are you there?", OPEN).id == session.id
+    assert again.live.operator_says(OP1, "yes", OPEN).user_id == ALICE
+
+
+def _race(services: Services, operators: list[int], request_id: int) -> list[object]:
+    barrier = threading.Barrier(len(operators))
+    results: list[object] = []
+    lock = threading.Lock()
+
+    def claim(op: int) -> None:
+        barrier.wait()
+        try:
+            outcome: object = services.live.claim(op, request_id, OPEN)[0]
+        except Conflict as exc:
+            outcome = exc
+        with lock:
+            results.append(outcome)
+
+    threads = [threading.Thread(target=claim, args=(op,)) for op in operators]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    return results
+
+
+def _claim_race(services: Services) -> None:
+    operators = [3000 + i for i in range(8)]
+    for op in operators:
+        services.staff.add(op, "operator", f"Operator {op}", OPEN)
+        services.live.check_in(op, OPEN)
+    for user in range(5000, 5010):
+        request = queue(services, user)
+        results = _race(services, operators, request.request_id)
+        winners = [r for r in results if isinstance(r, SessionView)]
+        losers = [r for r in results if isinstance(r, Conflict)]
+        assert len(winners) == 1 and len(losers) == len(operators) - 1, results
+
+
+def test_concurrent_claims_sqlite(kb: KnowledgeBase, tmp_path: Path) -> None:
+    _claim_race(services_on(make_engine(f"sqlite:///{tmp_path / 'race.sqlite3'}"), kb))
+
+
+@pytest.fixture
+def pg_engine() -> Iterator[Engine]:
+    with postgres_engine() as engine:
+        yield engine
+
+
+@pytest.mark.postgres
+def test_concurrent_claims_postgresql(kb: KnowledgeBase, pg_engine: Engine) -> None:
+    _claim_race(services_on(pg_engine, kb))
