@@ -1,7 +1,8 @@
 """Command line: ``python -m bot`` (also installed as ``helpdesk``).
 
 run                       the Telegram bot when TELEGRAM_BOT_TOKEN is set, else the console
-console [--lang en|zh]    chat in the terminal
+console [--lang en|zh] [--as applicant|operator|supervisor]
+                          chat in the terminal; tickets on both sides
 ask [QUESTION] [--lang en|zh] [--json]
                           answer one question, or one per line of standard input
 kb validate               check the knowledge base and every profile; exit 1 on problems
@@ -18,6 +19,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from bot.answers import Answerer, Reply
+from bot.canned import load_canned
 from bot.config import Settings, get_settings
 from bot.console import render_plain, run_console
 from bot.errors import KnowledgeBaseError
@@ -34,6 +36,9 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("run", help="run the Telegram bot (or the console without a token)")
     console = sub.add_parser("console", help="chat in the terminal")
     console.add_argument("--lang", choices=("en", "zh"))
+    console.add_argument("--as", dest="side", choices=("applicant", "operator", "supervisor"), default="applicant",
+                         help="play the applicant (default) or the staff side of tickets")
+    console.add_argument("--user-id", type=int, help="the console user's id (default 1 for applicants, 2 for staff)")
     ask = sub.add_parser("ask", help="answer questions")
     ask.add_argument("question", nargs="?", help="the question; omitted: one per line from standard input")
     ask.add_argument("--lang", choices=("en", "zh"), help="reply language (default: the question's)")
@@ -94,13 +99,15 @@ def _ask(answerer: Answerer, question: str | None, lang: Lang | None, as_json: b
 def _kb_validate(settings: Settings) -> int:
     try:
         kb = load_knowledge(settings.helpdesk_kb_dir, settings.helpdesk_profile)
+        canned = load_canned(settings.helpdesk_kb_dir / "canned.toml")
     except KnowledgeBaseError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         print(f"{len(exc.problems)} problem(s) found.", file=sys.stderr)
         return 1
     questions = sum(len(qs) for e in kb.entries.values() for qs in e.questions.values())
-    print(f"OK: {len(kb.entries)} entries, {questions} alternate questions, {len(kb.topic_ids)} topics covered.")
+    print(f"OK: {len(kb.entries)} entries, {questions} alternate questions, {len(kb.topic_ids)} topics covered, "
+          f"{len(canned)} canned replies.")
     return 0
 
 
@@ -138,7 +145,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         from handlers.app import run_telegram  # imported late: the core stays free of telegram
 
         return run_telegram(settings, kb)
-    run_console(answerer, getattr(args, "lang", None))
+    return _console(settings, kb, answerer, args)
+
+
+def _console(settings: Settings, kb: KnowledgeBase, answerer: Answerer, args: argparse.Namespace) -> int:
+    """The terminal console, with tickets on the configured database (staff side with --as)."""
+    from datetime import UTC, datetime
+
+    from bot.console_desk import DeskConsole
+    from bot.services import build_services
+
+    side = getattr(args, "side", "applicant")
+    lang = getattr(args, "lang", None)
+    as_staff = side != "applicant"
+    user_id = getattr(args, "user_id", None) or (2 if as_staff else 1)
+    services = build_services(settings, kb)
+
+    def clock() -> datetime:
+        return datetime.now(UTC)
+
+    services.helpdesk.meet(user_id, f"console {side}", lang, clock())
+    if as_staff and services.staff.get(user_id) is None:
+        services.staff.add(user_id, side, f"Console {side}", clock())
+        print(f"(console user {user_id} registered as {side}; `python -m bot staff remove {user_id}` undoes it)")
+    desk = DeskConsole(services, user_id, lang or "en", clock, as_staff=as_staff)
+    run_console(answerer, lang, desk=desk)
     return 0
 
 

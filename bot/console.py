@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import TextIO
 
 from bot.answers import Answerer, Reply
+from bot.console_desk import DeskConsole
 from bot.i18n import translator
 from bot.text import Lang, detect_lang
 
@@ -30,11 +31,17 @@ def run_console(
     lang: Lang | None = None,
     stdin: TextIO = sys.stdin,
     write: Callable[[str], object] = print,
+    desk: DeskConsole | None = None,
 ) -> None:
-    """Chat on the terminal until end of input or /quit. ``lang`` fixes the reply language."""
+    """Chat on the terminal until end of input or /quit. ``lang`` fixes the reply language.
+
+    With *desk*, ticket commands work too (/ticket, /mytickets; staff: /tickets, /t, /reply …).
+    """
     ui_lang: Lang = lang or "en"
     _ = translator(ui_lang).gettext
     write(_("Work permit helpdesk. Ask a question in English or Chinese; /lang en|zh switches language, /quit leaves."))
+    if desk is not None:
+        write(desk.handle("/deskhelp") or "")
     pending: Reply | None = None
     while True:
         write(
@@ -46,6 +53,11 @@ def run_console(
         text = line.strip()
         if text in ("/quit", "/exit", "/q"):
             break
+        if desk is not None:
+            out = desk.handle(text)
+            if out is not None:
+                write(out)
+                continue
         if text.startswith("/lang"):
             choice = text.removeprefix("/lang").strip()
             if choice in ("en", "zh"):

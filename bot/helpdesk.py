@@ -36,6 +36,7 @@ class UserView:
     role: str | None
     subscribed: bool
     is_new: bool
+    name: str = ""
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ class Answered:
 
 def _view(user: User, is_new: bool, fallback_lang: Lang = "en") -> UserView:
     lang: Lang = "zh" if user.lang == "zh" else ("en" if user.lang == "en" else fallback_lang)
-    return UserView(user.id, lang, user.lang is not None, user.role, user.subscribed, is_new)
+    return UserView(user.id, lang, user.lang is not None, user.role, user.subscribed, is_new, user.display_name)
 
 
 class Helpdesk:

@@ -21,13 +21,23 @@ from bot.db import session_scope
 from bot.errors import Conflict, InvalidInput, NotFound
 from bot.helpdesk import Helpdesk
 from bot.hours import DeskHours
-from bot.models import HelpRequest, LiveSession, OperatorFocus, RelayLink, SessionMessage, Staff, ensure_user
+from bot.models import (
+    HelpRequest,
+    LiveSession,
+    OperatorFocus,
+    RelayLink,
+    SessionMessage,
+    Staff,
+    User,
+    ensure_user,
+)
 from bot.staff import StaffRegistry, audit
 from bot.text import Lang, strip_control
 from bot.tickets import Notice, TicketDesk, TicketView
 
 MAX_RELAY = 4000
-OUTCOMES = ("resolved", "ticket", "no_reply", "transferred", "handed_back")
+OUTCOMES = ("resolved", "unresolved", "ticket", "no_reply", "handed_back")
+OPERATOR_OUTCOMES = ("resolved", "unresolved")
 
 
 @dataclass(frozen=True)
@@ -50,6 +60,12 @@ class QueueStatus:
     request_id: int
     position: int
     estimate: timedelta
+    lang: str = "en"
+
+    @property
+    def minutes(self) -> int:
+        """The estimate in whole minutes, at least 1."""
+        return max(1, round(self.estimate.total_seconds() / 60))
 
 
 @dataclass(frozen=True)
@@ -62,6 +78,7 @@ class SessionView:
     operator_name: str
     status: str
     lang: Lang
+    user_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -92,8 +109,9 @@ class LiveDesk:
         assert row.id is not None
         operator = session.get(Staff, row.operator_id)
         request = session.get(HelpRequest, row.request_id)
+        user = session.get(User, row.user_id)
         return SessionView(row.id, row.user_id, row.operator_id, operator.name if operator else "",
-                           row.status, _lang(request.lang if request else None))
+                           row.status, _lang(request.lang if request else None), user.display_name if user else "")
 
     def _checked_in(self, session: Session) -> list[Staff]:
         return list(session.exec(select(Staff).where(Staff.active == True, Staff.checked_in == True)).all())  # noqa: E712
@@ -117,7 +135,7 @@ class LiveDesk:
         position = int(ahead) + 1
         operators = max(1, len(self._checked_in(session)))
         estimate = self._average_handling(session) * math.ceil(position / operators)
-        return QueueStatus(request.id, position, estimate)
+        return QueueStatus(request.id, position, estimate, request.lang or "en")
 
     def _position_notices(self, session: Session) -> list[Notice]:
         """Tell every waiting user whose place changed."""
@@ -129,7 +147,7 @@ class LiveDesk:
             if status.position != request.position_told:
                 request.position_told = status.position
                 notices.append(Notice(request.user_id, "queue_position", {
-                    "position": status.position, "minutes": max(1, round(status.estimate.total_seconds() / 60))}))
+                    "position": status.position, "minutes": status.minutes}))
         return notices
 
     def _active_session_row(self, session: Session, user_id: int) -> LiveSession | None:
@@ -140,8 +158,10 @@ class LiveDesk:
         """Offer a waiting user to every checked-in operator (and the staff chat) with their context."""
         history = [(q.text[:200], q.decision, q.entry_id or q.chosen_entry)
                    for q in self.helpdesk.recent_questions(request.user_id)]
+        user = session.get(User, request.user_id)
         params: dict[str, Any] = {"request_id": request.id, "lang": request.lang, "role": request.role,
-                                  "user_id": request.user_id, "history": history}
+                                  "user_id": request.user_id, "name": user.display_name if user else "",
+                                  "history": history}
         targets = [s.user_id for s in self._checked_in(session)]
         if self.policy.staff_chat_id is not None:
             targets.append(self.policy.staff_chat_id)
@@ -286,7 +306,7 @@ class LiveDesk:
             audit(session, operator_id, "claim", now, detail=f"request {request_id}")
             notices = [Notice(request.user_id, "session_started", {"operator": member.name})]
             notices += self._position_notices(session)
-            view = SessionView(live.id, request.user_id, operator_id, member.name, "active", _lang(request.lang))
+            view = self._session_view(session, live)
             return view, notices
 
     # ----- sessions ----------------------------------------------------------------------
@@ -305,6 +325,24 @@ class LiveDesk:
                 raise NotFound("session")
             self._focus(session, operator_id, session_id)
             return self._session_view(session, row)
+
+    def chat_role(self, user_id: int) -> str | None:
+        """"operator" when *user_id* runs a live session, "user" when they are served in one, else None.
+
+        One query: every incoming message asks this to route it (relay or question).
+        """
+        with session_scope(self.engine) as session:
+            rows = session.exec(select(LiveSession.operator_id, LiveSession.user_id).where(
+                LiveSession.status == "active",
+                or_(col(LiveSession.operator_id) == user_id, col(LiveSession.user_id) == user_id)).limit(2)).all()
+        if any(operator == user_id for operator, _user in rows):
+            return "operator"
+        return "user" if rows else None
+
+    def current_session(self, operator_id: int, reply_to: tuple[int, int] | None = None) -> SessionView:
+        """The session an operator's next message goes to (the one replied to, else their focus)."""
+        with session_scope(self.engine) as session:
+            return self._session_view(session, self._operator_session(session, operator_id, None, reply_to))
 
     def user_session(self, user_id: int) -> SessionView | None:
         """The user's live session, if any."""
@@ -374,7 +412,7 @@ class LiveDesk:
     def end(self, operator_id: int, outcome: str, now: datetime, session_id: int | None = None
             ) -> tuple[SessionView, list[Notice]]:
         """End the operator's (focused) session with an outcome; the user is asked for a rating."""
-        if outcome not in OUTCOMES:
+        if outcome not in OPERATOR_OUTCOMES:
             raise InvalidInput("unknown_outcome")
         self.staff.require(operator_id)
         with session_scope(self.engine) as session:
@@ -473,7 +511,8 @@ class LiveDesk:
                 col(LiveSession.last_activity_at) <= now - p.idle_remind)).all()
             for row in to_remind:
                 row.reminded_at = now
-                notices.append(Notice(row.user_id, "session_idle", {"session_id": row.id}))
+                notices.append(Notice(row.user_id, "session_idle", {
+                    "session_id": row.id, "minutes": max(1, round(p.idle_close.total_seconds() / 60))}))
                 notices.append(Notice(row.operator_id, "session_idle_operator", {"session_id": row.id}))
             to_close = session.exec(select(LiveSession).where(
                 LiveSession.status == "active", col(LiveSession.reminded_at).is_not(None),

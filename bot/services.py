@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy.engine import Engine
 
+from bot.canned import Canned, load_canned
 from bot.config import Settings
 from bot.db import make_engine
 from bot.flows import Flows
@@ -32,6 +33,7 @@ class Services:
     tickets: TicketDesk
     ratings: Ratings
     live: LiveDesk
+    canned: dict[str, Canned]
 
 
 def build_services(settings: Settings, kb: KnowledgeBase, engine: Engine | None = None) -> Services:
@@ -66,4 +68,5 @@ def build_services(settings: Settings, kb: KnowledgeBase, engine: Engine | None 
         tickets=tickets,
         ratings=ratings,
         live=LiveDesk(engine, staff, helpdesk, tickets, hours, live_policy),
+        canned=load_canned(settings.helpdesk_kb_dir / "canned.toml"),
     )

@@ -28,7 +28,7 @@ from bot.config import Settings
 from bot.i18n import N_, translator
 from bot.knowledge import KnowledgeBase
 from bot.services import Services, build_services
-from handlers import inbox, questions, staff, start, tickets, topics
+from handlers import inbox, live, questions, staff, start, tickets, topics
 from handlers.common import expired, meet, reply_html, tr
 from handlers.context import BotData, HelpdeskContext
 
@@ -44,6 +44,7 @@ COMMANDS = (
     ("privacy", N_("What we store about you")),
     ("ticket", N_("File a ticket")),
     ("mytickets", N_("My tickets")),
+    ("human", N_("Talk to a person")),
     ("cancel", N_("Cancel what you are doing")),
 )
 
@@ -117,6 +118,17 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         "note": staff.quick_command,
         "close": staff.quick_command,
         "staff": staff.staff_command,
+        # live desk
+        "human": live.human_command,
+        "checkin": live.checkin_command,
+        "checkout": live.checkout_command,
+        "queue": live.queue_command,
+        "end": live.end_command,
+        "transfer": live.transfer_command,
+        "toticket": live.toticket_command,
+        "kb": live.kb_command,
+        "canned": live.canned_command,
+        "sessions": live.sessions_command,
     }
     for name, callback in commands.items():
         app.add_handler(CommandHandler(name, callback, filters=private))
@@ -142,6 +154,14 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         r"^sa:": staff.action_button,
         r"^sk:": staff.kind_button,
         r"^sr:": staff.reassign_button,
+        r"^human:": live.human_button,
+        r"^hq$": live.leave_queue_button,
+        r"^hk$": live.keep_waiting_button,
+        r"^hm:": live.leave_message_button,
+        r"^cl:": live.claim_button,
+        r"^tf:": live.transfer_button,
+        r"^cn:": live.canned_button,
+        r"^fo:": live.focus_button,
     }
     for pattern, callback in buttons.items():
         app.add_handler(CallbackQueryHandler(callback, pattern=pattern))
@@ -197,6 +217,9 @@ def build_application(
     if clock is not None:
         app.bot_data.clock = clock
     register(app)
+    if app.job_queue is not None:
+        interval = settings.helpdesk_sweep_seconds
+        app.job_queue.run_repeating(live.sweep_job, interval=interval, first=interval, name="live-desk-timers")
     return app
 
 

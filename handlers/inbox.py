@@ -8,7 +8,7 @@ from telegram import Update
 
 from bot.tickets import FLOW as FILING_FLOW
 from bot.tickets import Filing
-from handlers import questions, staff, tickets
+from handlers import live, questions, staff, tickets
 from handlers.common import meet, reply_html, tr
 from handlers.context import HelpdeskContext, core
 
@@ -33,7 +33,7 @@ async def on_text(update: Update, context: HelpdeskContext) -> None:
         await tickets.ticket_message_input(update, context, user, state)
     elif state is not None and state.name == "rating_comment":
         await tickets.comment_input(update, context, user)
-    else:
+    elif not await live.route_live(update, context, user):
         await questions.question(update, context)
 
 
@@ -57,14 +57,22 @@ async def on_media(update: Update, context: HelpdeskContext) -> None:
         _ = tr(user.lang).gettext
         await reply_html(update, context, escape(_("Sorry, I can't take that kind of message here. Please send "
                                                    "text, a photo or a document."), quote=False))
+    elif is_file and await live.route_live(update, context, user):
+        return
+    elif await core(context.services.live.chat_role, user.id) is not None:
+        _ = tr(user.lang).gettext
+        await reply_html(update, context, escape(_("Only text, photos and documents can be passed on in a live "
+                                                   "chat."), quote=False))
     else:
         await questions.unsupported(update, context)
 
 
 async def cancel(update: Update, context: HelpdeskContext) -> None:
-    """/cancel: leave whatever the user is in the middle of."""
+    """/cancel: leave whatever the user is in the middle of: a flow, else a live chat or the queue."""
     user = await meet(update, context)
     _ = tr(user.lang).gettext
     state = await core(context.services.flows.clear, user.id)
+    if state is None and await live.cancel_live(update, context, user):
+        return
     text = _("Cancelled. You can ask a question any time.") if state else _("There is nothing to cancel.")
     await reply_html(update, context, escape(text, quote=False))

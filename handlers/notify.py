@@ -15,18 +15,16 @@ from bot.text import Lang
 from bot.tickets import Notice
 from handlers import callback_data as cd
 from handlers.context import HelpdeskContext, core
-from handlers.render import html_chunks, keyboard
+from handlers.live_notices import render_live
+from handlers.render import html_chunks, keyboard, rating_keyboard
 
 log = logging.getLogger(__name__)
 
 
-def rating_keyboard(lang: Lang, service: str, service_id: int) -> InlineKeyboardMarkup:
-    """The five 好差评 levels, one per row (service ``t`` ticket or ``s`` session)."""
-    _ = translator(lang).gettext
-    return keyboard([[(_(LEVEL_LABELS[level]), cd.make("rt", service, service_id, level))] for level in LEVEL_LABELS])
-
-
 def _render(notice: Notice, lang: Lang) -> tuple[list[str], InlineKeyboardMarkup | None]:
+    live = render_live(notice, lang)
+    if live is not None:
+        return live
     _ = translator(lang).gettext
     p = notice.params
     number = escape(str(p.get("number", "")), quote=False)

@@ -9,6 +9,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.answers import Reply
 from bot.i18n import translator
+from bot.ratings import LEVEL_LABELS
 from bot.text import Lang
 from handlers import callback_data as cd
 
@@ -92,3 +93,9 @@ def clarify_message(reply: Reply, question_id: int) -> tuple[str, InlineKeyboard
 def fallback_message(reply: Reply, question_id: int) -> tuple[str, InlineKeyboardMarkup]:
     """An honest "I don't know" with the way to a person or a ticket."""
     return escape(reply.text, quote=False), keyboard([help_buttons(reply.lang, question_id)])
+
+
+def rating_keyboard(lang: Lang, service: str, service_id: int) -> InlineKeyboardMarkup:
+    """The five 好差评 levels, one per row (service ``t`` ticket or ``s`` session)."""
+    _ = translator(lang).gettext
+    return keyboard([[(_(LEVEL_LABELS[level]), cd.make("rt", service, service_id, level))] for level in LEVEL_LABELS])

@@ -99,8 +99,8 @@ async def role_chosen(update: Update, context: HelpdeskContext) -> None:
     await reply_html(update, context, escape(text, quote=False))
 
 
-def help_text(lang: Lang) -> str:
-    """The /help text: what the bot does and every command it has."""
+def help_text(lang: Lang, staff: bool = False) -> str:
+    """The /help text: what the bot does and every command it has (staff also see theirs)."""
     _ = tr(lang).gettext
     lines = [
         _(
@@ -117,13 +117,27 @@ def help_text(lang: Lang) -> str:
         _("/subscribe, /unsubscribe – policy notices"),
         _("/privacy – what we store about you"),
     ]
+    if staff:
+        lines += [
+            "",
+            _("For staff:"),
+            _("/tickets [open|new|overdue|mine|closed|TYPE] – list tickets; /t NUMBER – open one"),
+            _("/reply, /note, /close NUMBER TEXT – work a ticket in one line"),
+            _("/checkin, /checkout – start and stop taking live chats (签入 / 签出)"),
+            _("/queue – users waiting for a person, with Claim buttons"),
+            _("/sessions – your live chats; plain messages go to the current one"),
+            _("/end [resolved|unresolved], /transfer, /toticket – finish or hand on the current chat"),
+            _("/kb ENTRY_ID, /canned [ID] – send a knowledge-base answer or a canned reply"),
+            _("/staff – the staff list (supervisors: /staff add | remove)"),
+        ]
     return "\n".join(lines)
 
 
 async def help_command(update: Update, context: HelpdeskContext) -> None:
     """/help."""
     user = await meet(update, context)
-    await reply_html(update, context, escape(help_text(user.lang), quote=False))
+    member = await core(context.services.staff.get, user.id)
+    await reply_html(update, context, escape(help_text(user.lang, staff=member is not None), quote=False))
 
 
 def privacy_text(lang: Lang) -> str:

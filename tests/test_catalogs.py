@@ -18,7 +18,7 @@ def source_messages() -> set[str]:
     ids: set[str] = set()
     for package in ("bot", "handlers"):
         for _file, _line, message, _comments, _context in extract_from_dir(
-            ROOT / package, method_map=[("**.py", "python")], keywords={"_": None, "gettext": None, "N_": None}
+            ROOT / package, method_map=[("**.py", "python")], keywords={"_": None, "gettext": None, "N_": None, "ngettext": (1, 2)}
         ):
             ids.add(message if isinstance(message, str) else message[0])
     return ids
@@ -40,11 +40,25 @@ def test_no_fuzzy_translations() -> None:
     assert not fuzzy
 
 
+def _forms(value: str | tuple[str, ...] | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
+
+
 def test_placeholders_match() -> None:
     for message in zh_catalog():
         if not message.id or not message.string:
             continue
-        assert sorted(PLACEHOLDER.findall(message.id)) == sorted(PLACEHOLDER.findall(message.string)), message.id
+        expected = sorted(PLACEHOLDER.findall(_forms(message.id)[0]))
+        for form in _forms(message.string):
+            assert form, f"empty plural form for {message.id!r}"
+            assert sorted(PLACEHOLDER.findall(form)) == expected, message.id
+
+
+def test_plural_forms_are_used() -> None:
+    assert Translator("zh").ngettext("{count} live chat went back to the front of the queue.",
+                                     "{count} live chats went back to the front of the queue.", 2).startswith("{count} ")
+    assert "chats" in Translator("en").ngettext("{count} live chat went back to the front of the queue.",
+                                                "{count} live chats went back to the front of the queue.", 2)
 
 
 def test_translator_uses_the_catalog() -> None:

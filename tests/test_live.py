@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 
 from bot.config import Settings
 from bot.db import make_engine
-from bot.errors import Conflict, NotAllowed, NotFound
+from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.knowledge import KnowledgeBase
 from bot.live import Closed, QueueStatus, SessionView
 from bot.services import Services, build_services
@@ -240,3 +240,25 @@ def pg_engine() -> Iterator[Engine]:
 @pytest.mark.postgres
 def test_concurrent_claims_postgresql(kb: KnowledgeBase, pg_engine: Engine) -> None:
     _claim_race(services_on(pg_engine, kb))
+
+
+def test_chat_role_and_current_session(desk: Services) -> None:
+    desk.live.check_in(OP1, OPEN)
+    assert desk.live.chat_role(ALICE) is None and desk.live.chat_role(OP1) is None
+    status = queue(desk, ALICE)
+    view, _ = desk.live.claim(OP1, status.request_id, OPEN)
+    assert desk.live.chat_role(ALICE) == "user" and desk.live.chat_role(OP1) == "operator"
+    assert desk.live.current_session(OP1).id == view.id
+    with pytest.raises(NotFound):
+        desk.live.current_session(OP2)
+    desk.live.end(OP1, "resolved", OPEN)
+    assert desk.live.chat_role(ALICE) is None and desk.live.chat_role(OP1) is None
+
+
+def test_operators_end_with_resolved_or_unresolved_only(desk: Services) -> None:
+    desk.live.check_in(OP1, OPEN)
+    desk.live.claim(OP1, queue(desk, ALICE).request_id, OPEN)
+    with pytest.raises(InvalidInput):
+        desk.live.end(OP1, "handed_back", OPEN)
+    view, notices = desk.live.end(OP1, "unresolved", OPEN)
+    assert [n.kind for n in notices] == ["session_ended"] and notices[0].params["outcome"] == "unresolved"

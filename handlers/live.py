@@ -1,0 +1,524 @@
+"""线上帮办 in Telegram: presence, the queue, claims, relaying a live chat, and the operators' tools.
+
+Users: /human or the "talk to a person" button, /cancel to leave the queue or end the chat.
+Operators: /checkin, /checkout, /queue, the Claim button, then plain messages relay to the user;
+/end, /transfer, /toticket, /kb ENTRY, /canned, /sessions. Timers run from the JobQueue (``sweep_job``).
+"""
+
+from __future__ import annotations
+
+import logging
+from html import escape
+
+from telegram import Message, Update
+from telegram.error import BadRequest, Forbidden
+
+from bot.errors import Conflict, HelpdeskError, InvalidInput, NotFound
+from bot.helpdesk import UserView
+from bot.live import Closed, QueueStatus, SessionView
+from bot.text import Lang
+from handlers import callback_data as cd
+from handlers.common import answer_query, drop_keyboard, expired, meet, reply_html, send_html, tr
+from handlers.context import HelpdeskContext, core
+from handlers.live_notices import relay_header
+from handlers.notify import deliver
+from handlers.render import html_chunks, keyboard, sources_html
+from handlers.staff import _require_staff as require_staff
+from handlers.tickets import attachment_of, error_text, show_filing
+
+log = logging.getLogger(__name__)
+
+CAPTION_LIMIT = 1024
+
+
+def live_error(error: HelpdeskError, lang: Lang) -> str:
+    """A live-desk error as a polite sentence."""
+    _ = tr(lang).gettext
+    reason = getattr(error, "reason", None) or (error.args[0] if error.args else "")
+    texts = {
+        "session": _("You have no live chat at the moment. /sessions lists yours, /queue shows who is waiting."),
+        "operator": _("That colleague is not checked in. /transfer lists who is."),
+        "same_operator": _("You are already handling this chat."),
+        "already_claimed": _("Someone else has already taken this user."),
+        "request": _("This request no longer exists."),
+        "unknown_outcome": _("Usage: /end [resolved|unresolved]"),
+        "entry": _("There is no knowledge-base entry with that id. Use the ids shown in /topics or in the "
+                   "user's recent questions."),
+    }
+    return texts.get(str(reason)) or error_text(error, lang)
+
+
+# ----- the user's side ---------------------------------------------------------------------------
+def queue_text(status: QueueStatus, lang: Lang) -> str:
+    _ = tr(lang).gettext
+    return _("You are number {position} in the queue for a person. Estimated wait: about {minutes} min. I will tell "
+             "you when your place changes; /cancel leaves the queue.").format(position=status.position,
+                                                                             minutes=status.minutes)
+
+
+async def request_person(update: Update, context: HelpdeskContext, user: UserView) -> None:
+    """Queue the user for a person, or tell them they are already served, or when the desk opens."""
+    _ = tr(user.lang).gettext
+    result, notices = await core(context.services.live.request, user.id, user.lang, user.role, context.now())
+    if isinstance(result, QueueStatus):
+        await reply_html(update, context, escape(queue_text(result, user.lang), quote=False),
+                         keyboard([[(_("Leave the queue"), cd.make("hq"))]]))
+    elif isinstance(result, SessionView):
+        text = _("You are talking with {operator} from the helpdesk. Just write your message here.").format(
+            operator=result.operator_name)
+        await reply_html(update, context, escape(text, quote=False))
+    elif isinstance(result, Closed):
+        t = tr(user.lang)
+        when = f"{t.date(result.opens)} {t.time(result.opens)}"
+        text = _("Our staff are not at the desk right now; they are back {when} (Beijing time). You can leave a "
+                 "message now: it becomes a help-request ticket and we answer it here.").format(when=when)
+        await reply_html(update, context, escape(text, quote=False),
+                         keyboard([[(_("✉️ Leave a message"), cd.make("hm", "c"))]]))
+    await deliver(context, notices)
+
+
+async def human_command(update: Update, context: HelpdeskContext) -> None:
+    """/human."""
+    user = await meet(update, context)
+    await request_person(update, context, user)
+
+
+async def human_button(update: Update, context: HelpdeskContext) -> None:
+    """"Talk to a person" under an answer."""
+    user = await meet(update, context)
+    await answer_query(update)
+    await request_person(update, context, user)
+
+
+async def leave_queue_button(update: Update, context: HelpdeskContext) -> None:
+    """"Leave the queue"."""
+    user = await meet(update, context)
+    _ = tr(user.lang).gettext
+    left, notices = await core(context.services.live.leave, user.id, context.now())
+    await answer_query(update)
+    await drop_keyboard(update)
+    text = _("You have left the queue.") if left else _("You are not in the queue.")
+    await reply_html(update, context, escape(text, quote=False))
+    await deliver(context, notices)
+
+
+async def keep_waiting_button(update: Update, context: HelpdeskContext) -> None:
+    """"Keep waiting" after the long-wait offer."""
+    user = await meet(update, context)
+    status = await core(context.services.live.queue_status, user.id)
+    await drop_keyboard(update)
+    if status is None:
+        await expired(update, user.lang)
+        return
+    await answer_query(update, queue_text(status, user.lang), alert=True)
+
+
+async def leave_message_button(update: Update, context: HelpdeskContext) -> None:
+    """"Leave a message": out of hours, or instead of waiting; it becomes a help-request ticket."""
+    user = await meet(update, context)
+    data = cd.parse(update.callback_query.data if update.callback_query else None)
+    origin = "out_of_hours" if data is not None and data.args[:1] == ("c",) else "queue"
+    live = context.services.live
+    if origin == "queue":
+        _left, notices = await core(live.leave, user.id, context.now(), "ticket")
+        await deliver(context, notices)
+    await answer_query(update)
+    await drop_keyboard(update)
+    filing = await core(context.services.tickets.start_filing, user.id, context.now(), "help", None, origin)
+    await show_filing(update, context, user, filing)
+
+
+async def cancel_live(update: Update, context: HelpdeskContext, user: UserView) -> bool:
+    """/cancel outside any flow: end the user's live chat, or leave the queue. False when neither applied."""
+    _ = tr(user.lang).gettext
+    live = context.services.live
+    try:
+        _view, notices = await core(live.user_ends, user.id, context.now())
+    except NotFound:
+        left, notices = await core(live.leave, user.id, context.now())
+        if not left:
+            return False
+        await reply_html(update, context, escape(_("You have left the queue."), quote=False))
+    await deliver(context, notices)
+    return True
+
+
+# ----- relaying ----------------------------------------------------------------------------------
+async def _send_relayed(context: HelpdeskContext, chat_id: int, header: str, text: str, file_id: str | None,
+                        file_kind: str | None) -> list[Message]:
+    """Send a relayed message (text, photo or document) under a bold sender line."""
+    if file_id is not None:
+        caption = header + ("\n" + escape(text[:900], quote=False) if text else "")
+        send = context.bot.send_photo if file_kind == "photo" else context.bot.send_document
+        return [await send(chat_id, file_id, caption=caption[:CAPTION_LIMIT], parse_mode="HTML")]
+    sent = []
+    for chunk in html_chunks(text):
+        sent.append(await context.bot.send_message(chat_id, header + "\n" + chunk, parse_mode="HTML"))
+    return sent
+
+
+async def relay_from_user(update: Update, context: HelpdeskContext, user: UserView) -> bool:
+    """The user's message in a live chat → their operator. False when the user has no live chat."""
+    message = update.effective_message
+    assert message is not None
+    file_id, file_kind, _name = attachment_of(message)
+    text = message.text or message.caption or ""
+    try:
+        view = await core(context.services.live.user_says, user.id, text, context.now(), file_id, file_kind)
+    except NotFound:
+        return False
+    except InvalidInput as exc:
+        await reply_html(update, context, escape(error_text(exc, user.lang), quote=False))
+        return True
+    header = "💬 " + relay_header(view.user_name or str(view.user_id), view.id)
+    try:
+        sent = await _send_relayed(context, view.operator_id, header, text, file_id, file_kind)
+    except (Forbidden, BadRequest) as exc:
+        log.warning("could not relay to operator: %s", type(exc).__name__)
+        _ = tr(user.lang).gettext
+        await reply_html(update, context, escape(_("Sorry, your message could not be passed on. Please try again, "
+                                                   "or /cancel and file a ticket."), quote=False))
+        return True
+    for item in sent:
+        await core(context.services.live.link, item.chat_id, item.message_id, view.id)
+    return True
+
+
+async def _to_user(update: Update, context: HelpdeskContext, view: SessionView, chunks: list[str],
+                   file_id: str | None = None, file_kind: str | None = None, text: str = "") -> None:
+    """Deliver an operator's message to the session's user; tell the operator when that fails."""
+    header = relay_header(view.operator_name)
+    try:
+        if file_id is not None:
+            await _send_relayed(context, view.user_id, header, text, file_id, file_kind)
+        else:
+            for chunk in chunks:
+                await context.bot.send_message(view.user_id, header + "\n" + chunk, parse_mode="HTML")
+    except Forbidden:
+        await core(context.helpdesk.mark_blocked, view.user_id, context.now())
+        operator = await meet(update, context)
+        _ = tr(operator.lang).gettext
+        await reply_html(update, context, escape(_("The user has blocked the bot, so the message was not delivered. "
+                                                   "You can /end the chat."), quote=False))
+
+
+def _reply_to(message: Message) -> tuple[int, int] | None:
+    replied = message.reply_to_message
+    return (message.chat_id, replied.message_id) if replied is not None else None
+
+
+async def relay_from_operator(update: Update, context: HelpdeskContext, user: UserView) -> None:
+    """An operator's plain message → the user of the chat they replied to, else of their current chat."""
+    message = update.effective_message
+    assert message is not None
+    file_id, file_kind, _name = attachment_of(message)
+    text = message.text or message.caption or ""
+    try:
+        view = await core(context.services.live.operator_says, user.id, text, context.now(), file_id, file_kind,
+                          None, _reply_to(message))
+    except (NotFound, InvalidInput) as exc:
+        await reply_html(update, context, escape(live_error(exc, user.lang), quote=False))
+        return
+    await _to_user(update, context, view, html_chunks(text), file_id, file_kind, text)
+
+
+async def route_live(update: Update, context: HelpdeskContext, user: UserView) -> bool:
+    """Relay the message if its sender is in a live chat (as operator or user). False otherwise."""
+    role = await core(context.services.live.chat_role, user.id)
+    if role == "operator":
+        await relay_from_operator(update, context, user)
+        return True
+    if role == "user":
+        return await relay_from_user(update, context, user)
+    return False
+
+
+# ----- presence and the queue (staff) ------------------------------------------------------------
+async def checkin_command(update: Update, context: HelpdeskContext) -> None:
+    """/checkin (签入): start receiving waiting users."""
+    user, member = await require_staff(update, context)
+    if member is None:
+        return
+    _ = tr(user.lang).gettext
+    changed, notices = await core(context.services.live.check_in, user.id, context.now())
+    text = _("You are checked in. Waiting users will be offered to you with a Claim button; /checkout when you "
+             "leave.") if changed else _("You were already checked in.")
+    waiting = sum(1 for n in notices if n.kind == "queue_new")
+    if waiting:
+        text += "\n" + _("Users waiting now: {count}.").format(count=waiting)
+    await reply_html(update, context, escape(text, quote=False))
+    await deliver(context, notices)
+
+
+async def checkout_command(update: Update, context: HelpdeskContext) -> None:
+    """/checkout (签出): live chats go back to the queue."""
+    user, member = await require_staff(update, context)
+    if member is None:
+        return
+    _ = tr(user.lang).gettext
+    handed_back, notices = await core(context.services.live.check_out, user.id, context.now())
+    text = _("You are checked out.")
+    if handed_back:
+        text += " " + tr(user.lang).ngettext("{count} live chat went back to the front of the queue.",
+                                             "{count} live chats went back to the front of the queue.",
+                                             handed_back).format(count=handed_back)
+    await reply_html(update, context, escape(text, quote=False))
+    await deliver(context, notices)
+
+
+async def queue_command(update: Update, context: HelpdeskContext) -> None:
+    """/queue: who is waiting, with Claim buttons."""
+    user, member = await require_staff(update, context)
+    if member is None:
+        return
+    _ = tr(user.lang).gettext
+    waiting = await core(context.services.live.waiting)
+    online = await core(context.services.live.operators_online)
+    lines = [_("Waiting: {count}. Checked in: {names}.").format(
+        count=len(waiting), names=", ".join(f"{name} ({busy})" for _id, name, busy in online) or "—")]
+    rows = [[(_("Claim No. {position} ({lang})").format(position=s.position, lang=s.lang), cd.make("cl", s.request_id))]
+            for s in waiting[:10]]
+    await reply_html(update, context, escape("\n".join(lines), quote=False), keyboard(rows) if rows else None)
+
+
+async def claim_button(update: Update, context: HelpdeskContext) -> None:
+    """Claim: exactly one operator gets the user; the others are told."""
+    user, member = await require_staff(update, context)
+    if member is None:
+        return
+    data = cd.parse(update.callback_query.data if update.callback_query else None)
+    request_id = data.int_arg(0) if data is not None else None
+    if request_id is None:
+        await expired(update, user.lang)
+        return
+    try:
+        view, notices = await core(context.services.live.claim, user.id, request_id, context.now())
+    except (Conflict, NotFound) as exc:
+        await answer_query(update, live_error(exc, user.lang), alert=True)
+        await drop_keyboard(update)
+        return
+    await answer_query(update)
+    await drop_keyboard(update)
+    _ = tr(user.lang).gettext
+    text = _("You are now chatting with {name} (chat #{id}, {lang}). Write here to reply; when you have several "
+             "chats, reply to one of the user's messages to choose. /end when done, /transfer, /toticket, /kb ENTRY, "
+             "/canned, /sessions.").format(name=view.user_name or view.user_id, id=view.id,
+                                           lang=_("Chinese") if view.lang == "zh" else _("English"))
+    await send_html(context, user.id, escape(text, quote=False))
+    await deliver(context, notices)
+
+
+# ----- operator tools ----------------------------------------------------------------------------
+async def _operator(update: Update, context: HelpdeskContext) -> UserView | None:
+    user, member = await require_staff(update, context)
+    return user if member is not None else None
+
+
+async def end_command(update: Update, context: HelpdeskContext) -> None:
+    """/end [resolved|unresolved]: end the current chat; the user is asked for a rating."""
+    user = await _operator(update, context)
+    if user is None:
+        return
+    _ = tr(user.lang).gettext
+    outcome = (context.args or ["resolved"])[0].lower()
+    message = update.effective_message
+    try:
+        current = await core(context.services.live.current_session, user.id,
+                             _reply_to(message) if message else None)
+        view, notices = await core(context.services.live.end, user.id, outcome, context.now(), current.id)
+    except (NotFound, InvalidInput) as exc:
+        await reply_html(update, context, escape(live_error(exc, user.lang), quote=False))
+        return
+    await reply_html(update, context, escape(_("Chat #{id} ended ({outcome}). The user has been asked to rate "
+                                               "it.").format(id=view.id, outcome=outcome), quote=False))
+    await deliver(context, notices)
+
+
+async def transfer_command(update: Update, context: HelpdeskContext) -> None:
+    """/transfer [TELEGRAM_ID]: hand the current chat to another checked-in operator (buttons without an id)."""
+    user = await _operator(update, context)
+    if user is None:
+        return
+    _ = tr(user.lang).gettext
+    args = context.args or []
+    try:
+        current = await core(context.services.live.current_session, user.id)
+    except NotFound as exc:
+        await reply_html(update, context, escape(live_error(exc, user.lang), quote=False))
+        return
+    if args and args[0].isdigit() and len(args[0]) < 19:
+        await _transfer(update, context, user, current.id, int(args[0]))
+        return
+    online = [o for o in await core(context.services.live.operators_online) if o[0] != user.id]
+    if not online:
+        await reply_html(update, context, escape(_("No other colleague is checked in."), quote=False))
+        return
+    rows = [[(f"{name} ({busy})", cd.make("tf", current.id, op_id))] for op_id, name, busy in online]
+    await reply_html(update, context, escape(_("Transfer chat #{id} to:").format(id=current.id), quote=False),
+                     keyboard(rows))
+
+
+async def transfer_button(update: Update, context: HelpdeskContext) -> None:
+    """A colleague chosen for /transfer."""
+    user = await _operator(update, context)
+    if user is None:
+        return
+    data = cd.parse(update.callback_query.data if update.callback_query else None)
+    session_id = data.int_arg(0) if data else None
+    target = data.int_arg(1) if data else None
+    if session_id is None or target is None:
+        await expired(update, user.lang)
+        return
+    await answer_query(update)
+    await drop_keyboard(update)
+    await _transfer(update, context, user, session_id, target)
+
+
+async def _transfer(update: Update, context: HelpdeskContext, user: UserView, session_id: int, target: int) -> None:
+    _ = tr(user.lang).gettext
+    try:
+        view, notices = await core(context.services.live.transfer, user.id, target, context.now(), session_id)
+    except (NotFound, InvalidInput) as exc:
+        await reply_html(update, context, escape(live_error(exc, user.lang), quote=False))
+        return
+    await reply_html(update, context, escape(_("Chat #{id} is now with {name}.").format(
+        id=view.id, name=view.operator_name), quote=False))
+    await deliver(context, notices)
+
+
+async def toticket_command(update: Update, context: HelpdeskContext) -> None:
+    """/toticket: record the conversation as a help-request ticket assigned to you, and end the chat."""
+    user = await _operator(update, context)
+    if user is None:
+        return
+    _ = tr(user.lang).gettext
+    try:
+        ticket, notices = await core(context.services.live.to_ticket, user.id, context.now())
+    except (NotFound, InvalidInput) as exc:
+        await reply_html(update, context, escape(live_error(exc, user.lang), quote=False))
+        return
+    await reply_html(update, context, escape(_("The chat is now ticket {number}, assigned to you: /t {number}").format(
+        number=ticket.number), quote=False))
+    await deliver(context, notices)
+
+
+async def kb_command(update: Update, context: HelpdeskContext) -> None:
+    """/kb ENTRY: send a knowledge-base answer to the user of the current chat, in their language."""
+    user = await _operator(update, context)
+    if user is None:
+        return
+    _ = tr(user.lang).gettext
+    args = context.args or []
+    if not args:
+        await reply_html(update, context, escape(_("Usage: /kb ENTRY_ID (ids are shown with the user's recent "
+                                                   "questions)"), quote=False))
+        return
+    live = context.services.live
+    try:
+        current = await core(live.current_session, user.id)
+        reply = await core(context.helpdesk.entry, args[0][:64], current.lang)
+        view = await core(live.operator_says, user.id, reply.text, context.now(), None, None, current.id)
+    except (NotFound, InvalidInput) as exc:
+        await reply_html(update, context, escape(live_error(exc, user.lang), quote=False))
+        return
+    await _to_user(update, context, view, html_chunks(reply.text, sources_html(reply)))
+    title = context.services.kb.title(args[0][:64], user.lang)
+    await reply_html(update, context, escape(_("Sent “{title}” to the user.").format(title=title), quote=False))
+
+
+async def canned_command(update: Update, context: HelpdeskContext) -> None:
+    """/canned [ID]: list the canned replies, or send one to the user of the current chat."""
+    user = await _operator(update, context)
+    if user is None:
+        return
+    _ = tr(user.lang).gettext
+    args = context.args or []
+    replies = context.services.canned
+    if not args:
+        if not replies:
+            await reply_html(update, context, escape(_("No canned replies are set up."), quote=False))
+            return
+        rows = [[(reply.label, cd.make("cn", reply.id))] for reply in replies.values()]
+        await reply_html(update, context, escape(_("Canned replies (sent in the user's language):"), quote=False),
+                         keyboard(rows))
+        return
+    await _send_canned(update, context, user, args[0].lower())
+
+
+async def canned_button(update: Update, context: HelpdeskContext) -> None:
+    """A canned reply chosen from /canned."""
+    user = await _operator(update, context)
+    if user is None:
+        return
+    data = cd.parse(update.callback_query.data if update.callback_query else None)
+    if data is None or len(data.args) != 1:
+        await expired(update, user.lang)
+        return
+    await answer_query(update)
+    await _send_canned(update, context, user, data.args[0])
+
+
+async def _send_canned(update: Update, context: HelpdeskContext, user: UserView, reply_id: str) -> None:
+    _ = tr(user.lang).gettext
+    canned = context.services.canned.get(reply_id)
+    if canned is None:
+        await reply_html(update, context, escape(_("There is no canned reply with that id. /canned lists them."),
+                                                 quote=False))
+        return
+    live = context.services.live
+    try:
+        current = await core(live.current_session, user.id)
+        text = canned.text(current.lang)
+        view = await core(live.operator_says, user.id, text, context.now(), None, None, current.id)
+    except (NotFound, InvalidInput) as exc:
+        await reply_html(update, context, escape(live_error(exc, user.lang), quote=False))
+        return
+    await _to_user(update, context, view, html_chunks(text))
+    await reply_html(update, context, escape(_("Sent: {text}").format(text=text), quote=False))
+
+
+async def sessions_command(update: Update, context: HelpdeskContext) -> None:
+    """/sessions: your live chats; a button makes one current."""
+    user = await _operator(update, context)
+    if user is None:
+        return
+    _ = tr(user.lang).gettext
+    live = context.services.live
+    sessions = await core(live.operator_sessions, user.id)
+    if not sessions:
+        await reply_html(update, context, escape(_("You have no live chats."), quote=False))
+        return
+    try:
+        current_id: int | None = (await core(live.current_session, user.id)).id
+    except NotFound:
+        current_id = None
+    rows = [[(("▶ " if s.id == current_id else "") + f"#{s.id} {s.user_name or s.user_id}"[:40], cd.make("fo", s.id))]
+            for s in sessions]
+    await reply_html(update, context, escape(_("Your live chats (plain messages go to the one marked ▶):"),
+                                             quote=False), keyboard(rows))
+
+
+async def focus_button(update: Update, context: HelpdeskContext) -> None:
+    """Make a chat the current one."""
+    user = await _operator(update, context)
+    if user is None:
+        return
+    data = cd.parse(update.callback_query.data if update.callback_query else None)
+    session_id = data.int_arg(0) if data else None
+    if session_id is None:
+        await expired(update, user.lang)
+        return
+    try:
+        view = await core(context.services.live.focus, user.id, session_id)
+    except NotFound as exc:
+        await answer_query(update, live_error(exc, user.lang), alert=True)
+        return
+    _ = tr(user.lang).gettext
+    await answer_query(update, _("Now writing to chat #{id}.").format(id=view.id))
+
+
+# ----- timers ------------------------------------------------------------------------------------
+async def sweep_job(context: HelpdeskContext) -> None:
+    """The JobQueue's repeating job: queue-wait offers, idle reminders and auto-closing."""
+    notices = await core(context.services.live.sweep, context.now())
+    await deliver(context, notices)
