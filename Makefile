@@ -29,6 +29,7 @@ test: catalogs
 
 bench: catalogs
 	$(PY) scripts/bench_engine.py
+	$(PY) scripts/bench_live.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.engine import Engine
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from bot.answers import Answerer, Reply
 from bot.db import session_scope
@@ -182,16 +182,21 @@ class Helpdesk:
             row.feedback = value
             return True
 
-    def recent_questions(self, user_id: int, limit: int = 5) -> list[QuestionLog]:
-        """The user's latest questions, newest last (shown to staff taking over a conversation)."""
-        with session_scope(self.engine) as session:
-            rows = session.exec(
-                select(QuestionLog)
-                .where(QuestionLog.user_id == user_id)
-                .order_by(QuestionLog.id.desc())  # type: ignore[union-attr]
-                .limit(limit)
-            ).all()
-            return list(reversed(rows))
+    def recent_questions(self, user_id: int, limit: int = 5, session: Session | None = None) -> list[QuestionLog]:
+        """The user's latest questions, newest last (shown to staff taking over a conversation).
+
+        Pass the caller's *session* when it has one open: a second connection per call can starve the pool.
+        """
+        if session is None:
+            with session_scope(self.engine) as own:
+                return self.recent_questions(user_id, limit, own)
+        rows = session.exec(
+            select(QuestionLog)
+            .where(QuestionLog.user_id == user_id)
+            .order_by(QuestionLog.id.desc())  # type: ignore[union-attr]
+            .limit(limit)
+        ).all()
+        return list(reversed(rows))
 
     def entry(self, entry_id: str, lang: Lang) -> Reply:
         """An entry's answer (browsing /topics or an operator sending it by id)."""

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import and_, case, or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
@@ -137,18 +137,47 @@ class LiveDesk:
         estimate = self._average_handling(session) * math.ceil(position / operators)
         return QueueStatus(request.id, position, estimate, request.lang or "en")
 
-    def _position_notices(self, session: Session) -> list[Notice]:
-        """Tell every waiting user whose place changed."""
-        notices = []
-        waiting = session.exec(select(HelpRequest).where(HelpRequest.status == "waiting")
-                               .order_by(col(HelpRequest.created_at), col(HelpRequest.id))).all()
-        for request in waiting:
-            status = self._status(session, request)
-            if status.position != request.position_told:
-                request.position_told = status.position
-                notices.append(Notice(request.user_id, "queue_position", {
-                    "position": status.position, "minutes": status.minutes}))
-        return notices
+    def _queue(self, session: Session) -> list[tuple[HelpRequest, QueueStatus]]:
+        """Everyone waiting, in order, with their status (a constant number of queries)."""
+        rows = session.exec(select(HelpRequest).where(HelpRequest.status == "waiting")
+                            .order_by(col(HelpRequest.created_at), col(HelpRequest.id))).all()
+        operators = max(1, len(self._checked_in(session)))
+        average = self._average_handling(session)
+        out = []
+        for index, request in enumerate(rows):
+            assert request.id is not None
+            position = index + 1
+            out.append((request, QueueStatus(request.id, position, average * math.ceil(position / operators),
+                                             request.lang or "en")))
+        return out
+
+    def _position_notices(self) -> list[Notice]:
+        """Tell every waiting user whose place changed.
+
+        Runs in its own short transaction after the change that moved the queue has committed. The rows
+        to change are locked in id order first (PostgreSQL; SQLite has one writer anyway), then one
+        conditional UPDATE … RETURNING marks them: concurrent claims never deadlock, and each change
+        is told once even when two claims announce at the same moment.
+        """
+        with session_scope(self.engine) as session:
+            changed = {request.id: status for request, status in self._queue(session)
+                       if status.position != request.position_told}
+            if not changed:
+                return []
+            ids = sorted(i for i in changed if i is not None)
+            session.execute(select(HelpRequest.id).where(col(HelpRequest.id).in_(ids))
+                            .order_by(col(HelpRequest.id)).with_for_update())
+            new_position = case({i: changed[i].position for i in ids}, value=col(HelpRequest.id))
+            rows = session.execute(
+                update(HelpRequest)
+                .where(col(HelpRequest.id).in_(ids), col(HelpRequest.status) == "waiting",
+                       or_(col(HelpRequest.position_told).is_(None), col(HelpRequest.position_told) != new_position))
+                .values(position_told=new_position)
+                .returning(col(HelpRequest.id), col(HelpRequest.user_id))
+            ).all()
+        return [Notice(user_id, "queue_position", {"position": changed[request_id].position,
+                                                   "minutes": changed[request_id].minutes})
+                for request_id, user_id in sorted(rows, key=lambda r: changed[r[0]].position)]
 
     def _active_session_row(self, session: Session, user_id: int) -> LiveSession | None:
         return session.exec(select(LiveSession).where(LiveSession.user_id == user_id,
@@ -157,7 +186,7 @@ class LiveDesk:
     def _dispatch_notices(self, session: Session, request: HelpRequest) -> list[Notice]:
         """Offer a waiting user to every checked-in operator (and the staff chat) with their context."""
         history = [(q.text[:200], q.decision, q.entry_id or q.chosen_entry)
-                   for q in self.helpdesk.recent_questions(request.user_id)]
+                   for q in self.helpdesk.recent_questions(request.user_id, session=session)]
         user = session.get(User, request.user_id)
         params: dict[str, Any] = {"request_id": request.id, "lang": request.lang, "role": request.role,
                                   "user_id": request.user_id, "name": user.display_name if user else "",
@@ -210,9 +239,7 @@ class LiveDesk:
             if focus is not None:
                 session.delete(focus)
             audit(session, operator_id, "check_out", now, detail=f"{len(live)} sessions handed back")
-            session.flush()
-            notices += self._position_notices(session)
-            return len(live), notices
+        return len(live), notices + self._position_notices()
 
     def operators_online(self) -> list[tuple[int, str, int]]:
         """(id, name, live sessions) of checked-in operators, least busy first."""
@@ -270,15 +297,12 @@ class LiveDesk:
                                                           HelpRequest.status == "waiting")).all()
             for row in rows:
                 row.status = status
-            session.flush()
-            return bool(rows), self._position_notices(session) if rows else []
+        return bool(rows), self._position_notices() if rows else []
 
     def waiting(self) -> list[QueueStatus]:
         """Everyone waiting, in order."""
         with session_scope(self.engine) as session:
-            rows = session.exec(select(HelpRequest).where(HelpRequest.status == "waiting")
-                                .order_by(col(HelpRequest.created_at), col(HelpRequest.id))).all()
-            return [self._status(session, r) for r in rows]
+            return [status for _request, status in self._queue(session)]
 
     def claim(self, operator_id: int, request_id: int, now: datetime) -> tuple[SessionView, list[Notice]]:
         """An operator takes a waiting user. Exactly one of several simultaneous claims wins;
@@ -305,9 +329,8 @@ class LiveDesk:
             self._focus(session, operator_id, live.id)
             audit(session, operator_id, "claim", now, detail=f"request {request_id}")
             notices = [Notice(request.user_id, "session_started", {"operator": member.name})]
-            notices += self._position_notices(session)
             view = self._session_view(session, live)
-            return view, notices
+        return view, notices + self._position_notices()
 
     # ----- sessions ----------------------------------------------------------------------
     def _focus(self, session: Session, operator_id: int, session_id: int) -> None:
@@ -450,7 +473,8 @@ class LiveDesk:
             audit(session, operator_id, "transfer", now, detail=f"session {row.id} to {to_operator}")
             view = self._session_view(session, row)
             request = session.get(HelpRequest, row.request_id)
-            history = [(q.text[:200], q.decision, q.entry_id) for q in self.helpdesk.recent_questions(row.user_id)]
+            history = [(q.text[:200], q.decision, q.entry_id) for q in self.helpdesk.recent_questions(
+                row.user_id, session=session)]
             messages = session.exec(select(SessionMessage).where(SessionMessage.session_id == row.id)
                                     .order_by(col(SessionMessage.id).desc()).limit(10)).all()
             transcript = [(m.sender, m.text[:300]) for m in reversed(messages)]
