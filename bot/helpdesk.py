@@ -47,8 +47,9 @@ class Answered:
     question_id: int
 
 
-def _view(user: User, is_new: bool, fallback_lang: Lang = "en") -> UserView:
-    lang: Lang = "zh" if user.lang == "zh" else ("en" if user.lang == "en" else fallback_lang)
+def _view(user: User, is_new: bool) -> UserView:
+    chosen = user.lang or user.client_lang
+    lang: Lang = "zh" if chosen == "zh" else "en"
     return UserView(user.id, lang, user.lang is not None, user.role, user.subscribed, is_new, user.display_name)
 
 
@@ -67,14 +68,16 @@ class Helpdesk:
             user = session.get(User, user_id)
             is_new = user is None
             name = strip_control(display_name)[:128]
+            client: Lang | None = negotiate(client_lang) if client_lang else None
             if user is None:
-                user = User(id=user_id, display_name=name, created_at=now, updated_at=now)
+                user = User(id=user_id, display_name=name, client_lang=client, created_at=now, updated_at=now)
                 session.add(user)
-            elif user.blocked or (name and user.display_name != name):
+            elif user.blocked or (name and user.display_name != name) or (client and user.client_lang != client):
                 user.blocked = False
                 user.display_name = name or user.display_name
+                user.client_lang = client or user.client_lang
                 user.updated_at = now
-            return _view(user, is_new, negotiate(client_lang))
+            return _view(user, is_new)
 
     def user(self, user_id: int) -> UserView | None:
         """The user's settings, or None for someone who never wrote."""

@@ -42,6 +42,8 @@ class User(SQLModel, table=True):
     id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     display_name: str = Field(default="", max_length=128)
     lang: str | None = Field(default=None, max_length=2)
+    client_lang: str | None = Field(default=None, max_length=2)
+    """The language of the user's Telegram client (used until they choose one)."""
     role: str | None = Field(default=None, max_length=16)
     subscribed: bool = False
     blocked: bool = False

@@ -82,8 +82,8 @@ async def expired(update: Update, lang: Lang) -> None:
 async def drop_keyboard(update: Update) -> None:
     """Remove the inline keyboard from the message whose button was pressed."""
     query = update.callback_query
-    if query is None or query.message is None:
-        return
+    if query is None or query.message is None or getattr(query.message, "reply_markup", None) is None:
+        return  # nothing to remove (Telegram would answer "message is not modified")
     try:
         await query.edit_message_reply_markup(None)
     except BadRequest as exc:  # already removed, or the message is too old to edit
