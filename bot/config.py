@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     helpdesk_auto_assign: bool = False
     helpdesk_staff_chat: int | None = None
     helpdesk_sweep_seconds: float = 30
+    telegram_rate_limit: float = 30
+    """Messages per second the bot sends overall (Telegram's limit is about 30)."""
     log_level: str = "INFO"
 
     @field_validator("telegram_bot_token", mode="before")

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from bot.db import session_scope
 from bot.models import Flow
@@ -28,17 +29,19 @@ class Flows:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def get(self, user_id: int) -> FlowState | None:
-        """The user's flow, or None."""
-        with session_scope(self.engine) as session:
-            row = session.get(Flow, user_id)
-            if row is None:
-                return None
-            try:
-                data = json.loads(row.data)
-            except json.JSONDecodeError:
-                data = {}
-            return FlowState(row.name, row.step, data if isinstance(data, dict) else {})
+    def get(self, user_id: int, session: Session | None = None) -> FlowState | None:
+        """The user's flow, or None (in the caller's *session* when given)."""
+        if session is None:
+            with session_scope(self.engine) as own:
+                return self.get(user_id, own)
+        row = session.get(Flow, user_id)
+        if row is None:
+            return None
+        try:
+            data = json.loads(row.data)
+        except json.JSONDecodeError:
+            data = {}
+        return FlowState(row.name, row.step, data if isinstance(data, dict) else {})
 
     def set(self, user_id: int, state: FlowState, now: datetime) -> FlowState:
         """Start or advance the user's flow (one flow per user: a new one replaces the old)."""

@@ -62,22 +62,25 @@ class Helpdesk:
         self.answerer = answerer or Answerer(kb)
 
     # ----- users -------------------------------------------------------------------------
-    def meet(self, user_id: int, display_name: str, client_lang: str | None, now: datetime) -> UserView:
+    def meet(self, user_id: int, display_name: str, client_lang: str | None, now: datetime,
+             session: Session | None = None) -> UserView:
         """Get or create the user; their language is their choice, else their client's."""
-        with session_scope(self.engine) as session:
-            user = session.get(User, user_id)
-            is_new = user is None
-            name = strip_control(display_name)[:128]
-            client: Lang | None = negotiate(client_lang) if client_lang else None
-            if user is None:
-                user = User(id=user_id, display_name=name, client_lang=client, created_at=now, updated_at=now)
-                session.add(user)
-            elif user.blocked or (name and user.display_name != name) or (client and user.client_lang != client):
-                user.blocked = False
-                user.display_name = name or user.display_name
-                user.client_lang = client or user.client_lang
-                user.updated_at = now
-            return _view(user, is_new)
+        if session is None:
+            with session_scope(self.engine) as own:
+                return self.meet(user_id, display_name, client_lang, now, own)
+        user = session.get(User, user_id)
+        is_new = user is None
+        name = strip_control(display_name)[:128]
+        client: Lang | None = negotiate(client_lang) if client_lang else None
+        if user is None:
+            user = User(id=user_id, display_name=name, client_lang=client, created_at=now, updated_at=now)
+            session.add(user)
+        elif user.blocked or (name and user.display_name != name) or (client and user.client_lang != client):
+            user.blocked = False
+            user.display_name = name or user.display_name
+            user.client_lang = client or user.client_lang
+            user.updated_at = now
+        return _view(user, is_new)
 
     def user(self, user_id: int) -> UserView | None:
         """The user's settings, or None for someone who never wrote."""

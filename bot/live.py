@@ -349,15 +349,17 @@ class LiveDesk:
             self._focus(session, operator_id, session_id)
             return self._session_view(session, row)
 
-    def chat_role(self, user_id: int) -> str | None:
+    def chat_role(self, user_id: int, session: Session | None = None) -> str | None:
         """"operator" when *user_id* runs a live session, "user" when they are served in one, else None.
 
         One query: every incoming message asks this to route it (relay or question).
         """
-        with session_scope(self.engine) as session:
-            rows = session.exec(select(LiveSession.operator_id, LiveSession.user_id).where(
-                LiveSession.status == "active",
-                or_(col(LiveSession.operator_id) == user_id, col(LiveSession.user_id) == user_id)).limit(2)).all()
+        if session is None:
+            with session_scope(self.engine) as own:
+                return self.chat_role(user_id, own)
+        rows = session.exec(select(LiveSession.operator_id, LiveSession.user_id).where(
+            LiveSession.status == "active",
+            or_(col(LiveSession.operator_id) == user_id, col(LiveSession.user_id) == user_id)).limit(2)).all()
         if any(operator == user_id for operator, _user in rows):
             return "operator"
         return "user" if rows else None

@@ -20,18 +20,32 @@ Thresholds were calibrated with ``python -m bot kb eval`` (see README).
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 import numpy as np
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
 
 from bot.knowledge import LANGS, KnowledgeBase
-from bot.text import Lang, detect_lang, join_tokens, normalise, tokenise
+from bot.text import (
+    CHINESE_STOPCHARS,
+    ENGLISH_STOPWORDS,
+    Lang,
+    detect_lang,
+    join_tokens,
+    normalise,
+    stem,
+    tokenise,
+)
 
 Decision = Literal["answer", "clarify", "fallback"]
+
+_LATIN_RE = re.compile(r"(?<![a-z0-9'])[a-z]+(?![a-z0-9'])")
 
 W_COSINE = 0.45
 W_COVERAGE = 0.30
@@ -39,7 +53,8 @@ W_FUZZY = 0.25
 BM25_K1 = 1.2
 BM25_B = 0.5
 CANDIDATES = 25
-TYPO_CUTOFF = 84.0
+TYPO_MIN_LEN = 4
+"""English words shorter than this are only corrected for swapped letters ("fee" and "fees" are both words)."""
 MAX_CLARIFY = 3
 NUMBER_WEIGHT = 1.0
 CJK_CHAR_WEIGHT = 0.5
@@ -80,25 +95,32 @@ class Matcher:
         self._vocab: list[frozenset[str]] = []
         postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
         lengths: list[int] = []
+        mapped_texts: list[list[str]] = []
         for index, entry_id in enumerate(self.entry_ids):
             entry = kb.entries[entry_id]
             texts = [entry.title[lang] for lang in LANGS]
             texts += [q for lang in LANGS for q in entry.questions[lang]]
-            strings: list[str] = []
-            sets: list[frozenset[str]] = []
+            mapped = [self.kb.synonyms.apply(normalise(text)) for text in texts]
+            mapped_texts.append(mapped)
             counts: Counter[str] = Counter()
-            for text in texts:
-                tokens = self._tokens(text)
-                if tokens:
-                    strings.append(join_tokens(tokens))
-                    sets.append(frozenset(tokens))
-                    counts.update(set(tokens))
-            self._question_strings.append(strings)
-            question_tokens.append(sets)
+            for text in mapped:
+                counts.update(set(tokenise(text)))
             self._vocab.append(frozenset(counts))
             lengths.append(sum(counts.values()))
             for token, tf in counts.items():
                 postings[token].append((index, tf))
+        self._df = {token: len(plist) for token, plist in postings.items()}
+        # Second pass, now that pair frequencies are known: the questions as the scorers see them.
+        for mapped in mapped_texts:
+            strings: list[str] = []
+            sets: list[frozenset[str]] = []
+            for text in mapped:
+                tokens = tokenise(text, self._keep_pair)
+                if tokens:
+                    strings.append(join_tokens(tokens))
+                    sets.append(frozenset(tokens))
+            self._question_strings.append(strings)
+            question_tokens.append(sets)
         n = max(len(self.entry_ids), 1)
         self._idf = {t: math.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5)) for t, p in postings.items()}
         self._unknown_idf = math.log(1 + (n + 0.5) / 0.5)
@@ -111,20 +133,46 @@ class Matcher:
             doc_len = np.fromiter((lengths[i] for i, _ in plist), dtype=np.float32, count=len(plist))
             norm = BM25_K1 * (1 - BM25_B + BM25_B * doc_len / avg_len)
             self._postings[token] = (idx, (self._idf[token] * tf * (BM25_K1 + 1) / (tf + norm)).astype(np.float32))
+        # Known English spellings (before stemming), by initial: what typos are corrected to.
+        surface: Counter[str] = Counter()
+        for entry in kb.entries.values():
+            for text in [entry.title[lang] for lang in LANGS] + [q for lang in LANGS for q in entry.questions[lang]]:
+                surface.update(set(_LATIN_RE.findall(normalise(text))))
+        for variant, canonical in kb.synonyms.mapping.items():
+            surface.update(_LATIN_RE.findall(variant) + _LATIN_RE.findall(canonical))
+        self._surface = frozenset(surface)
         self._latin_vocab: dict[str, list[str]] = defaultdict(list)
-        for token in sorted(postings):
-            if token.isascii() and len(token) >= 4:
-                self._latin_vocab[token[0]].append(token)
+        for word, _count in sorted(surface.items(), key=lambda kv: (-kv[1], kv[0])):
+            if len(word) >= 3 and word not in ENGLISH_STOPWORDS:
+                self._latin_vocab[word[0]].append(word)  # most frequent first: ties go to the common word
+        self._latin_stems: dict[str, list[str]] = defaultdict(list)
+        for token in sorted(self._df, key=lambda t: (-self._df[t], t)):
+            if token.isascii() and token.isalpha() and len(token) >= 5:
+                self._latin_stems[token[0]].append(token)
         self._questions = [[(qs, self._norm(qs)) for qs in sets] for sets in question_tokens]
 
-    def _tokens(self, text: str) -> list[str]:
-        return tokenise(self.kb.synonyms.apply(normalise(text)))
+    def _keep_pair(self, pair: str, left: str, right: str) -> bool:
+        """False for a pair that binds more weakly than both its neighbours: it straddles a word boundary.
 
+        In 办理工作许可 the pair 理工 is rarer in the knowledge base than 办理 and 工作 on either side of it,
+        so it is a boundary, not a word; dropping it keeps rare accidental pairs from weighing like keywords.
+        """
+        if not left or not right:
+            return True  # at either end of a run: kept (measured: judging ends by one neighbour does worse)
+        df = self._df.get(pair, 0)
+        return not (df < self._df.get(left, 0) and df < self._df.get(right, 0))
+
+    def query_tokens(self, question: str) -> list[str]:
+        """The question's keyword tokens, with English typos corrected to the knowledge base's words."""
+        text = normalise(question)
+        if _LATIN_RE.search(text):
+            text = _LATIN_RE.sub(lambda m: self._correct_word(m.group(0)), text)
+        return tokenise(self.kb.synonyms.apply(text), self._keep_pair)
     def _weight(self, token: str) -> float:
         weight = self._idf.get(token)
         if weight is None:
-            if len(token) == 2 and not token.isascii() and token[0] in self._idf and token[1] in self._idf:
-                return 0.0  # two known characters that are not a known pair: a word boundary, not a word
+            if len(token) == 2 and not token.isascii() and all(c in self._idf or c in CHINESE_STOPCHARS for c in token):
+                return 0.0  # known (or function) characters that are not a known pair: a word boundary, not a word
             weight = self._unknown_idf
         if token.isdigit():
             weight = min(weight, NUMBER_WEIGHT)  # "63", "3 years": details, not the topic
@@ -133,18 +181,32 @@ class Matcher:
     def _norm(self, tokens: frozenset[str]) -> float:
         return math.sqrt(sum(self._weight(t) ** 2 for t in tokens)) or 1.0
 
-    def _correct(self, tokens: Iterable[str]) -> list[str]:
-        """Replace unknown English words by a close known one (typos), leave the rest."""
-        out = []
-        for token in tokens:
-            if token in self._postings or not token.isascii() or len(token) < 4:
-                out.append(token)
-                continue
-            # A typo rarely hits the first letter: compare with known words of the same initial only.
-            words = self._latin_vocab.get(token[0], [])
-            best = process.extractOne(token, words, scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF)
-            out.append(best[0] if best else token)
-        return out
+    def _correct_word(self, word: str) -> str:
+        """A known spelling for an unknown English *word* (typos, two words run together), else *word*."""
+        if word in self._surface or word in ENGLISH_STOPWORDS or len(word) < 3 or stem(word) in self._postings:
+            return word
+        return self._closest(word)
+
+    @lru_cache(maxsize=16384)  # noqa: B019 - one matcher per process, bounded cache
+    def _closest(self, word: str) -> str:
+        # A typo rarely hits the first letter: compare with known words of the same initial only.
+        # One edit (OSA: a swap counts as one) for short words, two from 8 letters on; 3-letter words: swaps only.
+        words = self._latin_vocab.get(word[0], [])
+        limit = 1 if len(word) < 8 else 2
+        best = process.extractOne(word, words, scorer=OSA.distance, score_cutoff=limit)
+        if best is not None and (len(word) >= TYPO_MIN_LEN or sorted(best[0]) == sorted(word)):
+            return str(best[0])
+        stemmed = stem(word)
+        if len(stemmed) >= 5:  # "register" (stem regist) for "registration" (registr); "rejcted" for "rejected"
+            best = process.extractOne(stemmed, self._latin_stems.get(word[0], []), scorer=OSA.distance, score_cutoff=1)
+            if best is not None:
+                return str(best[0])
+        if len(word) >= 6:  # "workpermit", "residencepermit"
+            for cut in range(3, len(word) - 2):
+                left, right = word[:cut], word[cut:]
+                if left in self._surface and right in self._surface:
+                    return f"{left} {right}"
+        return word
 
     def _candidates(self, tokens: Iterable[str]) -> list[int]:
         """The entries with the best BM25 scores (at most ``CANDIDATES``), best first."""
@@ -183,7 +245,7 @@ class Matcher:
 
     def score(self, question: str) -> list[tuple[str, float]]:
         """Every candidate entry with its combined 0…1 score, best first."""
-        tokens = self._correct(self._tokens(question))
+        tokens = self.query_tokens(question)
         if not tokens:
             return []
         candidates = self._candidates(tokens)

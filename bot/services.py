@@ -3,21 +3,30 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Engine
 
 from bot.canned import Canned, load_canned
 from bot.config import Settings
-from bot.db import make_engine
-from bot.flows import Flows
-from bot.helpdesk import Helpdesk
+from bot.db import make_engine, session_scope
+from bot.flows import Flows, FlowState
+from bot.helpdesk import Helpdesk, UserView
 from bot.hours import desk_hours
 from bot.knowledge import KnowledgeBase
 from bot.live import LiveDesk, LivePolicy, session_rateable
 from bot.ratings import Ratings
 from bot.staff import StaffRegistry
 from bot.tickets import TicketDesk, TicketPolicy
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """Who wrote, the flow they are in, and their part in a live chat ("operator", "user" or None)."""
+
+    user: UserView
+    flow: FlowState | None
+    live_role: str | None
 
 
 @dataclass
@@ -34,6 +43,12 @@ class Services:
     ratings: Ratings
     live: LiveDesk
     canned: dict[str, Canned]
+
+    def arrive(self, user_id: int, display_name: str, client_lang: str | None, now: datetime) -> Arrival:
+        """Everything needed to route an incoming message, in one transaction (it runs for every message)."""
+        with session_scope(self.engine) as session:
+            user = self.helpdesk.meet(user_id, display_name, client_lang, now, session)
+            return Arrival(user, self.flows.get(user_id, session), self.live.chat_role(user_id, session))
 
 
 def build_services(settings: Settings, kb: KnowledgeBase, engine: Engine | None = None) -> Services:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
 from typing import Literal
 
@@ -32,12 +32,33 @@ _SURROGATES = re.compile("[\ud800-\udfff]")
 _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'"})
 
 ENGLISH_STOPWORDS = frozenset(
-    ["a", "an", "the", "is", "are", "am", "was", "were", "be", "been", "being", "do", "does", "did", "done", "i", "i'm", "im", "me", "my", "mine", "we", "our", "us", "you", "your", "he", "his", "she", "her", "it", "its", "they", "their", "them", "this", "that", "these", "those", "there", "here", "to", "of", "in", "on", "at", "by", "for", "from", "with", "about", "as", "into", "and", "or", "but", "if", "so", "than", "then", "too", "very", "just", "also", "please", "pls", "plz", "can", "could", "would", "should", "shall", "will", "may", "might", "must", "what", "whats", "what's", "which", "who", "whom", "whose", "when", "where", "why", "how", "any", "some", "get", "got", "have", "has", "had", "want", "need", "know", "tell", "let", "s", "t", "don't", "dont", "isn't"]
+    [
+        "a", "an", "the", "is", "are", "am", "was", "were", "be", "been", "being", "do", "does", "did", "done", "i",
+        "i'm", "im", "me", "my", "mine", "we", "our", "us", "you", "your", "he", "his", "she", "her", "it", "its",
+        "they", "their", "them", "this", "that", "these", "those", "there", "here", "to", "of", "in", "on", "at", "by",
+        "for", "from", "with", "about", "as", "into", "and", "or", "but", "if", "so", "than", "then", "too", "very",
+        "just", "also", "please", "pls", "plz", "can", "could", "would", "should", "shall", "will", "may", "might",
+        "must", "what", "whats", "what's", "which", "who", "whom", "whose", "when", "where", "why", "how", "any", "some",
+        "get", "got", "have", "has", "had", "want", "need", "know", "tell", "let", "s", "t", "don't", "dont", "isn't",
+        "u", "ur", "r", "ya", "i've", "ive", "i'd", "id", "it's", "its", "there's", "let's", "lets", "gonna", "wanna",
+        "gotta", "like", "happen", "happens", "happened", "happening", "thing", "things", "anything", "something", "way",
+        "possible", "really", "actually", "ok", "okay", "question", "wondering", "wonder", "asking", "kindly",
+        "dear", "sir", "madam", "guys", "else", "such", "own",
+        "yes", "even", "however",
+        "said", "say", "says",
+    ]
 )
 """Function words left out of the keyword signals (they stay in the fuzzy string)."""
 
 CHINESE_STOPCHARS = frozenset("的了吗呢啊吧呀么嘛哦哈我你他她它们是在有要和与及或请问个这那就都也还")
 """Single characters too common to count as keywords on their own (pairs still count)."""
+
+CHINESE_STOPPAIRS = frozenset(
+    ["怎么", "什么", "怎样", "如何", "请问", "一下", "我们", "你们", "他们", "咱们", "这个", "那个", "这样", "那样",
+     "哪里", "在哪", "哪儿", "哪个", "就是", "还是", "或者", "如果", "因为", "所以", "但是", "然后", "已经", "现在", "目前", "听说", "是否", "能否",
+     "么办", "么样", "么时", "问一"]
+)
+"""Character pairs any question may carry (how, what, please, we …): not keywords."""
 
 
 def to_simplified(text: str) -> str:
@@ -123,18 +144,30 @@ def stem(word: str) -> str:
     return _STEMMER.stemWord(word) if word.isascii() and word.isalpha() else word
 
 
-def tokenise(text: str) -> list[str]:
+PairFilter = Callable[[str, str, str], bool]
+"""``keep(pair, left_pair, right_pair)``: whether a Chinese character pair counts, seen with its neighbours."""
+
+
+def tokenise(text: str, keep_pair: PairFilter | None = None) -> list[str]:
     """Split normalised text into keyword tokens.
 
     English words become Snowball stems (stopwords dropped); a run of Chinese characters becomes its
     characters (common function characters dropped) and its overlapping character pairs, so that
-    工作许可要多久 and 工作许可需要多长时间 share 工作/作许/许可/… without a dictionary.
+    工作许可要多久 and 工作许可需要多长时间 share 工作/作许/许可/… without a dictionary. *keep_pair*
+    may drop pairs that straddle a word boundary (see ``bot.matching``); a pair at either end of a run
+    has ``""`` for its missing neighbour.
     """
     tokens: list[str] = []
     for run in _WORD_RE.findall(text):
         if _CJK_RE.match(run):
             tokens.extend(ch for ch in run if ch not in CHINESE_STOPCHARS)
-            tokens.extend(run[i : i + 2] for i in range(len(run) - 1))
+            last = len(run) - 2
+            for i in range(last + 1):
+                pair = run[i : i + 2]
+                if pair in CHINESE_STOPPAIRS:
+                    continue
+                if keep_pair is None or keep_pair(pair, run[i - 1 : i + 1] if i else "", run[i + 1 : i + 3]):
+                    tokens.append(pair)
         elif run not in ENGLISH_STOPWORDS:
             tokens.append(stem(run.replace("'", "")))
     return tokens

@@ -30,7 +30,7 @@ from bot.knowledge import KnowledgeBase
 from bot.services import Services, build_services
 from handlers import inbox, live, questions, staff, start, tickets, topics
 from handlers.common import expired, meet, reply_html, tr
-from handlers.context import BotData, HelpdeskContext
+from handlers.context import BotData, HelpdeskContext, use_workers
 
 log = logging.getLogger(__name__)
 
@@ -205,14 +205,17 @@ def build_application(
         ApplicationBuilder()
         .token(settings.telegram_bot_token.get_secret_value())
         .context_types(ContextTypes(context=HelpdeskContext, bot_data=BotData))
-        .rate_limiter(AIORateLimiter(overall_max_rate=30, overall_time_period=1, max_retries=3))
+        .rate_limiter(AIORateLimiter(overall_max_rate=settings.telegram_rate_limit, overall_time_period=1,
+                                     max_retries=3))
         .concurrent_updates(PerChatUpdateProcessor())
+        .connection_pool_size(8)
         .post_init(set_commands)
     )
     if settings.telegram_api_url:
         base = settings.telegram_api_url.rstrip("/")
         builder = builder.base_url(base).base_file_url(base.removesuffix("/bot") + "/file/bot")
     app = builder.build()
+    use_workers(1 if services.engine.dialect.name == "sqlite" else 8)
     app.bot_data.services = services
     if clock is not None:
         app.bot_data.clock = clock

@@ -11,6 +11,7 @@ from telegram.error import BadRequest, Forbidden
 
 from bot.helpdesk import UserView
 from bot.i18n import Translator, translator
+from bot.services import Arrival
 from bot.text import Lang
 from handlers.context import HelpdeskContext, core
 
@@ -22,6 +23,14 @@ async def meet(update: Update, context: HelpdeskContext) -> UserView:
     tg_user = update.effective_user
     assert tg_user is not None
     return await core(context.helpdesk.meet, tg_user.id, tg_user.first_name or "", tg_user.language_code, context.now())
+
+
+async def arrive(update: Update, context: HelpdeskContext) -> Arrival:
+    """The user behind this message, their flow and their part in a live chat (one database round trip)."""
+    tg_user = update.effective_user
+    assert tg_user is not None
+    return await core(context.services.arrive, tg_user.id, tg_user.first_name or "", tg_user.language_code,
+                      context.now())
 
 
 def tr(lang: Lang) -> Translator:

@@ -9,16 +9,16 @@ from telegram import Update
 from bot.tickets import FLOW as FILING_FLOW
 from bot.tickets import Filing
 from handlers import live, questions, staff, tickets
-from handlers.common import meet, reply_html, tr
+from handlers.common import arrive, meet, reply_html, tr
 from handlers.context import HelpdeskContext, core
 
 FLOW_NAMES = {FILING_FLOW, tickets.MESSAGE_FLOW, staff.INPUT_FLOW, "rating_comment"}
 
 
 async def on_text(update: Update, context: HelpdeskContext) -> None:
-    """Free text: the current flow's input, or a question for the knowledge base."""
-    user = await meet(update, context)
-    state = await core(context.services.flows.get, user.id)
+    """Free text: the current flow's input, a message in a live chat, or a question for the knowledge base."""
+    arrival = await arrive(update, context)
+    user, state = arrival.user, arrival.flow
     if state is not None and state.name == staff.INPUT_FLOW:
         await staff.staff_input(update, context, user, state)
     elif state is not None and state.name == FILING_FLOW:
@@ -33,8 +33,8 @@ async def on_text(update: Update, context: HelpdeskContext) -> None:
         await tickets.ticket_message_input(update, context, user, state)
     elif state is not None and state.name == "rating_comment":
         await tickets.comment_input(update, context, user)
-    elif not await live.route_live(update, context, user):
-        await questions.question(update, context)
+    elif arrival.live_role is None or not await live.route_live(update, context, user, arrival.live_role):
+        await questions.question(update, context, user)
 
 
 async def on_media(update: Update, context: HelpdeskContext) -> None:

@@ -222,9 +222,10 @@ async def relay_from_operator(update: Update, context: HelpdeskContext, user: Us
     await _to_user(update, context, view, html_chunks(text), file_id, file_kind, text)
 
 
-async def route_live(update: Update, context: HelpdeskContext, user: UserView) -> bool:
+async def route_live(update: Update, context: HelpdeskContext, user: UserView, role: str | None = None) -> bool:
     """Relay the message if its sender is in a live chat (as operator or user). False otherwise."""
-    role = await core(context.services.live.chat_role, user.id)
+    if role is None:
+        role = await core(context.services.live.chat_role, user.id)
     if role == "operator":
         await relay_from_operator(update, context, user)
         return True

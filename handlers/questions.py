@@ -7,17 +7,19 @@ from html import escape
 from telegram import Update
 
 from bot.errors import InvalidInput, NotFound
+from bot.helpdesk import UserView
 from handlers import callback_data as cd
 from handlers.common import answer_query, drop_keyboard, expired, meet, reply_html, tr
 from handlers.context import HelpdeskContext, core
 from handlers.render import answer_messages, clarify_message, fallback_message, help_buttons, keyboard
 
 
-async def question(update: Update, context: HelpdeskContext) -> None:
+async def question(update: Update, context: HelpdeskContext, user: UserView | None = None) -> None:
     """A free-text message: answer, clarify or fallback, and log it."""
     message = update.effective_message
     assert message is not None
-    user = await meet(update, context)
+    if user is None:
+        user = await meet(update, context)
     _ = tr(user.lang).gettext
     try:
         answered = await core(

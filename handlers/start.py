@@ -85,11 +85,13 @@ async def role_chosen(update: Update, context: HelpdeskContext) -> None:
     if data is None or len(data.args) != 1 or data.args[0] not in ("applicant", "employer"):
         await expired(update, user.lang)
         return
-    user = await core(context.helpdesk.set_role, user.id, data.args[0], context.now())
+    # the reply keeps the language negotiated on meeting: the stored view falls back to English
+    # for a user who never chose one, whatever their client's language
+    updated = await core(context.helpdesk.set_role, user.id, data.args[0], context.now())
     _ = tr(user.lang).gettext
     await answer_query(update)
     await drop_keyboard(update)
-    if user.role == "employer":
+    if updated.role == "employer":
         text = _(
             "Noted: you are an employer's HR contact. /topics shows employer topics first "
             "(registration, cancelling a permit within 10 working days, changing employer)."
@@ -165,8 +167,8 @@ async def privacy_command(update: Update, context: HelpdeskContext) -> None:
 async def _set_subscription(update: Update, context: HelpdeskContext, on: bool) -> UserView:
     user = await meet(update, context)
     was = user.subscribed
-    user = await core(context.helpdesk.set_subscribed, user.id, on, context.now())
-    _ = tr(user.lang).gettext
+    updated = await core(context.helpdesk.set_subscribed, user.id, on, context.now())
+    _ = tr(user.lang).gettext  # the negotiated language (see role_chosen)
     if on:
         text = (
             _("You are already subscribed to policy notices.")
@@ -178,7 +180,7 @@ async def _set_subscription(update: Update, context: HelpdeskContext, on: bool) 
             _("You were not subscribed.") if not was else _("Unsubscribed: you will no longer receive policy notices.")
         )
     await reply_html(update, context, escape(text, quote=False))
-    return user
+    return updated
 
 
 async def subscribe(update: Update, context: HelpdeskContext) -> None:

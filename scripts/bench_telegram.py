@@ -1,0 +1,149 @@
+"""Throughput of the Telegram front end against a bare python-telegram-bot echo bot, on the same stand-in server.
+
+    python scripts/bench_telegram.py [--users 200] [--per-user 10] [--rate-limit 10000]
+
+Both bots run long polling against the stand-in Bot API (``tests/botapi.py``) on loopback, in this
+process. All questions are pushed at once (``--per-user`` from each of ``--users`` users, taken from
+``tests/data/eval_extra.jsonl``); the clock stops when every question has had its reply. Reported:
+updates per second for each bot, our ratio to the echo bot, and our reply latency (push → reply
+recorded by the server) p50/p99.
+
+Our bot runs exactly as in production (handlers, database on a fresh SQLite file, per-chat ordering,
+AIORateLimiter), except that the overall send rate is raised with ``--rate-limit`` so that Telegram's
+30 messages/s is not what is measured; ``--rate-limit 30`` shows the production throttle instead.
+The echo bot is the bare library: ``ApplicationBuilder`` defaults and one MessageHandler.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from telegram import Update  # noqa: E402
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, MessageHandler, filters  # noqa: E402
+
+from bot.config import Settings  # noqa: E402
+from bot.knowledge import load_knowledge  # noqa: E402
+from bot.services import build_services  # noqa: E402
+from handlers.app import build_application  # noqa: E402
+from tests.botapi import TOKEN, BotApiServer, SentMessage  # noqa: E402
+
+AnyApp = Application[Any, Any, Any, Any, Any, Any]
+
+
+class TimedServer(BotApiServer):
+    """The stand-in server, also noting when each bot message arrived."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.arrivals: defaultdict[int, list[float]] = defaultdict(list)
+        self.expected = 0
+        self.done = asyncio.Event()
+        self.received = 0
+
+    async def _record(self, stored: Any, kind: str, parse_mode: str | None, raw: str | None,
+                      from_chat_id: int | None = None) -> None:
+        self.arrivals[stored.chat_id].append(time.perf_counter())
+        self.received += 1
+        await super()._record(stored, kind, parse_mode, raw, from_chat_id)
+        if self.received >= self.expected:
+            self.done.set()
+
+
+def questions(count: int) -> list[str]:
+    lines = (ROOT / "tests" / "data" / "eval_extra.jsonl").read_text(encoding="utf-8").splitlines()
+    texts = [json.loads(line)["q"] for line in lines if line.strip()]
+    return [texts[i % len(texts)] for i in range(count)]
+
+
+async def run(make_app: Callable[[TimedServer], Awaitable[AnyApp]], users: int, per_user: int) -> dict[str, float]:
+    server = TimedServer()
+    await server.start()
+    app = await make_app(server)
+    await app.initialize()
+    await app.start()
+    assert app.updater is not None
+    await app.updater.start_polling(poll_interval=0, timeout=1)
+    texts = questions(users * per_user)
+    server.expected = len(texts)
+    pushed: defaultdict[int, list[float]] = defaultdict(list)
+    start = time.perf_counter()
+    for index, text in enumerate(texts):
+        user = 10_000 + index % users
+        pushed[user].append(time.perf_counter())
+        await server.push_message(user, text, language_code="en", first_name="Bench")
+    await asyncio.wait_for(server.done.wait(), 600)
+    elapsed = time.perf_counter() - start
+    await app.updater.stop()
+    await app.stop()
+    await app.shutdown()
+    await server.stop()
+    latencies = [(arrived - sent) * 1000 for user, sent_times in pushed.items()
+                 for sent, arrived in zip(sent_times, server.arrivals[user], strict=False)]
+    latencies.sort()
+    return {"updates": len(texts), "seconds": elapsed, "rate": len(texts) / elapsed,
+            "p50": statistics.median(latencies), "p99": latencies[int(0.99 * (len(latencies) - 1))],
+            "errors": float(len([e for e in server.errors if e.error_code != 429]))}
+
+
+async def echo_app(server: TimedServer) -> AnyApp:
+    async def echo(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.effective_message is not None
+        await update.effective_message.reply_text(update.effective_message.text or "")
+
+    app = ApplicationBuilder().token(TOKEN).base_url(server.base_url).build()
+    app.add_handler(MessageHandler(filters.TEXT, echo))
+    return app
+
+
+def helpdesk_app(rate_limit: float, folder: Path) -> Callable[[TimedServer], Awaitable[AnyApp]]:
+    async def make(server: TimedServer) -> AnyApp:
+        settings = Settings(telegram_bot_token=TOKEN, telegram_api_url=server.base_url,  # type: ignore[call-arg]
+                            database_url=f"sqlite:///{folder}/bench-{time.time_ns()}.sqlite3",
+                            telegram_rate_limit=rate_limit, _env_file=None)
+        services = build_services(settings, load_knowledge(settings.helpdesk_kb_dir, settings.helpdesk_profile))
+        return build_application(services, clock=lambda: datetime.now(UTC))
+
+    return make
+
+
+def report(name: str, r: dict[str, float]) -> None:
+    print(f"  {name:32} {int(r['updates'])} updates in {r['seconds']:.2f} s = {r['rate']:.0f} updates/s; "
+          f"reply latency p50 {r['p50']:.0f} ms, p99 {r['p99']:.0f} ms; refused calls {int(r['errors'])}")
+
+
+async def main_async(args: argparse.Namespace) -> int:
+    with tempfile.TemporaryDirectory() as tmp:
+        print(f"Telegram front end: {args.users} users × {args.per_user} questions, pushed at once")
+        echo = await run(echo_app, args.users, args.per_user) if not args.skip_echo else {"rate": 1.0, "updates": 0, "seconds": 1, "p50": 0, "p99": 0, "errors": 0}
+        report("bare echo bot", echo)
+        ours = await run(helpdesk_app(args.rate_limit, Path(tmp)), args.users, args.per_user)
+        report(f"helpdesk (rate limit {args.rate_limit:g}/s)", ours)
+        print(f"  ratio helpdesk / echo: {ours['rate'] / echo['rate']:.2f} (target ≥ 0.70)")
+        return 0 if ours["errors"] == 0 else 1
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--users", type=int, default=200)
+    parser.add_argument("--per-user", type=int, default=10)
+    parser.add_argument("--rate-limit", type=float, default=10_000)
+    parser.add_argument("--skip-echo", action="store_true")
+    return asyncio.run(main_async(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
