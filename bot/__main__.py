@@ -7,6 +7,7 @@ ask [QUESTION] [--lang en|zh] [--json]
                           answer one question, or one per line of standard input
 kb validate               check the knowledge base and every profile; exit 1 on problems
 kb eval FILE.jsonl        score the engine on labelled questions
+staff add ID --role operator|supervisor --name NAME, staff list, staff remove ID
 """
 
 from __future__ import annotations
@@ -43,6 +44,15 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("question", nargs="?", help="the question; omitted: one per line from standard input")
     ask.add_argument("--lang", choices=("en", "zh"), help="reply language (default: the question's)")
     ask.add_argument("--json", action="store_true", help="one JSON object per line")
+    staff = sub.add_parser("staff", help="the staff registry")
+    staff_sub = staff.add_subparsers(dest="staff_command", required=True)
+    add = staff_sub.add_parser("add", help="add a member of staff, or change their role or name")
+    add.add_argument("telegram_id", type=int)
+    add.add_argument("--role", choices=("operator", "supervisor"), required=True)
+    add.add_argument("--name", required=True, help="the display name users see in live chats")
+    staff_sub.add_parser("list", help="list the staff")
+    remove = staff_sub.add_parser("remove", help="remove a member of staff")
+    remove.add_argument("telegram_id", type=int)
     kb = sub.add_parser("kb", help="knowledge-base tools")
     kb_sub = kb.add_subparsers(dest="kb_command", required=True)
     kb_sub.add_parser("validate", help="check the knowledge base")
@@ -128,6 +138,38 @@ def _kb_eval(answerer: Answerer, path: str, misses: bool) -> int:
     return 0
 
 
+def _staff(settings: Settings, args: argparse.Namespace) -> int:
+    """``staff add|list|remove`` on the configured database."""
+    from datetime import UTC, datetime
+
+    from bot.db import make_engine
+    from bot.errors import HelpdeskError, NotFound
+    from bot.staff import StaffRegistry
+
+    registry = StaffRegistry(make_engine(settings.database_url))
+    now = datetime.now(UTC)
+    try:
+        if args.staff_command == "add":
+            member = registry.add(args.telegram_id, args.role, args.name, now)
+            print(f"{member.user_id} {member.name}: {member.role}")
+        elif args.staff_command == "remove":
+            member = registry.remove(args.telegram_id, now)
+            print(f"{member.user_id} {member.name}: removed")
+        else:
+            members = registry.list()
+            for member in members:
+                print(f"{member.user_id}\t{member.role}\t{member.name}" + ("\tchecked in" if member.checked_in else ""))
+            if not members:
+                print("No staff yet: python -m bot staff add TELEGRAM_ID --role supervisor --name NAME")
+    except NotFound:
+        print(f"error: {args.telegram_id} is not a member of staff", file=sys.stderr)
+        return 1
+    except (HelpdeskError, ValueError) as exc:
+        print(f"error: {exc or type(exc).__name__}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``python -m bot`` and ``helpdesk``."""
     args = _parser().parse_args(argv)
@@ -135,6 +177,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.command == "kb" and args.kb_command == "validate":
         return _kb_validate(settings)
+    if args.command == "staff":
+        return _staff(settings, args)
     kb = load_kb_or_exit(settings)
     answerer = Answerer(kb)
     if args.command == "ask":
