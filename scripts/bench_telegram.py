@@ -125,8 +125,30 @@ def report(name: str, r: dict[str, float]) -> None:
           f"reply latency p50 {r['p50']:.0f} ms, p99 {r['p99']:.0f} ms; refused calls {int(r['errors'])}")
 
 
+async def startup(folder: Path) -> float:
+    """Seconds from launching ``python -m bot run`` to the first answer arriving at the stand-in server."""
+    import os
+    import signal
+
+    server = TimedServer()
+    server.expected = 1
+    await server.start()
+    env = {**os.environ, "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": server.base_url,
+           "DATABASE_URL": f"sqlite:///{folder}/startup.sqlite3", "LOG_LEVEL": "WARNING"}
+    begin = time.perf_counter()
+    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "run", cwd=ROOT, env=env)
+    await server.push_message(42, "how long is the work permit valid", language_code="en", first_name="First")
+    await asyncio.wait_for(server.done.wait(), 60)
+    elapsed = time.perf_counter() - begin
+    process.send_signal(signal.SIGINT)
+    await process.wait()
+    await server.stop()
+    return elapsed
+
+
 async def main_async(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory() as tmp:
+        print(f"  start-up of `python -m bot run` to the first answer: {await startup(Path(tmp)):.2f} s (target ≤ 2 s)")
         print(f"Telegram front end: {args.users} users × {args.per_user} questions, pushed at once")
         echo = await run(echo_app, args.users, args.per_user) if not args.skip_echo else {"rate": 1.0, "updates": 0, "seconds": 1, "p50": 0, "p99": 0, "errors": 0}
         report("bare echo bot", echo)

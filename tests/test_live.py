@@ -262,3 +262,29 @@ def test_operators_end_with_resolved_or_unresolved_only(desk: Services) -> None:
         desk.live.end(OP1, "handed_back", OPEN)
     view, notices = desk.live.end(OP1, "unresolved", OPEN)
     assert [n.kind for n in notices] == ["session_ended"] and notices[0].params["outcome"] == "unresolved"
+
+
+def test_auto_assign_gives_the_user_to_the_least_busy_operator(kb: KnowledgeBase) -> None:
+    settings = Settings(helpdesk_hours="always", helpdesk_auto_assign=True, database_url="sqlite://")
+    s = build_services(settings, kb, make_engine("sqlite://"))
+    s.staff.add(OP1, "operator", "Li Na", OPEN)
+    s.staff.add(OP2, "operator", "Zhang Wei", OPEN)
+    first, _ = s.live.request(ALICE, "en", "applicant", OPEN)  # nobody checked in: the user waits
+    assert isinstance(first, QueueStatus)
+    s.live.check_in(OP1, OPEN)
+    s.live.claim(OP1, first.request_id, OPEN)  # Li Na now has one chat
+    s.live.check_in(OP2, OPEN)
+    assigned, notices = s.live.request(BOB, "en", "employer", OPEN)
+    assert isinstance(assigned, SessionView) and assigned.operator_id == OP2  # the least busy
+    assert [n.kind for n in notices if n.user_id == BOB] == ["session_started"]
+
+
+def test_staff_chat_gets_every_waiting_user(kb: KnowledgeBase) -> None:
+    settings = Settings(helpdesk_hours="always", helpdesk_staff_chat=-100123, database_url="sqlite://")
+    s = build_services(settings, kb, make_engine("sqlite://"))
+    s.staff.add(OP1, "operator", "Li Na", OPEN)
+    s.live.check_in(OP1, OPEN)
+    _status, notices = s.live.request(ALICE, "zh", "applicant", OPEN)
+    offers = {n.user_id: n for n in notices if n.kind == "queue_new"}
+    assert set(offers) == {OP1, -100123}
+    assert offers[-100123].params["lang"] == "zh" and offers[-100123].params["role"] == "applicant"
