@@ -30,6 +30,7 @@ test: catalogs
 bench: catalogs
 	$(PY) scripts/bench_engine.py
 	$(PY) scripts/bench_live.py
+	$(PY) scripts/bench_telegram.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

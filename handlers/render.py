@@ -18,18 +18,34 @@ CHUNK = 3900
 """Plain-text chunk size: escaping and the sources line must still fit in 4096."""
 
 
+def utf16_len(text: str) -> int:
+    """Length as Telegram counts it: UTF-16 code units (an emoji outside the BMP counts two)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _fit(text: str, limit: int) -> int:
+    """How many characters of *text* fit in *limit* UTF-16 units."""
+    units = 0
+    for index, char in enumerate(text):
+        units += 2 if ord(char) > 0xFFFF else 1
+        if units > limit:
+            return index
+    return len(text)
+
+
 def split_text(text: str, limit: int = CHUNK) -> list[str]:
-    """Split *text* into pieces of at most *limit* characters, at paragraph, line or word breaks."""
+    """Split *text* into pieces of at most *limit* UTF-16 units, at paragraph, line or word breaks."""
     text = text.strip()
     pieces: list[str] = []
-    while len(text) > limit:
+    while utf16_len(text) > limit:
+        end = _fit(text, limit)
         cut = -1
         for sep in ("\n\n", "\n", " "):
-            cut = text.rfind(sep, limit // 2, limit)
+            cut = text.rfind(sep, end // 2, end)
             if cut != -1:
                 break
         if cut == -1:
-            cut = limit
+            cut = end
         pieces.append(text[:cut].rstrip())
         text = text[cut:].lstrip()
     if text:
@@ -41,7 +57,7 @@ def html_chunks(text: str, footer_html: str = "") -> list[str]:
     """Escape plain *text* into HTML messages under the limit; *footer_html* ends the last one."""
     chunks = [escape(piece, quote=False) for piece in split_text(text)]
     if footer_html:
-        if len(chunks[-1]) + len(footer_html) + 2 <= MESSAGE_LIMIT:
+        if utf16_len(chunks[-1]) + utf16_len(footer_html) + 2 <= MESSAGE_LIMIT:
             chunks[-1] += "\n\n" + footer_html
         else:
             chunks.append(footer_html)

@@ -55,6 +55,24 @@ def _kind_keyboard(lang: Lang) -> InlineKeyboardMarkup:
     return keyboard(rows)
 
 
+SUMMARY_DESCRIPTION = 3400
+"""UTF-16 code units of the description shown in the summary: the rest of it must fit Telegram's 4096."""
+
+
+def clip_utf16(text: str, units: int) -> str:
+    """*text* cut to *units* UTF-16 code units (Telegram's measure: an emoji counts 2), "…" marking a cut."""
+    if len(text.encode("utf-16-le")) // 2 <= units:
+        return text
+    kept: list[str] = []
+    used = 0
+    for char in text:
+        used += 2 if ord(char) > 0xFFFF else 1
+        if used > units - 1:
+            break
+        kept.append(char)
+    return "".join(kept) + "…"
+
+
 def filing_prompt(filing: Filing, lang: Lang, limit: int) -> tuple[str, InlineKeyboardMarkup | None]:
     """The message for the filing step the user is at (HTML)."""
     _ = tr(lang).gettext
@@ -73,7 +91,8 @@ def filing_prompt(filing: Filing, lang: Lang, limit: int) -> tuple[str, InlineKe
     lines = [
         "<b>" + escape(_("Please check your ticket:"), quote=False) + "</b>",
         escape(_("Type: {kind}").format(kind=_(KIND_LABELS[filing.kind]) if filing.kind else ""), quote=False),
-        escape(_("Description: {text}").format(text=filing.description or ""), quote=False),
+        escape(_("Description: {text}").format(text=clip_utf16(filing.description or "", SUMMARY_DESCRIPTION)),
+               quote=False),
         escape(_("Contact: {contact}").format(contact=filing.contact or _("none")), quote=False),
         escape(_("Application/permit number: {reference}").format(reference=filing.reference or _("none")),
                quote=False),
@@ -123,6 +142,9 @@ async def filing_button(update: Update, context: HelpdeskContext) -> None:
         if data.action == "tre":
             filing = await core(desk.start_filing, user.id, context.now())
         elif data.action == "tk" and len(data.args) == 1:
+            current = await core(desk.filing, user.id)
+            if current is not None and current.step != "kind":  # an older type question's button
+                raise InvalidInput("use_buttons", step=current.step)
             filing = await core(desk.choose_kind, user.id, data.args[0], context.now())
         elif data.action == "ts":
             filing = await core(desk.skip, user.id, context.now())

@@ -1,0 +1,130 @@
+"""Rendering without Telegram: splitting under 4096 UTF-16 units, escaping, id-only buttons, every notice."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+
+import pytest
+
+from bot.answers import Answerer, Option, Reply
+from bot.matching import Match
+from bot.tickets import Notice
+from handlers import callback_data as cd
+from handlers.notify import _render
+from handlers.render import MESSAGE_LIMIT, answer_messages, clarify_message, html_chunks, split_text, utf16_len
+
+
+def test_split_text_keeps_every_piece_under_the_limit_in_utf16_units() -> None:
+    text = ("Paragraph " + "😀" * 300 + "\n\n") * 20
+    pieces = split_text(text)
+    assert len(pieces) > 1 and all(utf16_len(p) <= 3900 for p in pieces)
+    assert "".join(p.replace("\n", "").replace(" ", "") for p in pieces) == text.replace("\n", "").replace(" ", "")
+
+
+def test_split_text_prefers_paragraph_breaks() -> None:
+    text = "a" * 3000 + "\n\n" + "b" * 3000
+    assert split_text(text) == ["a" * 3000, "b" * 3000]
+
+
+def test_split_text_without_breaks_cuts_hard() -> None:
+    pieces = split_text("x" * 9000)
+    assert [len(p) for p in pieces] == [3900, 3900, 1200]
+
+
+def test_html_chunks_escape_and_keep_the_footer_on_the_last() -> None:
+    chunks = html_chunks("<b>not bold</b> & co\n\n" + "y" * 5000, "<i>footer</i>")
+    assert chunks[0].startswith("&lt;b&gt;not bold&lt;/b&gt; &amp; co")
+    assert chunks[-1].endswith("<i>footer</i>")
+    assert all(utf16_len(c) <= MESSAGE_LIMIT for c in chunks)
+
+
+class _Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+
+
+def tags_of(html: str) -> list[str]:
+    parser = _Tags()
+    parser.feed(html)
+    return parser.tags
+
+
+def test_answer_buttons_carry_ids_and_fit_64_bytes(answerer: Answerer) -> None:
+    reply = answerer.ask("how long is the work permit valid", "en")
+    chunks, markup = answer_messages(reply, 123456789)
+    data = [b.callback_data for row in markup.inline_keyboard for b in row]
+    assert data == ["fb:123456789:1", "fb:123456789:0", "human:123456789", "tnew:123456789"]
+    assert set(tags_of("".join(chunks))) <= {"i"}  # only our own italics; the answer text is escaped
+
+
+def test_clarify_buttons_are_entry_ids_not_labels() -> None:
+    options = (Option("processing-time", "How long it takes <fast>"), Option("validity-period", "How long it lasts"))
+    reply = Reply(Match("how long", "en", "clarify", None, ("processing-time", "validity-period"), 0.5),
+                  "Did you mean:", options=options)
+    _text, markup = clarify_message(reply, 7)
+    assert [row[0].text for row in markup.inline_keyboard][0] == "How long it takes <fast>"  # plain button label
+    data = [b.callback_data for row in markup.inline_keyboard for b in row]
+    assert data[-1] == "none:7"
+    assert all(d.startswith("pick:7:") and len(d.encode()) <= 64 for d in data[:-1])
+
+
+def test_callback_data_rejects_oversize_and_separators() -> None:
+    with pytest.raises(ValueError):
+        cd.make("pick", "x" * 70)
+    with pytest.raises(ValueError):
+        cd.make("pick", "a:b")
+    assert cd.parse("pick:1:reissue") == cd.Data("pick", ("1", "reissue"))
+    assert cd.parse("") is None and cd.parse("ü:1") is None and cd.parse("x" * 65) is None
+    assert cd.Data("cl", ("12",)).int_arg(0) == 12 and cd.Data("cl", ("-1",)).int_arg(0) is None
+
+
+NOTICES = [
+    Notice(1, "ticket_reply", {"number": "T2603-0001", "ticket_id": 1, "text": "<script>"}),
+    Notice(1, "ticket_closed", {"number": "T2603-0001", "ticket_id": 1, "resolution": "a & b"}),
+    Notice(1, "ticket_reopened_by_staff", {"number": "T2603-0001"}),
+    Notice(1, "ticket_user_message", {"number": "T2603-0001"}),
+    Notice(1, "ticket_reopened", {"number": "T2603-0001"}),
+    Notice(1, "ticket_assigned", {"number": "T2603-0001"}),
+    Notice(1, "bad_rating", {"service": "session", "service_id": 3, "level": 5, "user_id": 9, "comment": "<b>"}),
+    Notice(1, "queue_new", {"request_id": 4, "lang": "zh", "role": "employer", "user_id": 9, "name": "<Li>",
+                            "history": [("how long?", "answer", "processing-time")]}),
+    Notice(1, "queue_position", {"position": 2, "minutes": 12}),
+    Notice(1, "queue_long_wait", {"request_id": 4}),
+    Notice(1, "session_started", {"operator": "Li & Na"}),
+    Notice(1, "session_ended", {"session_id": 3, "outcome": "no_reply"}),
+    Notice(1, "handed_back", {}),
+    Notice(1, "session_transferred", {"operator": "Zhang"}),
+    Notice(1, "session_transferred_to_you", {"session_id": 3, "user_id": 9, "lang": "en", "history": [],
+                                             "transcript": [("user", "<hello>")]}),
+    Notice(1, "session_ticket", {"number": "T2603-0002", "session_id": 3}),
+    Notice(1, "session_idle", {"session_id": 3, "minutes": 5}),
+    Notice(1, "session_idle_operator", {"session_id": 3}),
+    Notice(1, "session_auto_closed", {"session_id": 3}),
+    Notice(1, "session_left", {"session_id": 3}),
+]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("notice", NOTICES, ids=[n.kind for n in NOTICES])
+def test_every_notice_renders_escaped_in_both_languages(notice: Notice, lang: str) -> None:
+    chunks, markup = _render(notice, lang)  # type: ignore[arg-type]
+    html = "".join(chunks)
+    assert html and set(tags_of(html)) <= {"b", "i"}, html  # user-supplied text never becomes markup
+    if markup is not None:
+        assert all(len((b.callback_data or "").encode()) <= 64 for row in markup.inline_keyboard for b in row)
+
+
+def test_queue_offer_has_the_claim_button_and_the_context() -> None:
+    chunks, markup = _render(NOTICES[7], "en")
+    assert markup is not None and markup.inline_keyboard[0][0].callback_data == "cl:4"
+    assert "&lt;Li&gt; · Chinese · employer HR contact" in chunks[0] and "(processing-time)" in chunks[0]
+
+
+def test_session_end_asks_for_the_five_level_rating() -> None:
+    _chunks, markup = _render(NOTICES[11], "zh")
+    assert markup is not None
+    assert [row[0].callback_data for row in markup.inline_keyboard] == [f"rt:s:3:{level}" for level in range(1, 6)]
