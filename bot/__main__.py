@@ -37,8 +37,13 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("run", help="run the Telegram bot (or the console without a token)")
     console = sub.add_parser("console", help="chat in the terminal")
     console.add_argument("--lang", choices=("en", "zh"))
-    console.add_argument("--as", dest="side", choices=("applicant", "operator", "supervisor"), default="applicant",
-                         help="play the applicant (default) or the staff side of tickets")
+    console.add_argument(
+        "--as",
+        dest="side",
+        choices=("applicant", "operator", "supervisor"),
+        default="applicant",
+        help="play the applicant (default) or the staff side of tickets",
+    )
     console.add_argument("--user-id", type=int, help="the console user's id (default 1 for applicants, 2 for staff)")
     ask = sub.add_parser("ask", help="answer questions")
     ask.add_argument("question", nargs="?", help="the question; omitted: one per line from standard input")
@@ -116,8 +121,10 @@ def _kb_validate(settings: Settings) -> int:
         print(f"{len(exc.problems)} problem(s) found.", file=sys.stderr)
         return 1
     questions = sum(len(qs) for e in kb.entries.values() for qs in e.questions.values())
-    print(f"OK: {len(kb.entries)} entries, {questions} alternate questions, {len(kb.topic_ids)} topics covered, "
-          f"{len(canned)} canned replies.")
+    print(
+        f"OK: {len(kb.entries)} entries, {questions} alternate questions, {len(kb.topic_ids)} topics covered, "
+        f"{len(canned)} canned replies."
+    )
     return 0
 
 
@@ -131,9 +138,8 @@ def _kb_eval(answerer: Answerer, path: str, misses: bool) -> int:
             if result not in ("correct", "fallback") or (result == "fallback" and item.expect):
                 if item.expect is None and result == "fallback":
                     continue
-                print(
-                    f"{result:16} {item.expect or '-':24} {match.decision:8} {match.entry or ','.join(match.candidates):30} {match.score:.3f} {item.q}"
-                )
+                found = match.entry or ",".join(match.candidates)
+                print(f"{result:16} {item.expect or '-':24} {match.decision:8} {found:30} {match.score:.3f} {item.q}")
     print(format_report(tallies))
     return 0
 

@@ -46,8 +46,9 @@ def load_canned(path: Path) -> dict[str, Canned]:
         if not isinstance(item, dict):
             problems.append(KnowledgeProblem(path.name, name, None, "not a table"))
             continue
-        missing = [key for key in ("id", "label", "en", "zh") if not isinstance(item.get(key), str) or
-                   not item[key].strip()]
+        missing = [
+            key for key in ("id", "label", "en", "zh") if not isinstance(item.get(key), str) or not item[key].strip()
+        ]
         problems += [KnowledgeProblem(path.name, name, key, "missing or empty") for key in missing]
         if missing:
             continue

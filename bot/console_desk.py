@@ -27,8 +27,9 @@ class DeskConsole:
     """Slash commands for tickets in the console. ``handle`` returns the text to print, or None when the
     line is not for it (then the console treats it as a question)."""
 
-    def __init__(self, services: Services, user_id: int, lang: Lang, clock: Callable[[], datetime],
-                 as_staff: bool = False) -> None:
+    def __init__(
+        self, services: Services, user_id: int, lang: Lang, clock: Callable[[], datetime], as_staff: bool = False
+    ) -> None:
         self.services = services
         self.user_id = user_id
         self.lang = lang
@@ -46,8 +47,10 @@ class DeskConsole:
         t = translator(self.lang)
         lines = [self._line(ticket), ticket.description]
         if self.as_staff:
-            lines.append(f"contact: {ticket.contact or '-'} · reference: {ticket.reference or '-'} · "
-                         f"assignee: {ticket.assignee_id or '-'}")
+            lines.append(
+                f"contact: {ticket.contact or '-'} · reference: {ticket.reference or '-'} · "
+                f"assignee: {ticket.assignee_id or '-'}"
+            )
         for m in ticket.messages:
             if m.kind == "note" and not self.as_staff:
                 continue
@@ -73,21 +76,25 @@ class DeskConsole:
             return "\n".join([_("What kind of ticket is it?"), *choices, _("Type a number to choose.")])
         if filing.step == "description":
             limit = self.services.tickets.policy.max_description
-            return _("Please describe the matter in one message (at most {limit} characters). "
-                     "You can add documents or photos after filing.").format(limit=limit)
+            return _(
+                "Please describe the matter in one message (at most {limit} characters). "
+                "You can add documents or photos after filing."
+            ).format(limit=limit)
         if filing.step == "contact":
             return _("Optional: a phone number or e-mail address where staff can reach you.") + " [Enter = –]"
         if filing.step == "reference":
             return _("Optional: your application or permit number, if you have one.") + " [Enter = –]"
         none = _("none")
-        return "\n".join([
-            _("Please check your ticket:"),
-            _("Type: {kind}").format(kind=_(KIND_LABELS[filing.kind]) if filing.kind else ""),
-            _("Description: {text}").format(text=filing.description or ""),
-            _("Contact: {contact}").format(contact=filing.contact or none),
-            _("Application/permit number: {reference}").format(reference=filing.reference or none),
-            "[y = ✅ / n = ✗]",
-        ])
+        return "\n".join(
+            [
+                _("Please check your ticket:"),
+                _("Type: {kind}").format(kind=_(KIND_LABELS[filing.kind]) if filing.kind else ""),
+                _("Description: {text}").format(text=filing.description or ""),
+                _("Contact: {contact}").format(contact=filing.contact or none),
+                _("Application/permit number: {reference}").format(reference=filing.reference or none),
+                "[y = ✅ / n = ✗]",
+            ]
+        )
 
     # ----- dispatch --------------------------------------------------------------------------
     def in_filing(self) -> bool:
@@ -99,19 +106,33 @@ class DeskConsole:
             if self.in_filing() and not line.startswith("/"):
                 return self._filing_input(line)
             command, _sep, rest = line.partition(" ")
-            handler = (self._staff_commands() if self.as_staff else {}).get(command) or \
-                self._applicant_commands().get(command)
+            handler = (self._staff_commands() if self.as_staff else {}).get(command) or self._applicant_commands().get(
+                command
+            )
             return handler(rest.strip()) if handler is not None else None
         except HelpdeskError as exc:
             return self._error(exc)
 
     def _applicant_commands(self) -> dict[str, Callable[[str], str]]:
-        return {"/ticket": self._start_filing, "/mytickets": self._mine, "/show": self._show_own,
-                "/cancel": self._cancel, "/deskhelp": lambda _rest: STAFF_HELP if self.as_staff else APPLICANT_HELP}
+        return {
+            "/ticket": self._start_filing,
+            "/mytickets": self._mine,
+            "/show": self._show_own,
+            "/cancel": self._cancel,
+            "/deskhelp": lambda _rest: STAFF_HELP if self.as_staff else APPLICANT_HELP,
+        }
 
     def _staff_commands(self) -> dict[str, Callable[[str], str]]:
-        return {"/tickets": self._list, "/t": self._open, "/take": self._take, "/reply": self._reply,
-                "/note": self._note, "/kind": self._kind, "/close": self._close, "/reopen": self._reopen}
+        return {
+            "/tickets": self._list,
+            "/t": self._open,
+            "/take": self._take,
+            "/reply": self._reply,
+            "/note": self._note,
+            "/kind": self._kind,
+            "/close": self._close,
+            "/reopen": self._reopen,
+        }
 
     # ----- applicant ------------------------------------------------------------------------
     def _start_filing(self, _rest: str) -> str:
@@ -131,9 +152,14 @@ class DeskConsole:
             if text.lower() in ("y", "yes", "是", "确认"):
                 ticket = desk.confirm(self.user_id, self.lang, now)
                 due = translator(self.lang).date(ticket.due_at)
-                return translator(self.lang).gettext(
-                    "Thank you. Your ticket number is {number}. We will answer by {due} (Beijing time). "
-                    "You can follow it with /mytickets.").format(number=ticket.number, due=due)
+                return (
+                    translator(self.lang)
+                    .gettext(
+                        "Thank you. Your ticket number is {number}. We will answer by {due} (Beijing time). "
+                        "You can follow it with /mytickets."
+                    )
+                    .format(number=ticket.number, due=due)
+                )
             return self._cancel("")
         return self._filing_prompt(desk.give_text(self.user_id, text, now))
 
@@ -145,7 +171,8 @@ class DeskConsole:
     def _mine(self, _rest: str) -> str:
         tickets = self.services.tickets.mine(self.user_id)
         return "\n".join(self._line(t) for t in tickets) or translator(self.lang).gettext(
-            "You have no tickets. /ticket files one.")
+            "You have no tickets. /ticket files one."
+        )
 
     def _show_own(self, rest: str) -> str:
         return self._detail(self.services.tickets.get(self.user_id, rest))

@@ -62,8 +62,9 @@ class Helpdesk:
         self.answerer = answerer or Answerer(kb)
 
     # ----- users -------------------------------------------------------------------------
-    def meet(self, user_id: int, display_name: str, client_lang: str | None, now: datetime,
-             session: Session | None = None) -> UserView:
+    def meet(
+        self, user_id: int, display_name: str, client_lang: str | None, now: datetime, session: Session | None = None
+    ) -> UserView:
         """Get or create the user; their language is their choice, else their client's."""
         if session is None:
             with session_scope(self.engine) as own:

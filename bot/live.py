@@ -95,8 +95,15 @@ def _lang(value: str | None) -> Lang:
 class LiveDesk:
     """The live desk's use cases."""
 
-    def __init__(self, engine: Engine, staff: StaffRegistry, helpdesk: Helpdesk, tickets: TicketDesk,
-                 hours: DeskHours, policy: LivePolicy | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        staff: StaffRegistry,
+        helpdesk: Helpdesk,
+        tickets: TicketDesk,
+        hours: DeskHours,
+        policy: LivePolicy | None = None,
+    ) -> None:
         self.engine = engine
         self.staff = staff
         self.helpdesk = helpdesk
@@ -110,8 +117,15 @@ class LiveDesk:
         operator = session.get(Staff, row.operator_id)
         request = session.get(HelpRequest, row.request_id)
         user = session.get(User, row.user_id)
-        return SessionView(row.id, row.user_id, row.operator_id, operator.name if operator else "",
-                           row.status, _lang(request.lang if request else None), user.display_name if user else "")
+        return SessionView(
+            row.id,
+            row.user_id,
+            row.operator_id,
+            operator.name if operator else "",
+            row.status,
+            _lang(request.lang if request else None),
+            user.display_name if user else "",
+        )
 
     def _checked_in(self, session: Session) -> list[Staff]:
         return list(session.exec(select(Staff).where(Staff.active == True, Staff.checked_in == True)).all())  # noqa: E712
@@ -127,10 +141,15 @@ class LiveDesk:
         assert request.id is not None
         # Queue order is arrival time (a user handed back keeps theirs), then id.
         ahead = session.exec(
-            select(func.count()).select_from(HelpRequest).where(
+            select(func.count())
+            .select_from(HelpRequest)
+            .where(
                 HelpRequest.status == "waiting",
-                or_(col(HelpRequest.created_at) < request.created_at,
-                    and_(col(HelpRequest.created_at) == request.created_at, col(HelpRequest.id) < request.id)))
+                or_(
+                    col(HelpRequest.created_at) < request.created_at,
+                    and_(col(HelpRequest.created_at) == request.created_at, col(HelpRequest.id) < request.id),
+                ),
+            )
         ).one()
         position = int(ahead) + 1
         operators = max(1, len(self._checked_in(session)))
@@ -139,16 +158,23 @@ class LiveDesk:
 
     def _queue(self, session: Session) -> list[tuple[HelpRequest, QueueStatus]]:
         """Everyone waiting, in order, with their status (a constant number of queries)."""
-        rows = session.exec(select(HelpRequest).where(HelpRequest.status == "waiting")
-                            .order_by(col(HelpRequest.created_at), col(HelpRequest.id))).all()
+        rows = session.exec(
+            select(HelpRequest)
+            .where(HelpRequest.status == "waiting")
+            .order_by(col(HelpRequest.created_at), col(HelpRequest.id))
+        ).all()
         operators = max(1, len(self._checked_in(session)))
         average = self._average_handling(session)
         out = []
         for index, request in enumerate(rows):
             assert request.id is not None
             position = index + 1
-            out.append((request, QueueStatus(request.id, position, average * math.ceil(position / operators),
-                                             request.lang or "en")))
+            out.append(
+                (
+                    request,
+                    QueueStatus(request.id, position, average * math.ceil(position / operators), request.lang or "en"),
+                )
+            )
         return out
 
     def _position_notices(self) -> list[Notice]:
@@ -160,37 +186,60 @@ class LiveDesk:
         is told once even when two claims announce at the same moment.
         """
         with session_scope(self.engine) as session:
-            changed = {request.id: status for request, status in self._queue(session)
-                       if status.position != request.position_told}
+            changed = {
+                request.id: status
+                for request, status in self._queue(session)
+                if status.position != request.position_told
+            }
             if not changed:
                 return []
             ids = sorted(i for i in changed if i is not None)
-            session.execute(select(HelpRequest.id).where(col(HelpRequest.id).in_(ids))
-                            .order_by(col(HelpRequest.id)).with_for_update())
+            session.execute(
+                select(HelpRequest.id)
+                .where(col(HelpRequest.id).in_(ids))
+                .order_by(col(HelpRequest.id))
+                .with_for_update()
+            )
             new_position = case({i: changed[i].position for i in ids}, value=col(HelpRequest.id))
             rows = session.execute(
                 update(HelpRequest)
-                .where(col(HelpRequest.id).in_(ids), col(HelpRequest.status) == "waiting",
-                       or_(col(HelpRequest.position_told).is_(None), col(HelpRequest.position_told) != new_position))
+                .where(
+                    col(HelpRequest.id).in_(ids),
+                    col(HelpRequest.status) == "waiting",
+                    or_(col(HelpRequest.position_told).is_(None), col(HelpRequest.position_told) != new_position),
+                )
                 .values(position_told=new_position)
                 .returning(col(HelpRequest.id), col(HelpRequest.user_id))
             ).all()
-        return [Notice(user_id, "queue_position", {"position": changed[request_id].position,
-                                                   "minutes": changed[request_id].minutes})
-                for request_id, user_id in sorted(rows, key=lambda r: changed[r[0]].position)]
+        return [
+            Notice(
+                user_id,
+                "queue_position",
+                {"position": changed[request_id].position, "minutes": changed[request_id].minutes},
+            )
+            for request_id, user_id in sorted(rows, key=lambda r: changed[r[0]].position)
+        ]
 
     def _active_session_row(self, session: Session, user_id: int) -> LiveSession | None:
-        return session.exec(select(LiveSession).where(LiveSession.user_id == user_id,
-                                                      LiveSession.status == "active")).first()
+        return session.exec(
+            select(LiveSession).where(LiveSession.user_id == user_id, LiveSession.status == "active")
+        ).first()
 
     def _dispatch_notices(self, session: Session, request: HelpRequest) -> list[Notice]:
         """Offer a waiting user to every checked-in operator (and the staff chat) with their context."""
-        history = [(q.text[:200], q.decision, q.entry_id or q.chosen_entry)
-                   for q in self.helpdesk.recent_questions(request.user_id, session=session)]
+        history = [
+            (q.text[:200], q.decision, q.entry_id or q.chosen_entry)
+            for q in self.helpdesk.recent_questions(request.user_id, session=session)
+        ]
         user = session.get(User, request.user_id)
-        params: dict[str, Any] = {"request_id": request.id, "lang": request.lang, "role": request.role,
-                                  "user_id": request.user_id, "name": user.display_name if user else "",
-                                  "history": history}
+        params: dict[str, Any] = {
+            "request_id": request.id,
+            "lang": request.lang,
+            "role": request.role,
+            "user_id": request.user_id,
+            "name": user.display_name if user else "",
+            "history": history,
+        }
         targets = [s.user_id for s in self._checked_in(session)]
         if self.policy.staff_chat_id is not None:
             targets.append(self.policy.staff_chat_id)
@@ -207,8 +256,11 @@ class LiveDesk:
             row.checked_in, row.checked_in_at = True, now
             audit(session, operator_id, "check_in", now)
             session.flush()
-            waiting = session.exec(select(HelpRequest).where(HelpRequest.status == "waiting")
-                                   .order_by(col(HelpRequest.created_at), col(HelpRequest.id))).all()
+            waiting = session.exec(
+                select(HelpRequest)
+                .where(HelpRequest.status == "waiting")
+                .order_by(col(HelpRequest.created_at), col(HelpRequest.id))
+            ).all()
             notices = []
             for request in waiting:
                 notices += [n for n in self._dispatch_notices(session, request) if n.user_id == operator_id]
@@ -222,15 +274,21 @@ class LiveDesk:
             row = session.get(Staff, operator_id)
             assert row is not None
             row.checked_in = False
-            live = session.exec(select(LiveSession).where(LiveSession.operator_id == operator_id,
-                                                          LiveSession.status == "active")).all()
+            live = session.exec(
+                select(LiveSession).where(LiveSession.operator_id == operator_id, LiveSession.status == "active")
+            ).all()
             for live_row in live:
                 live_row.status, live_row.ended_at, live_row.outcome = "ended", now, "handed_back"
                 request = session.get(HelpRequest, live_row.request_id)
                 assert request is not None
                 # Back in the queue ahead of everyone who came later: a new row keeps its original time.
-                again = HelpRequest(user_id=request.user_id, status="waiting", lang=request.lang, role=request.role,
-                                    created_at=request.created_at)
+                again = HelpRequest(
+                    user_id=request.user_id,
+                    status="waiting",
+                    lang=request.lang,
+                    role=request.role,
+                    created_at=request.created_at,
+                )
                 session.add(again)
                 session.flush()
                 notices.append(Notice(request.user_id, "handed_back", {}))
@@ -246,21 +304,26 @@ class LiveDesk:
         with session_scope(self.engine) as session:
             out = []
             for s in self._checked_in(session):
-                busy = session.exec(select(func.count()).select_from(LiveSession).where(
-                    LiveSession.operator_id == s.user_id, LiveSession.status == "active")).one()
+                busy = session.exec(
+                    select(func.count())
+                    .select_from(LiveSession)
+                    .where(LiveSession.operator_id == s.user_id, LiveSession.status == "active")
+                ).one()
                 out.append((s.user_id, s.name, int(busy)))
             return sorted(out, key=lambda o: (o[2], o[1]))
 
     # ----- the queue ---------------------------------------------------------------------
-    def request(self, user_id: int, lang: Lang, role: str | None, now: datetime
-                ) -> tuple[QueueStatus | SessionView | Closed, list[Notice]]:
+    def request(
+        self, user_id: int, lang: Lang, role: str | None, now: datetime
+    ) -> tuple[QueueStatus | SessionView | Closed, list[Notice]]:
         """/human: queue the user (or say when the desk opens, or that they are already served)."""
         with session_scope(self.engine) as session:
             live = self._active_session_row(session, user_id)
             if live is not None:
                 return self._session_view(session, live), []
-            waiting = session.exec(select(HelpRequest).where(HelpRequest.user_id == user_id,
-                                                             HelpRequest.status == "waiting")).first()
+            waiting = session.exec(
+                select(HelpRequest).where(HelpRequest.user_id == user_id, HelpRequest.status == "waiting")
+            ).first()
             if waiting is not None:
                 return self._status(session, waiting), []
         if not self.hours.is_open(now):
@@ -286,15 +349,17 @@ class LiveDesk:
     def queue_status(self, user_id: int) -> QueueStatus | None:
         """The user's place in the queue, if waiting."""
         with session_scope(self.engine) as session:
-            waiting = session.exec(select(HelpRequest).where(HelpRequest.user_id == user_id,
-                                                             HelpRequest.status == "waiting")).first()
+            waiting = session.exec(
+                select(HelpRequest).where(HelpRequest.user_id == user_id, HelpRequest.status == "waiting")
+            ).first()
             return None if waiting is None else self._status(session, waiting)
 
     def leave(self, user_id: int, now: datetime, status: str = "cancelled") -> tuple[bool, list[Notice]]:
         """The user leaves the queue (/cancel, or a ticket instead); others move up and are told."""
         with session_scope(self.engine) as session:
-            rows = session.exec(select(HelpRequest).where(HelpRequest.user_id == user_id,
-                                                          HelpRequest.status == "waiting")).all()
+            rows = session.exec(
+                select(HelpRequest).where(HelpRequest.user_id == user_id, HelpRequest.status == "waiting")
+            ).all()
             for row in rows:
                 row.status = status
         return bool(rows), self._position_notices() if rows else []
@@ -321,8 +386,14 @@ class LiveDesk:
             request = session.get(HelpRequest, request_id)
             assert request is not None
             session.refresh(request)
-            live = LiveSession(request_id=request_id, user_id=request.user_id, operator_id=operator_id,
-                               status="active", started_at=now, last_activity_at=now)
+            live = LiveSession(
+                request_id=request_id,
+                user_id=request.user_id,
+                operator_id=operator_id,
+                status="active",
+                started_at=now,
+                last_activity_at=now,
+            )
             session.add(live)
             session.flush()
             assert live.id is not None
@@ -350,16 +421,21 @@ class LiveDesk:
             return self._session_view(session, row)
 
     def chat_role(self, user_id: int, session: Session | None = None) -> str | None:
-        """"operator" when *user_id* runs a live session, "user" when they are served in one, else None.
+        """ "operator" when *user_id* runs a live session, "user" when they are served in one, else None.
 
         One query: every incoming message asks this to route it (relay or question).
         """
         if session is None:
             with session_scope(self.engine) as own:
                 return self.chat_role(user_id, own)
-        rows = session.exec(select(LiveSession.operator_id, LiveSession.user_id).where(
-            LiveSession.status == "active",
-            or_(col(LiveSession.operator_id) == user_id, col(LiveSession.user_id) == user_id)).limit(2)).all()
+        rows = session.exec(
+            select(LiveSession.operator_id, LiveSession.user_id)
+            .where(
+                LiveSession.status == "active",
+                or_(col(LiveSession.operator_id) == user_id, col(LiveSession.user_id) == user_id),
+            )
+            .limit(2)
+        ).all()
         if any(operator == user_id for operator, _user in rows):
             return "operator"
         return "user" if rows else None
@@ -378,12 +454,14 @@ class LiveDesk:
     def operator_sessions(self, operator_id: int) -> list[SessionView]:
         """The operator's live sessions."""
         with session_scope(self.engine) as session:
-            rows = session.exec(select(LiveSession).where(LiveSession.operator_id == operator_id,
-                                                          LiveSession.status == "active")).all()
+            rows = session.exec(
+                select(LiveSession).where(LiveSession.operator_id == operator_id, LiveSession.status == "active")
+            ).all()
             return [self._session_view(session, r) for r in rows]
 
-    def _operator_session(self, session: Session, operator_id: int, session_id: int | None,
-                          reply_to: tuple[int, int] | None = None) -> LiveSession:
+    def _operator_session(
+        self, session: Session, operator_id: int, session_id: int | None, reply_to: tuple[int, int] | None = None
+    ) -> LiveSession:
         """The session an operator means: explicit id, the relayed message they replied to, or their focus."""
         if session_id is None and reply_to is not None:
             link = session.get(RelayLink, reply_to)
@@ -402,20 +480,32 @@ class LiveDesk:
             if session.get(RelayLink, (chat_id, message_id)) is None:
                 session.add(RelayLink(chat_id=chat_id, message_id=message_id, session_id=session_id))
 
-    def _record(self, session: Session, row: LiveSession, sender: str, text: str, file_id: str | None,
-                file_kind: str | None, now: datetime) -> None:
+    def _record(
+        self,
+        session: Session,
+        row: LiveSession,
+        sender: str,
+        text: str,
+        file_id: str | None,
+        file_kind: str | None,
+        now: datetime,
+    ) -> None:
         text = strip_control(text).strip()
         if len(text) > MAX_RELAY:
             raise InvalidInput("too_long", limit=MAX_RELAY, length=len(text))
         if not text and not file_id:
             raise InvalidInput("empty")
         assert row.id is not None
-        session.add(SessionMessage(session_id=row.id, sender=sender, text=text, file_id=file_id, file_kind=file_kind,
-                                   created_at=now))
+        session.add(
+            SessionMessage(
+                session_id=row.id, sender=sender, text=text, file_id=file_id, file_kind=file_kind, created_at=now
+            )
+        )
         row.last_activity_at, row.reminded_at = now, None
 
-    def user_says(self, user_id: int, text: str, now: datetime, file_id: str | None = None,
-                  file_kind: str | None = None) -> SessionView:
+    def user_says(
+        self, user_id: int, text: str, now: datetime, file_id: str | None = None, file_kind: str | None = None
+    ) -> SessionView:
         """A user's message in their session (the caller relays it to ``operator_id``)."""
         with session_scope(self.engine) as session:
             row = self._active_session_row(session, user_id)
@@ -424,9 +514,16 @@ class LiveDesk:
             self._record(session, row, "user", text, file_id, file_kind, now)
             return self._session_view(session, row)
 
-    def operator_says(self, operator_id: int, text: str, now: datetime, file_id: str | None = None,
-                      file_kind: str | None = None, session_id: int | None = None,
-                      reply_to: tuple[int, int] | None = None) -> SessionView:
+    def operator_says(
+        self,
+        operator_id: int,
+        text: str,
+        now: datetime,
+        file_id: str | None = None,
+        file_kind: str | None = None,
+        session_id: int | None = None,
+        reply_to: tuple[int, int] | None = None,
+    ) -> SessionView:
         """An operator's message (the caller relays it to ``user_id`` under the operator's display name)."""
         self.staff.require(operator_id)
         with session_scope(self.engine) as session:
@@ -434,8 +531,9 @@ class LiveDesk:
             self._record(session, row, "operator", text, file_id, file_kind, now)
             return self._session_view(session, row)
 
-    def end(self, operator_id: int, outcome: str, now: datetime, session_id: int | None = None
-            ) -> tuple[SessionView, list[Notice]]:
+    def end(
+        self, operator_id: int, outcome: str, now: datetime, session_id: int | None = None
+    ) -> tuple[SessionView, list[Notice]]:
         """End the operator's (focused) session with an outcome; the user is asked for a rating."""
         if outcome not in OPERATOR_OUTCOMES:
             raise InvalidInput("unknown_outcome")
@@ -450,15 +548,17 @@ class LiveDesk:
 
     def _refocus(self, session: Session, operator_id: int) -> None:
         focus = session.get(OperatorFocus, operator_id)
-        other = session.exec(select(LiveSession).where(LiveSession.operator_id == operator_id,
-                                                       LiveSession.status == "active")).first()
+        other = session.exec(
+            select(LiveSession).where(LiveSession.operator_id == operator_id, LiveSession.status == "active")
+        ).first()
         if other is not None and other.id is not None:
             self._focus(session, operator_id, other.id)
         elif focus is not None:
             session.delete(focus)
 
-    def transfer(self, operator_id: int, to_operator: int, now: datetime, session_id: int | None = None
-                 ) -> tuple[SessionView, list[Notice]]:
+    def transfer(
+        self, operator_id: int, to_operator: int, now: datetime, session_id: int | None = None
+    ) -> tuple[SessionView, list[Notice]]:
         """Hand the session to another checked-in operator (who gets the user's context)."""
         target = self.staff.get(to_operator)
         if target is None or not target.checked_in:
@@ -475,31 +575,47 @@ class LiveDesk:
             audit(session, operator_id, "transfer", now, detail=f"session {row.id} to {to_operator}")
             view = self._session_view(session, row)
             request = session.get(HelpRequest, row.request_id)
-            history = [(q.text[:200], q.decision, q.entry_id) for q in self.helpdesk.recent_questions(
-                row.user_id, session=session)]
-            messages = session.exec(select(SessionMessage).where(SessionMessage.session_id == row.id)
-                                    .order_by(col(SessionMessage.id).desc()).limit(10)).all()
+            history = [
+                (q.text[:200], q.decision, q.entry_id)
+                for q in self.helpdesk.recent_questions(row.user_id, session=session)
+            ]
+            messages = session.exec(
+                select(SessionMessage)
+                .where(SessionMessage.session_id == row.id)
+                .order_by(col(SessionMessage.id).desc())
+                .limit(10)
+            ).all()
             transcript = [(m.sender, m.text[:300]) for m in reversed(messages)]
             notices = [
-                Notice(to_operator, "session_transferred_to_you", {
-                    "session_id": row.id, "user_id": row.user_id, "lang": request.lang if request else "en",
-                    "history": history, "transcript": transcript}),
+                Notice(
+                    to_operator,
+                    "session_transferred_to_you",
+                    {
+                        "session_id": row.id,
+                        "user_id": row.user_id,
+                        "lang": request.lang if request else "en",
+                        "history": history,
+                        "transcript": transcript,
+                    },
+                ),
                 Notice(row.user_id, "session_transferred", {"operator": target.name}),
             ]
             return view, notices
 
-    def to_ticket(self, operator_id: int, now: datetime, session_id: int | None = None
-                  ) -> tuple[TicketView, list[Notice]]:
+    def to_ticket(
+        self, operator_id: int, now: datetime, session_id: int | None = None
+    ) -> tuple[TicketView, list[Notice]]:
         """Turn the conversation into a help-request ticket (assigned to the operator) and end the session."""
         self.staff.require(operator_id)
         with session_scope(self.engine) as session:
             row = self._operator_session(session, operator_id, session_id)
-            messages = session.exec(select(SessionMessage).where(SessionMessage.session_id == row.id)
-                                    .order_by(col(SessionMessage.id))).all()
+            messages = session.exec(
+                select(SessionMessage).where(SessionMessage.session_id == row.id).order_by(col(SessionMessage.id))
+            ).all()
             request = session.get(HelpRequest, row.request_id)
             lang = _lang(request.lang if request else None)
             lines = [f"[{m.sender}] {m.text}" + (f" ({m.file_kind})" if m.file_id else "") for m in messages]
-            description = ("Live chat #%d\n" % row.id + "\n".join(lines))[-3900:]
+            description = f"Live chat #{row.id}\n" + "\n".join(lines)[-3800:]  # the latest part if very long
             row.status, row.ended_at, row.outcome = "ended", now, "ticket"
             self._refocus(session, operator_id)
             session_id_done, user_id = row.id, row.user_id
@@ -517,8 +633,10 @@ class LiveDesk:
             row.status, row.ended_at, row.outcome = "ended", now, "resolved"
             self._refocus(session, row.operator_id)
             view = self._session_view(session, row)
-            return view, [Notice(row.operator_id, "session_left", {"session_id": row.id}),
-                          Notice(user_id, "session_ended", {"session_id": row.id, "outcome": "resolved"})]
+            return view, [
+                Notice(row.operator_id, "session_left", {"session_id": row.id}),
+                Notice(user_id, "session_ended", {"session_id": row.id, "outcome": "resolved"}),
+            ]
 
     # ----- timers ------------------------------------------------------------------------
     def sweep(self, now: datetime) -> list[Notice]:
@@ -526,23 +644,40 @@ class LiveDesk:
         notices: list[Notice] = []
         p = self.policy
         with session_scope(self.engine) as session:
-            long_waits = session.exec(select(HelpRequest).where(
-                HelpRequest.status == "waiting", col(HelpRequest.offered_ticket_at).is_(None),
-                col(HelpRequest.created_at) <= now - p.queue_wait)).all()
+            long_waits = session.exec(
+                select(HelpRequest).where(
+                    HelpRequest.status == "waiting",
+                    col(HelpRequest.offered_ticket_at).is_(None),
+                    col(HelpRequest.created_at) <= now - p.queue_wait,
+                )
+            ).all()
             for request in long_waits:
                 request.offered_ticket_at = now
                 notices.append(Notice(request.user_id, "queue_long_wait", {"request_id": request.id}))
-            to_remind = session.exec(select(LiveSession).where(
-                LiveSession.status == "active", col(LiveSession.reminded_at).is_(None),
-                col(LiveSession.last_activity_at) <= now - p.idle_remind)).all()
+            to_remind = session.exec(
+                select(LiveSession).where(
+                    LiveSession.status == "active",
+                    col(LiveSession.reminded_at).is_(None),
+                    col(LiveSession.last_activity_at) <= now - p.idle_remind,
+                )
+            ).all()
             for row in to_remind:
                 row.reminded_at = now
-                notices.append(Notice(row.user_id, "session_idle", {
-                    "session_id": row.id, "minutes": max(1, round(p.idle_close.total_seconds() / 60))}))
+                notices.append(
+                    Notice(
+                        row.user_id,
+                        "session_idle",
+                        {"session_id": row.id, "minutes": max(1, round(p.idle_close.total_seconds() / 60))},
+                    )
+                )
                 notices.append(Notice(row.operator_id, "session_idle_operator", {"session_id": row.id}))
-            to_close = session.exec(select(LiveSession).where(
-                LiveSession.status == "active", col(LiveSession.reminded_at).is_not(None),
-                col(LiveSession.reminded_at) <= now - p.idle_close)).all()
+            to_close = session.exec(
+                select(LiveSession).where(
+                    LiveSession.status == "active",
+                    col(LiveSession.reminded_at).is_not(None),
+                    col(LiveSession.reminded_at) <= now - p.idle_close,
+                )
+            ).all()
             for row in to_close:
                 row.status, row.ended_at, row.outcome = "ended", now, "no_reply"
                 self._refocus(session, row.operator_id)

@@ -69,8 +69,9 @@ class Ratings:
         self.flows = flows
         self.owner_checks: dict[str, OwnerCheck] = {"ticket": _ticket_closed_and_owned}
 
-    def rate(self, user_id: int, service: str, service_id: int, level: int, now: datetime
-             ) -> tuple[RatingView, list[Notice]]:
+    def rate(
+        self, user_id: int, service: str, service_id: int, level: int, now: datetime
+    ) -> tuple[RatingView, list[Notice]]:
         """Record the user's rating; a bad one starts the optional comment step and alerts supervisors."""
         if service not in self.owner_checks or level not in LEVEL_LABELS:
             raise InvalidInput("bad_rating")
@@ -97,8 +98,14 @@ class Ratings:
         return view, notices
 
     def _alert(self, view: RatingView, user_id: int) -> list[Notice]:
-        params = {"service": view.service, "service_id": view.service_id, "level": view.level,
-                  "user_id": user_id, "comment": view.comment, "rating_id": view.id}
+        params = {
+            "service": view.service,
+            "service_id": view.service_id,
+            "level": view.level,
+            "user_id": user_id,
+            "comment": view.comment,
+            "rating_id": view.id,
+        }
         return [Notice(s.user_id, "bad_rating", params) for s in self.staff.supervisors()]
 
     def comment(self, user_id: int, text: str, now: datetime) -> tuple[RatingView, list[Notice]]:

@@ -36,8 +36,9 @@ def _view(row: Staff) -> StaffView:
     return StaffView(row.user_id, row.role, row.name, row.checked_in)
 
 
-def audit(session: Session, actor_id: int, action: str, now: datetime, ticket_id: int | None = None,
-          detail: str = "") -> None:
+def audit(
+    session: Session, actor_id: int, action: str, now: datetime, ticket_id: int | None = None, detail: str = ""
+) -> None:
     """Record a staff action (never personal data in *detail*: ids, statuses, types only)."""
     session.add(AuditLog(actor_id=actor_id, action=action, ticket_id=ticket_id, detail=detail[:256], created_at=now))
 

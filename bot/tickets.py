@@ -125,9 +125,21 @@ def _view(ticket: Ticket, messages: list[TicketMessage] | None = None) -> Ticket
     shown = tuple(MessageView(m.kind, m.text, m.file_kind, m.file_id, m.created_at) for m in messages or [])
     lang: Lang = "zh" if ticket.lang == "zh" else "en"
     return TicketView(
-        ticket.id, ticket.number, ticket.user_id, ticket.kind, ticket.status, ticket.description, ticket.contact,
-        ticket.reference, lang, ticket.assignee_id, ticket.resolution, ticket.created_at, ticket.due_at,
-        ticket.closed_at, shown,
+        ticket.id,
+        ticket.number,
+        ticket.user_id,
+        ticket.kind,
+        ticket.status,
+        ticket.description,
+        ticket.contact,
+        ticket.reference,
+        lang,
+        ticket.assignee_id,
+        ticket.resolution,
+        ticket.created_at,
+        ticket.due_at,
+        ticket.closed_at,
+        shown,
     )
 
 
@@ -182,8 +194,9 @@ class TicketDesk:
         self.policy = policy or TicketPolicy()
 
     # ----- filing ------------------------------------------------------------------------
-    def start_filing(self, user_id: int, now: datetime, kind: str | None = None,
-                     description: str | None = None, origin: str = "bot") -> Filing:
+    def start_filing(
+        self, user_id: int, now: datetime, kind: str | None = None, description: str | None = None, origin: str = "bot"
+    ) -> Filing:
         """Begin filing; with *kind* the type step is skipped, with *description* the text is prefilled."""
         data: dict[str, Any] = {"origin": origin}
         step = "kind"
@@ -254,22 +267,50 @@ class TicketDesk:
         filing = Filing.of(state)
         if state.step != "confirm" or filing.kind is None or filing.description is None:
             raise InvalidInput("not_ready", step=state.step)
-        view = self.create(user_id, filing.kind, filing.description, lang, now, contact=filing.contact,
-                           reference=filing.reference, origin=str(state.data.get("origin", "bot")))
+        view = self.create(
+            user_id,
+            filing.kind,
+            filing.description,
+            lang,
+            now,
+            contact=filing.contact,
+            reference=filing.reference,
+            origin=str(state.data.get("origin", "bot")),
+        )
         self.flows.clear(user_id)
         return view
 
-    def create(self, user_id: int, kind: str, description: str, lang: Lang, now: datetime, *,
-               contact: str | None = None, reference: str | None = None, origin: str = "bot") -> TicketView:
+    def create(
+        self,
+        user_id: int,
+        kind: str,
+        description: str,
+        lang: Lang,
+        now: datetime,
+        *,
+        contact: str | None = None,
+        reference: str | None = None,
+        origin: str = "bot",
+    ) -> TicketView:
         """Create a ticket directly (the filing flow, a live session turned into a ticket, a left message)."""
         if kind not in KINDS:
             raise InvalidInput("unknown_kind")
         due = due_at(now, self.policy.deadlines[kind])
         with session_scope(self.engine) as session:
             ensure_user(session, user_id, now)
-            ticket = Ticket(user_id=user_id, kind=kind, status="new", description=description[:4000],
-                            contact=contact, reference=reference, lang=lang, origin=origin,
-                            created_at=now, updated_at=now, due_at=due)
+            ticket = Ticket(
+                user_id=user_id,
+                kind=kind,
+                status="new",
+                description=description[:4000],
+                contact=contact,
+                reference=reference,
+                lang=lang,
+                origin=origin,
+                created_at=now,
+                updated_at=now,
+                due_at=due,
+            )
             session.add(ticket)
             session.flush()
             ticket.number = f"T{now.astimezone(SHANGHAI):%y%m}-{ticket.id:04d}"
@@ -312,8 +353,17 @@ class TicketDesk:
             ).all()
             return [_view(t) for t in rows]
 
-    def search(self, actor_id: int, now: datetime, *, kind: str | None = None, status: str | None = None,
-               overdue: bool = False, assignee: int | None = None, limit: int = 30) -> list[TicketView]:
+    def search(
+        self,
+        actor_id: int,
+        now: datetime,
+        *,
+        kind: str | None = None,
+        status: str | None = None,
+        overdue: bool = False,
+        assignee: int | None = None,
+        limit: int = 30,
+    ) -> list[TicketView]:
         """Staff: tickets by type, status (``open`` = not closed), overdue and assignee; oldest due first."""
         self.staff.require(actor_id)
         with session_scope(self.engine) as session:
@@ -332,9 +382,16 @@ class TicketDesk:
             return [_view(t) for t in rows]
 
     # ----- the user's actions ------------------------------------------------------------
-    def add_user_message(self, user_id: int, number_or_id: str | int, now: datetime, text: str = "",
-                         file_id: str | None = None, file_kind: str | None = None,
-                         file_name: str | None = None) -> tuple[TicketView, list[Notice]]:
+    def add_user_message(
+        self,
+        user_id: int,
+        number_or_id: str | int,
+        now: datetime,
+        text: str = "",
+        file_id: str | None = None,
+        file_kind: str | None = None,
+        file_name: str | None = None,
+    ) -> tuple[TicketView, list[Notice]]:
         """The owner adds text, a photo or a document to their open ticket; the assignee is told."""
         text = strip_control(text).strip()
         if len(text) > self.policy.max_message:
@@ -347,8 +404,18 @@ class TicketDesk:
                 raise NotFound("ticket")
             if ticket.status == "closed":
                 raise Conflict("ticket_closed")
-            session.add(TicketMessage(ticket_id=ticket.id, author_id=user_id, kind="user", text=text,
-                                      file_id=file_id, file_kind=file_kind, file_name=file_name, created_at=now))
+            session.add(
+                TicketMessage(
+                    ticket_id=ticket.id,
+                    author_id=user_id,
+                    kind="user",
+                    text=text,
+                    file_id=file_id,
+                    file_kind=file_kind,
+                    file_name=file_name,
+                    created_at=now,
+                )
+            )
             if ticket.status == "answered":
                 ticket.status = "in_progress" if ticket.assignee_id else "new"
             ticket.updated_at = now
@@ -381,8 +448,11 @@ class TicketDesk:
                 raise NotAllowed("reopen_window_passed")
             ticket.status = "in_progress" if ticket.assignee_id else "new"
             ticket.closed_at, ticket.updated_at = None, now
-            notices = [Notice(ticket.assignee_id, "ticket_reopened", {"number": ticket.number})] if (
-                ticket.assignee_id) else []
+            notices = (
+                [Notice(ticket.assignee_id, "ticket_reopened", {"number": ticket.number})]
+                if (ticket.assignee_id)
+                else []
+            )
             return _view(ticket), notices
 
     # ----- staff actions -----------------------------------------------------------------
@@ -403,8 +473,15 @@ class TicketDesk:
             audit(session, actor_id, "take", now, ticket.id)
             return _view(ticket)
 
-    def reply(self, actor_id: int, number_or_id: str | int, text: str, now: datetime,
-              file_id: str | None = None, file_kind: str | None = None) -> tuple[TicketView, list[Notice]]:
+    def reply(
+        self,
+        actor_id: int,
+        number_or_id: str | int,
+        text: str,
+        now: datetime,
+        file_id: str | None = None,
+        file_kind: str | None = None,
+    ) -> tuple[TicketView, list[Notice]]:
         """A reply to the user (delivered to them); the ticket becomes answered and, if unassigned, theirs."""
         text = strip_control(text).strip()
         if not text and not file_id:
@@ -415,14 +492,31 @@ class TicketDesk:
             ticket = self._staff_ticket(session, actor_id, number_or_id)
             if ticket.status == "closed":
                 raise Conflict("ticket_closed")
-            session.add(TicketMessage(ticket_id=ticket.id, author_id=actor_id, kind="reply", text=text,
-                                      file_id=file_id, file_kind=file_kind, created_at=now))
+            session.add(
+                TicketMessage(
+                    ticket_id=ticket.id,
+                    author_id=actor_id,
+                    kind="reply",
+                    text=text,
+                    file_id=file_id,
+                    file_kind=file_kind,
+                    created_at=now,
+                )
+            )
             ticket.assignee_id = ticket.assignee_id or actor_id
             ticket.status, ticket.updated_at = "answered", now
             audit(session, actor_id, "reply", now, ticket.id)
-            notice = Notice(ticket.user_id, "ticket_reply", {"number": ticket.number, "ticket_id": ticket.id,
-                                                              "text": text, "file_id": file_id,
-                                                              "file_kind": file_kind})
+            notice = Notice(
+                ticket.user_id,
+                "ticket_reply",
+                {
+                    "number": ticket.number,
+                    "ticket_id": ticket.id,
+                    "text": text,
+                    "file_id": file_id,
+                    "file_kind": file_kind,
+                },
+            )
             return _view(ticket), [notice]
 
     def note(self, actor_id: int, number_or_id: str | int, text: str, now: datetime) -> TicketView:
@@ -434,8 +528,7 @@ class TicketDesk:
             raise InvalidInput("too_long", limit=self.policy.max_message, length=len(text))
         with session_scope(self.engine) as session:
             ticket = self._staff_ticket(session, actor_id, number_or_id)
-            session.add(TicketMessage(ticket_id=ticket.id, author_id=actor_id, kind="note", text=text,
-                                      created_at=now))
+            session.add(TicketMessage(ticket_id=ticket.id, author_id=actor_id, kind="note", text=text, created_at=now))
             ticket.updated_at = now
             audit(session, actor_id, "note", now, ticket.id)
             return _view(ticket)
@@ -453,8 +546,9 @@ class TicketDesk:
             audit(session, actor_id, "change_kind", now, ticket.id, f"{old} -> {kind}")
             return _view(ticket)
 
-    def reassign(self, actor_id: int, number_or_id: str | int, to_staff: int, now: datetime
-                 ) -> tuple[TicketView, list[Notice]]:
+    def reassign(
+        self, actor_id: int, number_or_id: str | int, to_staff: int, now: datetime
+    ) -> tuple[TicketView, list[Notice]]:
         """Give the ticket to another member of staff (who is told)."""
         if self.staff.get(to_staff) is None:
             raise NotFound("staff")
@@ -470,8 +564,9 @@ class TicketDesk:
             notices = [Notice(to_staff, "ticket_assigned", {"number": ticket.number})] if to_staff != actor_id else []
             return _view(ticket), notices
 
-    def close(self, actor_id: int, number_or_id: str | int, resolution: str, now: datetime
-              ) -> tuple[TicketView, list[Notice]]:
+    def close(
+        self, actor_id: int, number_or_id: str | int, resolution: str, now: datetime
+    ) -> tuple[TicketView, list[Notice]]:
         """Close with a resolution; the user is told and asked for a rating."""
         resolution = strip_control(resolution).strip()
         if not resolution:
@@ -485,8 +580,11 @@ class TicketDesk:
             ticket.status, ticket.resolution, ticket.closed_at, ticket.updated_at = "closed", resolution, now, now
             ticket.assignee_id = ticket.assignee_id or actor_id
             audit(session, actor_id, "close", now, ticket.id)
-            notice = Notice(ticket.user_id, "ticket_closed", {"number": ticket.number, "ticket_id": ticket.id,
-                                                               "resolution": resolution})
+            notice = Notice(
+                ticket.user_id,
+                "ticket_closed",
+                {"number": ticket.number, "ticket_id": ticket.id, "resolution": resolution},
+            )
             return _view(ticket), [notice]
 
     def reopen(self, actor_id: int, number_or_id: str | int, now: datetime) -> tuple[TicketView, list[Notice]]:

@@ -205,8 +205,9 @@ def build_application(
         ApplicationBuilder()
         .token(settings.telegram_bot_token.get_secret_value())
         .context_types(ContextTypes(context=HelpdeskContext, bot_data=BotData))
-        .rate_limiter(AIORateLimiter(overall_max_rate=settings.telegram_rate_limit, overall_time_period=1,
-                                     max_retries=3))
+        .rate_limiter(
+            AIORateLimiter(overall_max_rate=settings.telegram_rate_limit, overall_time_period=1, max_retries=3)
+        )
         .concurrent_updates(PerChatUpdateProcessor(32))
         .connection_pool_size(8)
         .post_init(set_commands)

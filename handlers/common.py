@@ -29,8 +29,9 @@ async def arrive(update: Update, context: HelpdeskContext) -> Arrival:
     """The user behind this message, their flow and their part in a live chat (one database round trip)."""
     tg_user = update.effective_user
     assert tg_user is not None
-    return await core(context.services.arrive, tg_user.id, tg_user.first_name or "", tg_user.language_code,
-                      context.now())
+    return await core(
+        context.services.arrive, tg_user.id, tg_user.first_name or "", tg_user.language_code, context.now()
+    )
 
 
 def tr(lang: Lang) -> Translator:

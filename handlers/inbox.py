@@ -26,8 +26,17 @@ async def on_text(update: Update, context: HelpdeskContext) -> None:
             await tickets.filing_text(update, context, user)
         else:  # text while buttons are expected: say so and show the step again
             _ = tr(user.lang).gettext
-            await reply_html(update, context, escape(_("You are filing a ticket. Please use the buttons, or /cancel "
-                                                       "to stop and ask a question instead."), quote=False))
+            await reply_html(
+                update,
+                context,
+                escape(
+                    _(
+                        "You are filing a ticket. Please use the buttons, or /cancel "
+                        "to stop and ask a question instead."
+                    ),
+                    quote=False,
+                ),
+            )
             await tickets.show_filing(update, context, user, Filing.of(state))
     elif state is not None and state.name == tickets.MESSAGE_FLOW:
         await tickets.ticket_message_input(update, context, user, state)
@@ -50,19 +59,28 @@ async def on_media(update: Update, context: HelpdeskContext) -> None:
         await staff.staff_input(update, context, user, state)
     elif state is not None and state.name == FILING_FLOW:
         _ = tr(user.lang).gettext
-        text = _("Please describe the matter in text first. Once the ticket is filed you can add photos and "
-                 "documents to it from /mytickets.")
+        text = _(
+            "Please describe the matter in text first. Once the ticket is filed you can add photos and "
+            "documents to it from /mytickets."
+        )
         await reply_html(update, context, escape(text, quote=False))
     elif state is not None and state.name in FLOW_NAMES:
         _ = tr(user.lang).gettext
-        await reply_html(update, context, escape(_("Sorry, I can't take that kind of message here. Please send "
-                                                   "text, a photo or a document."), quote=False))
+        await reply_html(
+            update,
+            context,
+            escape(
+                _("Sorry, I can't take that kind of message here. Please send text, a photo or a document."),
+                quote=False,
+            ),
+        )
     elif is_file and await live.route_live(update, context, user):
         return
     elif await core(context.services.live.chat_role, user.id) is not None:
         _ = tr(user.lang).gettext
-        await reply_html(update, context, escape(_("Only text, photos and documents can be passed on in a live "
-                                                   "chat."), quote=False))
+        await reply_html(
+            update, context, escape(_("Only text, photos and documents can be passed on in a live chat."), quote=False)
+        )
     else:
         await questions.unsupported(update, context)
 

@@ -42,8 +42,10 @@ def live_error(error: HelpdeskError, lang: Lang) -> str:
         "already_claimed": _("Someone else has already taken this user."),
         "request": _("This request no longer exists."),
         "unknown_outcome": _("Usage: /end [resolved|unresolved]"),
-        "entry": _("There is no knowledge-base entry with that id. Use the ids shown in /topics or in the "
-                   "user's recent questions."),
+        "entry": _(
+            "There is no knowledge-base entry with that id. Use the ids shown in /topics or in the "
+            "user's recent questions."
+        ),
     }
     return texts.get(str(reason)) or error_text(error, lang)
 
@@ -51,9 +53,10 @@ def live_error(error: HelpdeskError, lang: Lang) -> str:
 # ----- the user's side ---------------------------------------------------------------------------
 def queue_text(status: QueueStatus, lang: Lang) -> str:
     _ = tr(lang).gettext
-    return _("You are number {position} in the queue for a person. Estimated wait: about {minutes} min. I will tell "
-             "you when your place changes; /cancel leaves the queue.").format(position=status.position,
-                                                                             minutes=status.minutes)
+    return _(
+        "You are number {position} in the queue for a person. Estimated wait: about {minutes} min. I will tell "
+        "you when your place changes; /cancel leaves the queue."
+    ).format(position=status.position, minutes=status.minutes)
 
 
 async def request_person(update: Update, context: HelpdeskContext, user: UserView) -> None:
@@ -61,19 +64,27 @@ async def request_person(update: Update, context: HelpdeskContext, user: UserVie
     _ = tr(user.lang).gettext
     result, notices = await core(context.services.live.request, user.id, user.lang, user.role, context.now())
     if isinstance(result, QueueStatus):
-        await reply_html(update, context, escape(queue_text(result, user.lang), quote=False),
-                         keyboard([[(_("Leave the queue"), cd.make("hq"))]]))
+        await reply_html(
+            update,
+            context,
+            escape(queue_text(result, user.lang), quote=False),
+            keyboard([[(_("Leave the queue"), cd.make("hq"))]]),
+        )
     elif isinstance(result, SessionView):
         text = _("You are talking with {operator} from the helpdesk. Just write your message here.").format(
-            operator=result.operator_name)
+            operator=result.operator_name
+        )
         await reply_html(update, context, escape(text, quote=False))
     elif isinstance(result, Closed):
         t = tr(user.lang)
         when = f"{t.date(result.opens)} {t.time(result.opens)}"
-        text = _("Our staff are not at the desk right now; they are back {when} (Beijing time). You can leave a "
-                 "message now: it becomes a help-request ticket and we answer it here.").format(when=when)
-        await reply_html(update, context, escape(text, quote=False),
-                         keyboard([[(_("✉️ Leave a message"), cd.make("hm", "c"))]]))
+        text = _(
+            "Our staff are not at the desk right now; they are back {when} (Beijing time). You can leave a "
+            "message now: it becomes a help-request ticket and we answer it here."
+        ).format(when=when)
+        await reply_html(
+            update, context, escape(text, quote=False), keyboard([[(_("✉️ Leave a message"), cd.make("hm", "c"))]])
+        )
     await deliver(context, notices)
 
 
@@ -84,14 +95,14 @@ async def human_command(update: Update, context: HelpdeskContext) -> None:
 
 
 async def human_button(update: Update, context: HelpdeskContext) -> None:
-    """"Talk to a person" under an answer."""
+    """ "Talk to a person" under an answer."""
     user = await meet(update, context)
     await answer_query(update)
     await request_person(update, context, user)
 
 
 async def leave_queue_button(update: Update, context: HelpdeskContext) -> None:
-    """"Leave the queue"."""
+    """ "Leave the queue"."""
     user = await meet(update, context)
     _ = tr(user.lang).gettext
     left, notices = await core(context.services.live.leave, user.id, context.now())
@@ -103,7 +114,7 @@ async def leave_queue_button(update: Update, context: HelpdeskContext) -> None:
 
 
 async def keep_waiting_button(update: Update, context: HelpdeskContext) -> None:
-    """"Keep waiting" after the long-wait offer."""
+    """ "Keep waiting" after the long-wait offer."""
     user = await meet(update, context)
     status = await core(context.services.live.queue_status, user.id)
     await drop_keyboard(update)
@@ -114,7 +125,7 @@ async def keep_waiting_button(update: Update, context: HelpdeskContext) -> None:
 
 
 async def leave_message_button(update: Update, context: HelpdeskContext) -> None:
-    """"Leave a message": out of hours, or instead of waiting; it becomes a help-request ticket."""
+    """ "Leave a message": out of hours, or instead of waiting; it becomes a help-request ticket."""
     user = await meet(update, context)
     data = cd.parse(update.callback_query.data if update.callback_query else None)
     origin = "out_of_hours" if data is not None and data.args[:1] == ("c",) else "queue"
@@ -144,8 +155,9 @@ async def cancel_live(update: Update, context: HelpdeskContext, user: UserView) 
 
 
 # ----- relaying ----------------------------------------------------------------------------------
-async def _send_relayed(context: HelpdeskContext, chat_id: int, header: str, text: str, file_id: str | None,
-                        file_kind: str | None) -> list[Message]:
+async def _send_relayed(
+    context: HelpdeskContext, chat_id: int, header: str, text: str, file_id: str | None, file_kind: str | None
+) -> list[Message]:
     """Send a relayed message (text, photo or document) under a bold sender line."""
     if file_id is not None:
         caption = header + ("\n" + escape(text[:900], quote=False) if text else "")
@@ -176,16 +188,29 @@ async def relay_from_user(update: Update, context: HelpdeskContext, user: UserVi
     except (Forbidden, BadRequest) as exc:
         log.warning("could not relay to operator: %s", type(exc).__name__)
         _ = tr(user.lang).gettext
-        await reply_html(update, context, escape(_("Sorry, your message could not be passed on. Please try again, "
-                                                   "or /cancel and file a ticket."), quote=False))
+        await reply_html(
+            update,
+            context,
+            escape(
+                _("Sorry, your message could not be passed on. Please try again, or /cancel and file a ticket."),
+                quote=False,
+            ),
+        )
         return True
     for item in sent:
         await core(context.services.live.link, item.chat_id, item.message_id, view.id)
     return True
 
 
-async def _to_user(update: Update, context: HelpdeskContext, view: SessionView, chunks: list[str],
-                   file_id: str | None = None, file_kind: str | None = None, text: str = "") -> None:
+async def _to_user(
+    update: Update,
+    context: HelpdeskContext,
+    view: SessionView,
+    chunks: list[str],
+    file_id: str | None = None,
+    file_kind: str | None = None,
+    text: str = "",
+) -> None:
     """Deliver an operator's message to the session's user; tell the operator when that fails."""
     header = relay_header(view.operator_name)
     try:
@@ -198,8 +223,13 @@ async def _to_user(update: Update, context: HelpdeskContext, view: SessionView, 
         await core(context.helpdesk.mark_blocked, view.user_id, context.now())
         operator = await meet(update, context)
         _ = tr(operator.lang).gettext
-        await reply_html(update, context, escape(_("The user has blocked the bot, so the message was not delivered. "
-                                                   "You can /end the chat."), quote=False))
+        await reply_html(
+            update,
+            context,
+            escape(
+                _("The user has blocked the bot, so the message was not delivered. You can /end the chat."), quote=False
+            ),
+        )
 
 
 def _reply_to(message: Message) -> tuple[int, int] | None:
@@ -214,8 +244,16 @@ async def relay_from_operator(update: Update, context: HelpdeskContext, user: Us
     file_id, file_kind, _name = attachment_of(message)
     text = message.text or message.caption or ""
     try:
-        view = await core(context.services.live.operator_says, user.id, text, context.now(), file_id, file_kind,
-                          None, _reply_to(message))
+        view = await core(
+            context.services.live.operator_says,
+            user.id,
+            text,
+            context.now(),
+            file_id,
+            file_kind,
+            None,
+            _reply_to(message),
+        )
     except (NotFound, InvalidInput) as exc:
         await reply_html(update, context, escape(live_error(exc, user.lang), quote=False))
         return
@@ -242,8 +280,11 @@ async def checkin_command(update: Update, context: HelpdeskContext) -> None:
         return
     _ = tr(user.lang).gettext
     changed, notices = await core(context.services.live.check_in, user.id, context.now())
-    text = _("You are checked in. Waiting users will be offered to you with a Claim button; /checkout when you "
-             "leave.") if changed else _("You were already checked in.")
+    text = (
+        _("You are checked in. Waiting users will be offered to you with a Claim button; /checkout when you leave.")
+        if changed
+        else _("You were already checked in.")
+    )
     waiting = sum(1 for n in notices if n.kind == "queue_new")
     if waiting:
         text += "\n" + _("Users waiting now: {count}.").format(count=waiting)
@@ -260,9 +301,11 @@ async def checkout_command(update: Update, context: HelpdeskContext) -> None:
     handed_back, notices = await core(context.services.live.check_out, user.id, context.now())
     text = _("You are checked out.")
     if handed_back:
-        text += " " + tr(user.lang).ngettext("{count} live chat went back to the front of the queue.",
-                                             "{count} live chats went back to the front of the queue.",
-                                             handed_back).format(count=handed_back)
+        text += " " + tr(user.lang).ngettext(
+            "{count} live chat went back to the front of the queue.",
+            "{count} live chats went back to the front of the queue.",
+            handed_back,
+        ).format(count=handed_back)
     await reply_html(update, context, escape(text, quote=False))
     await deliver(context, notices)
 
@@ -275,10 +318,15 @@ async def queue_command(update: Update, context: HelpdeskContext) -> None:
     _ = tr(user.lang).gettext
     waiting = await core(context.services.live.waiting)
     online = await core(context.services.live.operators_online)
-    lines = [_("Waiting: {count}. Checked in: {names}.").format(
-        count=len(waiting), names=", ".join(f"{name} ({busy})" for _id, name, busy in online) or "—")]
-    rows = [[(_("Claim No. {position} ({lang})").format(position=s.position, lang=s.lang), cd.make("cl", s.request_id))]
-            for s in waiting[:10]]
+    lines = [
+        _("Waiting: {count}. Checked in: {names}.").format(
+            count=len(waiting), names=", ".join(f"{name} ({busy})" for _id, name, busy in online) or "—"
+        )
+    ]
+    rows = [
+        [(_("Claim No. {position} ({lang})").format(position=s.position, lang=s.lang), cd.make("cl", s.request_id))]
+        for s in waiting[:10]
+    ]
     await reply_html(update, context, escape("\n".join(lines), quote=False), keyboard(rows) if rows else None)
 
 
@@ -301,10 +349,11 @@ async def claim_button(update: Update, context: HelpdeskContext) -> None:
     await answer_query(update)
     await drop_keyboard(update)
     _ = tr(user.lang).gettext
-    text = _("You are now chatting with {name} (chat #{id}, {lang}). Write here to reply; when you have several "
-             "chats, reply to one of the user's messages to choose. /end when done, /transfer, /toticket, /kb ENTRY, "
-             "/canned, /sessions.").format(name=view.user_name or view.user_id, id=view.id,
-                                           lang=_("Chinese") if view.lang == "zh" else _("English"))
+    text = _(
+        "You are now chatting with {name} (chat #{id}, {lang}). Write here to reply; when you have several "
+        "chats, reply to one of the user's messages to choose. /end when done, /transfer, /toticket, /kb ENTRY, "
+        "/canned, /sessions."
+    ).format(name=view.user_name or view.user_id, id=view.id, lang=_("Chinese") if view.lang == "zh" else _("English"))
     await send_html(context, user.id, escape(text, quote=False))
     await deliver(context, notices)
 
@@ -324,14 +373,19 @@ async def end_command(update: Update, context: HelpdeskContext) -> None:
     outcome = (context.args or ["resolved"])[0].lower()
     message = update.effective_message
     try:
-        current = await core(context.services.live.current_session, user.id,
-                             _reply_to(message) if message else None)
+        current = await core(context.services.live.current_session, user.id, _reply_to(message) if message else None)
         view, notices = await core(context.services.live.end, user.id, outcome, context.now(), current.id)
     except (NotFound, InvalidInput) as exc:
         await reply_html(update, context, escape(live_error(exc, user.lang), quote=False))
         return
-    await reply_html(update, context, escape(_("Chat #{id} ended ({outcome}). The user has been asked to rate "
-                                               "it.").format(id=view.id, outcome=outcome), quote=False))
+    await reply_html(
+        update,
+        context,
+        escape(
+            _("Chat #{id} ended ({outcome}). The user has been asked to rate it.").format(id=view.id, outcome=outcome),
+            quote=False,
+        ),
+    )
     await deliver(context, notices)
 
 
@@ -355,8 +409,9 @@ async def transfer_command(update: Update, context: HelpdeskContext) -> None:
         await reply_html(update, context, escape(_("No other colleague is checked in."), quote=False))
         return
     rows = [[(f"{name} ({busy})", cd.make("tf", current.id, op_id))] for op_id, name, busy in online]
-    await reply_html(update, context, escape(_("Transfer chat #{id} to:").format(id=current.id), quote=False),
-                     keyboard(rows))
+    await reply_html(
+        update, context, escape(_("Transfer chat #{id} to:").format(id=current.id), quote=False), keyboard(rows)
+    )
 
 
 async def transfer_button(update: Update, context: HelpdeskContext) -> None:
@@ -382,8 +437,11 @@ async def _transfer(update: Update, context: HelpdeskContext, user: UserView, se
     except (NotFound, InvalidInput) as exc:
         await reply_html(update, context, escape(live_error(exc, user.lang), quote=False))
         return
-    await reply_html(update, context, escape(_("Chat #{id} is now with {name}.").format(
-        id=view.id, name=view.operator_name), quote=False))
+    await reply_html(
+        update,
+        context,
+        escape(_("Chat #{id} is now with {name}.").format(id=view.id, name=view.operator_name), quote=False),
+    )
     await deliver(context, notices)
 
 
@@ -398,8 +456,13 @@ async def toticket_command(update: Update, context: HelpdeskContext) -> None:
     except (NotFound, InvalidInput) as exc:
         await reply_html(update, context, escape(live_error(exc, user.lang), quote=False))
         return
-    await reply_html(update, context, escape(_("The chat is now ticket {number}, assigned to you: /t {number}").format(
-        number=ticket.number), quote=False))
+    await reply_html(
+        update,
+        context,
+        escape(
+            _("The chat is now ticket {number}, assigned to you: /t {number}").format(number=ticket.number), quote=False
+        ),
+    )
     await deliver(context, notices)
 
 
@@ -411,8 +474,11 @@ async def kb_command(update: Update, context: HelpdeskContext) -> None:
     _ = tr(user.lang).gettext
     args = context.args or []
     if not args:
-        await reply_html(update, context, escape(_("Usage: /kb ENTRY_ID (ids are shown with the user's recent "
-                                                   "questions)"), quote=False))
+        await reply_html(
+            update,
+            context,
+            escape(_("Usage: /kb ENTRY_ID (ids are shown with the user's recent questions)"), quote=False),
+        )
         return
     live = context.services.live
     try:
@@ -440,8 +506,9 @@ async def canned_command(update: Update, context: HelpdeskContext) -> None:
             await reply_html(update, context, escape(_("No canned replies are set up."), quote=False))
             return
         rows = [[(reply.label, cd.make("cn", reply.id))] for reply in replies.values()]
-        await reply_html(update, context, escape(_("Canned replies (sent in the user's language):"), quote=False),
-                         keyboard(rows))
+        await reply_html(
+            update, context, escape(_("Canned replies (sent in the user's language):"), quote=False), keyboard(rows)
+        )
         return
     await _send_canned(update, context, user, args[0].lower())
 
@@ -463,8 +530,9 @@ async def _send_canned(update: Update, context: HelpdeskContext, user: UserView,
     _ = tr(user.lang).gettext
     canned = context.services.canned.get(reply_id)
     if canned is None:
-        await reply_html(update, context, escape(_("There is no canned reply with that id. /canned lists them."),
-                                                 quote=False))
+        await reply_html(
+            update, context, escape(_("There is no canned reply with that id. /canned lists them."), quote=False)
+        )
         return
     live = context.services.live
     try:
@@ -493,10 +561,16 @@ async def sessions_command(update: Update, context: HelpdeskContext) -> None:
         current_id: int | None = (await core(live.current_session, user.id)).id
     except NotFound:
         current_id = None
-    rows = [[(("▶ " if s.id == current_id else "") + f"#{s.id} {s.user_name or s.user_id}"[:40], cd.make("fo", s.id))]
-            for s in sessions]
-    await reply_html(update, context, escape(_("Your live chats (plain messages go to the one marked ▶):"),
-                                             quote=False), keyboard(rows))
+    rows = [
+        [(("▶ " if s.id == current_id else "") + f"#{s.id} {s.user_name or s.user_id}"[:40], cd.make("fo", s.id))]
+        for s in sessions
+    ]
+    await reply_html(
+        update,
+        context,
+        escape(_("Your live chats (plain messages go to the one marked ▶):"), quote=False),
+        keyboard(rows),
+    )
 
 
 async def focus_button(update: Update, context: HelpdeskContext) -> None:

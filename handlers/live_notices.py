@@ -16,7 +16,7 @@ from handlers.render import html_chunks, keyboard, rating_keyboard
 
 
 def user_line(params: Mapping[str, Any], lang: Lang) -> str:
-    """"Name · language · role" of a user, for operators (plain text)."""
+    """ "Name · language · role" of a user, for operators (plain text)."""
     _ = translator(lang).gettext
     language = _("Chinese") if params.get("lang") == "zh" else _("English")
     roles = {"applicant": _("applicant"), "employer": _("employer HR contact")}
@@ -44,21 +44,30 @@ def render_live(notice: Notice, lang: Lang) -> tuple[list[str], InlineKeyboardMa
     p = notice.params
     kind = notice.kind
     if kind == "queue_new":
-        lines = ["🙋 " + _("A user is waiting for a person (request #{id}).").format(id=p["request_id"]),
-                 user_line(p, lang), "", *history_lines(p.get("history") or [], lang)]
+        lines = [
+            "🙋 " + _("A user is waiting for a person (request #{id}).").format(id=p["request_id"]),
+            user_line(p, lang),
+            "",
+            *history_lines(p.get("history") or [], lang),
+        ]
         return html_chunks("\n".join(lines)), keyboard([[(_("Claim"), cd.make("cl", p["request_id"]))]])
     if kind == "queue_position":
         text = _("Your place in the queue: {position}. Estimated wait: about {minutes} min.").format(
-            position=p["position"], minutes=p["minutes"])
+            position=p["position"], minutes=p["minutes"]
+        )
         return html_chunks(text), None
     if kind == "queue_long_wait":
-        text = _("Sorry for the long wait: all our staff are busy. You can keep your place, or leave a message "
-                 "instead. It becomes a help-request ticket and we answer it here.")
-        return html_chunks(text), keyboard([[(_("✉️ Leave a message"), cd.make("hm", "q")),
-                                             (_("Keep waiting"), cd.make("hk"))]])
+        text = _(
+            "Sorry for the long wait: all our staff are busy. You can keep your place, or leave a message "
+            "instead. It becomes a help-request ticket and we answer it here."
+        )
+        return html_chunks(text), keyboard(
+            [[(_("✉️ Leave a message"), cd.make("hm", "q")), (_("Keep waiting"), cd.make("hk"))]]
+        )
     if kind == "session_started":
-        text = _("You are now connected with {operator} from the helpdesk. Write your message here; /cancel ends "
-                 "the chat.").format(operator=p["operator"])
+        text = _(
+            "You are now connected with {operator} from the helpdesk. Write your message here; /cancel ends the chat."
+        ).format(operator=p["operator"])
         return html_chunks(text), None
     if kind == "session_ended":
         ended = {
@@ -67,15 +76,21 @@ def render_live(notice: Notice, lang: Lang) -> tuple[list[str], InlineKeyboardMa
         text = ended + "\n\n" + _("How satisfied are you with this service? (one rating per chat)")
         return html_chunks(text), rating_keyboard(lang, "s", int(p["session_id"]))
     if kind == "handed_back":
-        text = _("Your helpdesk colleague had to leave. You are back at the front of the queue and the next "
-                 "available colleague will continue.")
+        text = _(
+            "Your helpdesk colleague had to leave. You are back at the front of the queue and the next "
+            "available colleague will continue."
+        )
         return html_chunks(text), None
     if kind == "session_transferred":
         text = _("You are now chatting with {operator}, who will continue to help you.").format(operator=p["operator"])
         return html_chunks(text), None
     if kind == "session_transferred_to_you":
-        lines = [_("Chat #{id} has been transferred to you. Write here to reply.").format(id=p["session_id"]),
-                 user_line(p, lang), "", *history_lines(p.get("history") or [], lang)]
+        lines = [
+            _("Chat #{id} has been transferred to you. Write here to reply.").format(id=p["session_id"]),
+            user_line(p, lang),
+            "",
+            *history_lines(p.get("history") or [], lang),
+        ]
         transcript = p.get("transcript") or []
         if transcript:
             lines += ["", _("Last messages:")]
@@ -83,16 +98,20 @@ def render_live(notice: Notice, lang: Lang) -> tuple[list[str], InlineKeyboardMa
             lines += [f"{names.get(str(sender), str(sender))}: {text}" for sender, text in transcript]
         return html_chunks("\n".join(lines)), None
     if kind == "session_ticket":
-        text = _("Your conversation has been recorded as ticket {number}. We will answer it here; you can follow "
-                 "it with /mytickets.").format(number=p["number"])
+        text = _(
+            "Your conversation has been recorded as ticket {number}. We will answer it here; you can follow "
+            "it with /mytickets."
+        ).format(number=p["number"])
         return html_chunks(text), None
     if kind == "session_idle":
         text = _("Are you still there? This chat will close in {minutes} min if there are no new messages.").format(
-            minutes=p["minutes"])
+            minutes=p["minutes"]
+        )
         return html_chunks(text), None
     if kind == "session_idle_operator":
         text = _("No messages in chat #{id} for a while. It will close by itself unless someone writes.").format(
-            id=p["session_id"])
+            id=p["session_id"]
+        )
         return html_chunks(text), None
     if kind == "session_auto_closed":
         return html_chunks(_("Chat #{id} was closed after a period without messages.").format(id=p["session_id"])), None

@@ -31,29 +31,40 @@ def _render(notice: Notice, lang: Lang) -> tuple[list[str], InlineKeyboardMarkup
     if notice.kind == "ticket_reply":
         head = "<b>" + escape(_("Reply to your ticket {number}:").format(number=p["number"]), quote=False) + "</b>"
         text = str(p.get("text") or "")
-        markup = keyboard([[(_("Reply"), cd.make("mtm", p["ticket_id"])),
-                            (_("Close ticket"), cd.make("mtc", p["ticket_id"]))]])
+        markup = keyboard(
+            [[(_("Reply"), cd.make("mtm", p["ticket_id"])), (_("Close ticket"), cd.make("mtc", p["ticket_id"]))]]
+        )
         return [head + "\n" + chunk for chunk in html_chunks(text)] if text else [head], markup
     if notice.kind == "ticket_closed":
-        text = _("Your ticket {number} is closed.\nResolution: {resolution}\n\nHow satisfied are you with how it was "
-                 "handled? (one rating per ticket)").format(number=p["number"], resolution=p["resolution"])
+        text = _(
+            "Your ticket {number} is closed.\nResolution: {resolution}\n\nHow satisfied are you with how it was "
+            "handled? (one rating per ticket)"
+        ).format(number=p["number"], resolution=p["resolution"])
         return html_chunks(text), rating_keyboard(lang, "t", int(p["ticket_id"]))
     if notice.kind == "ticket_reopened_by_staff":
-        return [escape(_("Your ticket {number} has been reopened by the helpdesk.").format(number=p["number"]),
-                       quote=False)], None
+        return [
+            escape(_("Your ticket {number} has been reopened by the helpdesk.").format(number=p["number"]), quote=False)
+        ], None
     if notice.kind == "ticket_user_message":
-        return [escape(_("New message from the user on ticket {number}. Open it: /t {number}").format(
-            number=p["number"]), quote=False)], None
+        return [
+            escape(
+                _("New message from the user on ticket {number}. Open it: /t {number}").format(number=p["number"]),
+                quote=False,
+            )
+        ], None
     if notice.kind == "ticket_reopened":
-        return [escape(_("The user reopened ticket {number}: /t {number}").format(number=p["number"]),
-                       quote=False)], None
+        return [
+            escape(_("The user reopened ticket {number}: /t {number}").format(number=p["number"]), quote=False)
+        ], None
     if notice.kind == "ticket_assigned":
-        return [escape(_("Ticket {number} has been assigned to you: /t {number}").format(number=p["number"]),
-                       quote=False)], None
+        return [
+            escape(_("Ticket {number} has been assigned to you: /t {number}").format(number=p["number"]), quote=False)
+        ], None
     if notice.kind == "bad_rating":
         what = _("ticket") if p["service"] == "ticket" else _("live chat")
         text = _("⚠️ Bad rating: {level} for {what} #{id} (user {user}). Please call back and follow up.").format(
-            level=_(LEVEL_LABELS[int(p["level"])]), what=what, id=p["service_id"], user=p["user_id"])
+            level=_(LEVEL_LABELS[int(p["level"])]), what=what, id=p["service_id"], user=p["user_id"]
+        )
         if p.get("comment"):
             text += "\n" + _("Comment: {comment}").format(comment=p["comment"])
         return html_chunks(text), None
@@ -69,8 +80,9 @@ async def deliver(context: HelpdeskContext, notices: Iterable[Notice]) -> None:
         chunks, markup = _render(notice, lang)
         try:
             for index, chunk in enumerate(chunks):
-                await context.bot.send_message(notice.user_id, chunk, parse_mode="HTML",
-                                               reply_markup=markup if index == len(chunks) - 1 else None)
+                await context.bot.send_message(
+                    notice.user_id, chunk, parse_mode="HTML", reply_markup=markup if index == len(chunks) - 1 else None
+                )
             file_id, file_kind = notice.params.get("file_id"), notice.params.get("file_kind")
             if file_id and file_kind == "photo":
                 await context.bot.send_photo(notice.user_id, file_id)

@@ -27,8 +27,9 @@ INPUT_FLOW = "staff_input"
 FILTERS = ("open", "new", "overdue", "mine", "closed", *KINDS)
 
 
-async def _require_staff(update: Update, context: HelpdeskContext, supervisor: bool = False
-                         ) -> tuple[UserView, StaffView | None]:
+async def _require_staff(
+    update: Update, context: HelpdeskContext, supervisor: bool = False
+) -> tuple[UserView, StaffView | None]:
     user = await meet(update, context)
     try:
         member = await core(context.services.staff.require, user.id, supervisor)
@@ -45,32 +46,50 @@ async def _require_staff(update: Update, context: HelpdeskContext, supervisor: b
 def _ticket_keyboard(ticket: TicketView, lang: Lang) -> InlineKeyboardMarkup:
     _ = tr(lang).gettext
     if ticket.status == "closed":
-        return keyboard([[(_("Reopen"), cd.make("sa", "reopen", ticket.id)),
-                          (_("Note"), cd.make("sa", "note", ticket.id))]])
-    return keyboard([
-        [(_("Take"), cd.make("sa", "take", ticket.id)), (_("Reply"), cd.make("sa", "reply", ticket.id)),
-         (_("Note"), cd.make("sa", "note", ticket.id))],
-        [(_("Change type"), cd.make("sa", "kind", ticket.id)), (_("Reassign"), cd.make("sa", "reassign", ticket.id)),
-         (_("Close"), cd.make("sa", "close", ticket.id))],
-    ])
+        return keyboard(
+            [[(_("Reopen"), cd.make("sa", "reopen", ticket.id)), (_("Note"), cd.make("sa", "note", ticket.id))]]
+        )
+    return keyboard(
+        [
+            [
+                (_("Take"), cd.make("sa", "take", ticket.id)),
+                (_("Reply"), cd.make("sa", "reply", ticket.id)),
+                (_("Note"), cd.make("sa", "note", ticket.id)),
+            ],
+            [
+                (_("Change type"), cd.make("sa", "kind", ticket.id)),
+                (_("Reassign"), cd.make("sa", "reassign", ticket.id)),
+                (_("Close"), cd.make("sa", "close", ticket.id)),
+            ],
+        ]
+    )
 
 
 async def _show_ticket(update: Update, context: HelpdeskContext, user: UserView, ticket_ref: str | int) -> None:
     try:
         ticket = await core(context.services.tickets.get, user.id, ticket_ref)
     except NotFound:
-        await reply_html(update, context, escape(tr(user.lang).gettext("No ticket {number}.").format(
-            number=str(ticket_ref)[:20]), quote=False))
+        await reply_html(
+            update,
+            context,
+            escape(tr(user.lang).gettext("No ticket {number}.").format(number=str(ticket_ref)[:20]), quote=False),
+        )
         return
-    await reply_html(update, context, ticket_detail_html(ticket, user.lang, as_staff=True),
-                     _ticket_keyboard(ticket, user.lang))
+    await reply_html(
+        update, context, ticket_detail_html(ticket, user.lang, as_staff=True), _ticket_keyboard(ticket, user.lang)
+    )
 
 
 def _filter_args(word: str, staff_id: int) -> dict[str, object]:
     if word in KINDS:
         return {"kind": word, "status": "open"}
-    return {"open": {"status": "open"}, "new": {"status": "new"}, "closed": {"status": "closed"},
-            "overdue": {"overdue": True}, "mine": {"assignee": staff_id, "status": "open"}}.get(word, {"status": "open"})
+    return {
+        "open": {"status": "open"},
+        "new": {"status": "new"},
+        "closed": {"status": "closed"},
+        "overdue": {"overdue": True},
+        "mine": {"assignee": staff_id, "status": "open"},
+    }.get(word, {"status": "open"})
 
 
 async def _list(update: Update, context: HelpdeskContext, user: UserView, word: str) -> None:
@@ -78,14 +97,19 @@ async def _list(update: Update, context: HelpdeskContext, user: UserView, word: 
     tickets = await core(context.services.tickets.search, user.id, context.now(), **_filter_args(word, user.id))
     filters_row = [(f"{'• ' if f == word else ''}{f}", cd.make("sl", f)) for f in ("open", "new", "overdue", "mine")]
     if not tickets:
-        await reply_html(update, context, escape(_("No tickets match “{filter}”.").format(filter=word), quote=False),
-                         keyboard([filters_row]))
+        await reply_html(
+            update,
+            context,
+            escape(_("No tickets match “{filter}”.").format(filter=word), quote=False),
+            keyboard([filters_row]),
+        )
         return
     now = context.now()
     rows = [[(("⏰ " if t.overdue(now) else "") + ticket_summary(t, user.lang), cd.make("sv", t.id))] for t in tickets]
     rows.append(filters_row)
     text = _("Tickets “{filter}” ({count}), earliest due first. Filters: {filters}").format(
-        filter=word, count=len(tickets), filters=", ".join(FILTERS))
+        filter=word, count=len(tickets), filters=", ".join(FILTERS)
+    )
     await reply_html(update, context, escape(text, quote=False), keyboard(rows))
 
 
@@ -94,7 +118,7 @@ async def tickets_command(update: Update, context: HelpdeskContext) -> None:
     user, member = await _require_staff(update, context)
     if member is None:
         return
-    word = (context.args[0].lower() if context.args else "open")
+    word = context.args[0].lower() if context.args else "open"
     if word not in FILTERS:
         word = "open"
     await _list(update, context, user, word)
@@ -168,23 +192,33 @@ async def action_button(update: Update, context: HelpdeskContext) -> None:
         if action == "kind":
             rows = [[(_(KIND_LABELS[k]), cd.make("sk", ticket_id, k))] for k in KINDS]
             await answer_query(update)
-            await reply_html(update, context, escape(_("New type for {number}:").format(number=ticket.number),
-                                                     quote=False), keyboard(rows))
+            await reply_html(
+                update,
+                context,
+                escape(_("New type for {number}:").format(number=ticket.number), quote=False),
+                keyboard(rows),
+            )
             return
         if action == "reassign":
             staff = await core(context.services.staff.list)
             rows = [[(f"{s.name} ({_(ROLE_LABELS[s.role])})", cd.make("sr", ticket_id, s.user_id))] for s in staff]
             await answer_query(update)
-            await reply_html(update, context, escape(_("Reassign {number} to:").format(number=ticket.number),
-                                                     quote=False), keyboard(rows))
+            await reply_html(
+                update,
+                context,
+                escape(_("Reassign {number} to:").format(number=ticket.number), quote=False),
+                keyboard(rows),
+            )
             return
         if action in ("reply", "note", "close"):
             await core(context.services.flows.set, user.id, FlowState(INPUT_FLOW, action, {"ticket": ticket_id}), now)
             prompts = {
                 "reply": _("Type your reply to the user for {number} (text, a photo or a document). /cancel to stop."),
                 "note": _("Type an internal note for {number} (never shown to the user). /cancel to stop."),
-                "close": _("Type the resolution for {number}; the ticket is then closed and the user asked for a "
-                           "rating. /cancel to stop."),
+                "close": _(
+                    "Type the resolution for {number}; the ticket is then closed and the user asked for a "
+                    "rating. /cancel to stop."
+                ),
             }
             await answer_query(update)
             await reply_html(update, context, escape(prompts[action].format(number=ticket.number), quote=False))
@@ -243,8 +277,16 @@ async def reassign_button(update: Update, context: HelpdeskContext) -> None:
     await _show_ticket(update, context, user, ticket_id)
 
 
-async def perform(context: HelpdeskContext, user: UserView, action: str, ticket_ref: str | int, text: str,
-                  now: datetime, file_id: str | None = None, file_kind: str | None = None) -> str:
+async def perform(
+    context: HelpdeskContext,
+    user: UserView,
+    action: str,
+    ticket_ref: str | int,
+    text: str,
+    now: datetime,
+    file_id: str | None = None,
+    file_kind: str | None = None,
+) -> str:
     """Reply, note or close with *text*; returns the confirmation to show the member of staff."""
     desk = context.services.tickets
     _ = tr(user.lang).gettext
@@ -270,8 +312,16 @@ async def staff_input(update: Update, context: HelpdeskContext, user: UserView, 
         return
     file_id, file_kind, _name = attachment_of(message) if state.step == "reply" else (None, None, None)
     try:
-        done = await perform(context, user, state.step, int(state.data["ticket"]),
-                             message.text or message.caption or "", context.now(), file_id, file_kind)
+        done = await perform(
+            context,
+            user,
+            state.step,
+            int(state.data["ticket"]),
+            message.text or message.caption or "",
+            context.now(),
+            file_id,
+            file_kind,
+        )
     except (InvalidInput, Conflict, NotFound) as exc:
         await reply_html(update, context, escape(error_text(exc, user.lang), quote=False))
         if not isinstance(exc, InvalidInput):
@@ -323,7 +373,9 @@ async def staff_command(update: Update, context: HelpdeskContext) -> None:
     try:
         if sub == "add" and len(args) >= 4 and args[1].isdigit() and args[2] in STAFF_ROLES:
             added = await core(registry.add, int(args[1]), args[2], " ".join(args[3:]), now, user.id)
-            text = _("{name} ({id}) is now {role}.").format(name=added.name, id=added.user_id, role=_(ROLE_LABELS[added.role]))
+            text = _("{name} ({id}) is now {role}.").format(
+                name=added.name, id=added.user_id, role=_(ROLE_LABELS[added.role])
+            )
         elif sub == "remove" and len(args) == 2 and args[1].isdigit():
             removed = await core(registry.remove, int(args[1]), now, user.id)
             text = _("{name} ({id}) is no longer staff.").format(name=removed.name, id=removed.user_id)

@@ -43,8 +43,11 @@ def error_text(error: HelpdeskError, lang: Lang) -> str:
     }
     template = texts.get(str(reason))
     if template is None:
-        return _("Sorry, that is not possible.") if not isinstance(error, NotFound) else _(
-            "Sorry, I can't find that. It may have expired or belong to someone else.")
+        return (
+            _("Sorry, that is not possible.")
+            if not isinstance(error, NotFound)
+            else _("Sorry, I can't find that. It may have expired or belong to someone else.")
+        )
     return template.format(**{"length": "", "limit": "", "minimum": "", **details})
 
 
@@ -80,25 +83,33 @@ def filing_prompt(filing: Filing, lang: Lang, limit: int) -> tuple[str, InlineKe
     if filing.step == "kind":
         return escape(_("What kind of ticket is it?"), quote=False), _kind_keyboard(lang)
     if filing.step == "description":
-        return escape(_("Please describe the matter in one message (at most {limit} characters). "
-                        "You can add documents or photos after filing.").format(limit=limit), quote=False), \
-            keyboard([[(_("Cancel"), cd.make("tx"))]])
+        return escape(
+            _(
+                "Please describe the matter in one message (at most {limit} characters). "
+                "You can add documents or photos after filing."
+            ).format(limit=limit),
+            quote=False,
+        ), keyboard([[(_("Cancel"), cd.make("tx"))]])
     if filing.step == "contact":
-        return escape(_("Optional: a phone number or e-mail address where staff can reach you."), quote=False), \
-            skip_cancel
+        return escape(
+            _("Optional: a phone number or e-mail address where staff can reach you."), quote=False
+        ), skip_cancel
     if filing.step == "reference":
         return escape(_("Optional: your application or permit number, if you have one."), quote=False), skip_cancel
     lines = [
         "<b>" + escape(_("Please check your ticket:"), quote=False) + "</b>",
         escape(_("Type: {kind}").format(kind=_(KIND_LABELS[filing.kind]) if filing.kind else ""), quote=False),
-        escape(_("Description: {text}").format(text=clip_utf16(filing.description or "", SUMMARY_DESCRIPTION)),
-               quote=False),
+        escape(
+            _("Description: {text}").format(text=clip_utf16(filing.description or "", SUMMARY_DESCRIPTION)), quote=False
+        ),
         escape(_("Contact: {contact}").format(contact=filing.contact or _("none")), quote=False),
-        escape(_("Application/permit number: {reference}").format(reference=filing.reference or _("none")),
-               quote=False),
+        escape(
+            _("Application/permit number: {reference}").format(reference=filing.reference or _("none")), quote=False
+        ),
     ]
-    markup = keyboard([[(_("✅ Submit"), cd.make("tok"))],
-                       [(_("Start over"), cd.make("tre")), (_("Cancel"), cd.make("tx"))]])
+    markup = keyboard(
+        [[(_("✅ Submit"), cd.make("tok"))], [(_("Start over"), cd.make("tre")), (_("Cancel"), cd.make("tx"))]]
+    )
     return "\n".join(lines), markup
 
 
@@ -116,7 +127,7 @@ async def ticket_command(update: Update, context: HelpdeskContext) -> None:
 
 
 async def new_ticket_button(update: Update, context: HelpdeskContext) -> None:
-    """"File a ticket" under an answer."""
+    """ "File a ticket" under an answer."""
     user = await meet(update, context)
     await answer_query(update)
     filing = await core(context.services.tickets.start_filing, user.id, context.now())
@@ -152,8 +163,9 @@ async def filing_button(update: Update, context: HelpdeskContext) -> None:
             ticket = await core(desk.confirm, user.id, user.lang, context.now())
             await answer_query(update)
             await drop_keyboard(update)
-            await reply_html(update, context, filed_text(ticket, user.lang),
-                             keyboard([[(_("My tickets"), cd.make("ml"))]]))
+            await reply_html(
+                update, context, filed_text(ticket, user.lang), keyboard([[(_("My tickets"), cd.make("ml"))]])
+            )
             return
         else:
             await expired(update, user.lang)
@@ -173,9 +185,13 @@ def filed_text(ticket: TicketView, lang: Lang) -> str:
     """Confirmation of a new ticket: its number and due date."""
     _ = tr(lang).gettext
     t = tr(lang)
-    return escape(_("Thank you. Your ticket number is {number}. We will answer by {due} (Beijing time). "
-                    "You can follow it with /mytickets.").format(number=ticket.number, due=t.date(ticket.due_at)),
-                  quote=False)
+    return escape(
+        _(
+            "Thank you. Your ticket number is {number}. We will answer by {due} (Beijing time). "
+            "You can follow it with /mytickets."
+        ).format(number=ticket.number, due=t.date(ticket.due_at)),
+        quote=False,
+    )
 
 
 async def filing_text(update: Update, context: HelpdeskContext, user: UserView) -> None:
@@ -195,8 +211,11 @@ def ticket_summary(ticket: TicketView, lang: Lang) -> str:
     _ = tr(lang).gettext
     t = tr(lang)
     return _("{number} · {kind} · {status} · due {due}").format(
-        number=ticket.number, kind=_(KIND_LABELS[ticket.kind]), status=_(STATUS_LABELS[ticket.status]),
-        due=t.date(ticket.due_at))
+        number=ticket.number,
+        kind=_(KIND_LABELS[ticket.kind]),
+        status=_(STATUS_LABELS[ticket.status]),
+        due=t.date(ticket.due_at),
+    )
 
 
 async def my_tickets(update: Update, context: HelpdeskContext) -> None:
@@ -216,11 +235,17 @@ def ticket_detail_html(ticket: TicketView, lang: Lang, as_staff: bool = False) -
     """A ticket with its conversation (notes marked, and only present for staff)."""
     _ = tr(lang).gettext
     t = tr(lang)
-    lines = [ticket_summary(ticket, lang), _("Filed: {when}").format(when=t.datetime(ticket.created_at)),
-             "", ticket.description]
+    lines = [
+        ticket_summary(ticket, lang),
+        _("Filed: {when}").format(when=t.datetime(ticket.created_at)),
+        "",
+        ticket.description,
+    ]
     if as_staff:
-        lines[1:1] = [_("Contact: {contact}").format(contact=ticket.contact or _("none")),
-                      _("Application/permit number: {reference}").format(reference=ticket.reference or _("none"))]
+        lines[1:1] = [
+            _("Contact: {contact}").format(contact=ticket.contact or _("none")),
+            _("Application/permit number: {reference}").format(reference=ticket.reference or _("none")),
+        ]
     labels = {"user": _("User"), "reply": _("Helpdesk"), "note": _("Internal note")}
     for m in ticket.messages:
         attachment = f" [{_('photo') if m.file_kind == 'photo' else _('document')}]" if m.file_id else ""
@@ -269,10 +294,12 @@ async def own_ticket_action(update: Update, context: HelpdeskContext) -> None:
         if data.action == "mtm":
             if ticket.status == "closed":
                 raise Conflict("ticket_closed")
-            await core(desk.flows.set, user.id, FlowState(MESSAGE_FLOW, "message", {"ticket": ticket.id}),
-                       context.now())
+            await core(
+                desk.flows.set, user.id, FlowState(MESSAGE_FLOW, "message", {"ticket": ticket.id}), context.now()
+            )
             text = _("Send your message for ticket {number}: text, a photo or a document. /cancel to stop.").format(
-                number=ticket.number)
+                number=ticket.number
+            )
         elif data.action == "mtc":
             ticket = await core(desk.close_own, user.id, ticket.id, context.now())
             text = _("Ticket {number} is closed. Thank you!").format(number=ticket.number)
@@ -280,7 +307,8 @@ async def own_ticket_action(update: Update, context: HelpdeskContext) -> None:
             ticket, notices = await core(desk.reopen_own, user.id, ticket.id, context.now())
             await deliver(context, notices)
             text = _("Ticket {number} is open again. Add a message to tell us what is missing.").format(
-                number=ticket.number)
+                number=ticket.number
+            )
     except NotFound:
         await expired(update, user.lang)
         return
@@ -307,13 +335,21 @@ async def ticket_message_input(update: Update, context: HelpdeskContext, user: U
     _ = tr(user.lang).gettext
     file_id, file_kind, file_name = attachment_of(message)
     if file_id is None and not message.text:
-        await reply_html(update, context, escape(_("Only text, photos and documents can be added to a ticket."),
-                                                 quote=False))
+        await reply_html(
+            update, context, escape(_("Only text, photos and documents can be added to a ticket."), quote=False)
+        )
         return
     try:
-        ticket, notices = await core(context.services.tickets.add_user_message, user.id, int(state.data["ticket"]),
-                                     context.now(), message.text or message.caption or "", file_id, file_kind,
-                                     file_name)
+        ticket, notices = await core(
+            context.services.tickets.add_user_message,
+            user.id,
+            int(state.data["ticket"]),
+            context.now(),
+            message.text or message.caption or "",
+            file_id,
+            file_kind,
+            file_name,
+        )
     except (InvalidInput, Conflict) as exc:
         await reply_html(update, context, escape(error_text(exc, user.lang), quote=False))
         return
@@ -323,8 +359,7 @@ async def ticket_message_input(update: Update, context: HelpdeskContext, user: U
         return
     await core(context.services.flows.clear, user.id)
     await deliver(context, notices)
-    await reply_html(update, context, escape(_("Added to ticket {number}.").format(number=ticket.number),
-                                             quote=False))
+    await reply_html(update, context, escape(_("Added to ticket {number}.").format(number=ticket.number), quote=False))
 
 
 async def rate_button(update: Update, context: HelpdeskContext) -> None:
@@ -351,12 +386,16 @@ async def rate_button(update: Update, context: HelpdeskContext) -> None:
     await drop_keyboard(update)
     await deliver(context, notices)
     if view.bad:
-        text = _("We are sorry. A supervisor will follow up with you. If you like, tell us in one message what went "
-                 "wrong.")
+        text = _(
+            "We are sorry. A supervisor will follow up with you. If you like, tell us in one message what went wrong."
+        )
         await reply_html(update, context, escape(text, quote=False), keyboard([[(_("Skip"), cd.make("rtx"))]]))
     else:
-        await reply_html(update, context, escape(_("Thank you for your rating: {level}.").format(
-            level=_(LEVEL_LABELS[level])), quote=False))
+        await reply_html(
+            update,
+            context,
+            escape(_("Thank you for your rating: {level}.").format(level=_(LEVEL_LABELS[level])), quote=False),
+        )
 
 
 async def skip_comment(update: Update, context: HelpdeskContext) -> None:
@@ -378,5 +417,8 @@ async def comment_input(update: Update, context: HelpdeskContext, user: UserView
         await reply_html(update, context, escape(error_text(exc, user.lang), quote=False))
         return
     await deliver(context, notices)
-    await reply_html(update, context, escape(tr(user.lang).gettext(
-        "Thank you. Your comment has been passed to a supervisor."), quote=False))
+    await reply_html(
+        update,
+        context,
+        escape(tr(user.lang).gettext("Thank you. Your comment has been passed to a supervisor."), quote=False),
+    )

@@ -67,7 +67,7 @@ def main() -> int:
             start_gate.wait()
             result, _ = live.request(user, "en", "applicant", datetime.now(UTC))
             assert isinstance(result, QueueStatus)
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             request_errors.append(exc)
 
     t0 = time.perf_counter()
@@ -110,7 +110,7 @@ def main() -> int:
                 live.end(op, "resolved", datetime.now(UTC), view.id)
                 with lock:
                     served.setdefault(view.user_id, []).append(op)
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             claim_errors.append(exc)
 
     t1 = time.perf_counter()
@@ -122,18 +122,23 @@ def main() -> int:
     served_s = time.perf_counter() - t1
 
     with Session(services.engine) as session:
-        still_waiting = session.exec(select(func.count()).select_from(HelpRequest)
-                                     .where(HelpRequest.status == "waiting")).one()
+        still_waiting = session.exec(
+            select(func.count()).select_from(HelpRequest).where(HelpRequest.status == "waiting")
+        ).one()
         sessions = session.exec(select(func.count()).select_from(LiveSession)).one()
     twice = [u for u, ops in served.items() if len(ops) > 1]
     lost = [u for u in users if u not in served]
     backend = url.split(":", 1)[0]
     print(f"live desk benchmark on {backend}: {args.users} users, {args.operators} operators")
     print(f"  all {args.users} queued in {queued_s:.2f} s ({len(request_errors)} errors)")
-    print(f"  served in {served_s:.2f} s: {len(served)} users, {sessions} sessions, served twice {len(twice)}, "
-          f"lost {len(lost)}, still waiting {still_waiting}, errors {len(claim_errors)}")
-    print(f"  claims: {len(claim_ms)} attempts, {conflicts} lost races; latency p50 {statistics.median(claim_ms):.1f} ms,"
-          f" p99 {percentile(claim_ms, 0.99):.1f} ms, max {max(claim_ms):.1f} ms")
+    print(
+        f"  served in {served_s:.2f} s: {len(served)} users, {sessions} sessions, served twice {len(twice)}, "
+        f"lost {len(lost)}, still waiting {still_waiting}, errors {len(claim_errors)}"
+    )
+    print(
+        f"  claims: {len(claim_ms)} attempts, {conflicts} lost races; latency p50 {statistics.median(claim_ms):.1f} ms,"
+        f" p99 {percentile(claim_ms, 0.99):.1f} ms, max {max(claim_ms):.1f} ms"
+    )
     ok = not request_errors and not claim_errors and not twice and not lost and still_waiting == 0
     ok = ok and sessions == args.users
     if not ok:

@@ -39,7 +39,7 @@ from bot.config import Settings  # noqa: E402
 from bot.knowledge import load_knowledge  # noqa: E402
 from bot.services import build_services  # noqa: E402
 from handlers.app import build_application  # noqa: E402
-from tests.botapi import TOKEN, BotApiServer, SentMessage  # noqa: E402
+from tests.botapi import TOKEN, BotApiServer  # noqa: E402
 
 AnyApp = Application[Any, Any, Any, Any, Any, Any]
 
@@ -54,8 +54,9 @@ class TimedServer(BotApiServer):
         self.done = asyncio.Event()
         self.received = 0
 
-    async def _record(self, stored: Any, kind: str, parse_mode: str | None, raw: str | None,
-                      from_chat_id: int | None = None) -> None:
+    async def _record(
+        self, stored: Any, kind: str, parse_mode: str | None, raw: str | None, from_chat_id: int | None = None
+    ) -> None:
         self.arrivals[stored.chat_id].append(time.perf_counter())
         self.received += 1
         await super()._record(stored, kind, parse_mode, raw, from_chat_id)
@@ -91,12 +92,20 @@ async def run(make_app: Callable[[TimedServer], Awaitable[AnyApp]], users: int, 
     await app.stop()
     await app.shutdown()
     await server.stop()
-    latencies = [(arrived - sent) * 1000 for user, sent_times in pushed.items()
-                 for sent, arrived in zip(sent_times, server.arrivals[user], strict=False)]
+    latencies = [
+        (arrived - sent) * 1000
+        for user, sent_times in pushed.items()
+        for sent, arrived in zip(sent_times, server.arrivals[user], strict=False)
+    ]
     latencies.sort()
-    return {"updates": len(texts), "seconds": elapsed, "rate": len(texts) / elapsed,
-            "p50": statistics.median(latencies), "p99": latencies[int(0.99 * (len(latencies) - 1))],
-            "errors": float(len([e for e in server.errors if e.error_code != 429]))}
+    return {
+        "updates": len(texts),
+        "seconds": elapsed,
+        "rate": len(texts) / elapsed,
+        "p50": statistics.median(latencies),
+        "p99": latencies[int(0.99 * (len(latencies) - 1))],
+        "errors": float(len([e for e in server.errors if e.error_code != 429])),
+    }
 
 
 async def echo_app(server: TimedServer) -> AnyApp:
@@ -111,9 +120,13 @@ async def echo_app(server: TimedServer) -> AnyApp:
 
 def helpdesk_app(rate_limit: float, folder: Path) -> Callable[[TimedServer], Awaitable[AnyApp]]:
     async def make(server: TimedServer) -> AnyApp:
-        settings = Settings(telegram_bot_token=TOKEN, telegram_api_url=server.base_url,  # type: ignore[call-arg]
-                            database_url=f"sqlite:///{folder}/bench-{time.time_ns()}.sqlite3",
-                            telegram_rate_limit=rate_limit, _env_file=None)
+        settings = Settings(
+            telegram_bot_token=TOKEN,
+            telegram_api_url=server.base_url,  # type: ignore[call-arg]
+            database_url=f"sqlite:///{folder}/bench-{time.time_ns()}.sqlite3",
+            telegram_rate_limit=rate_limit,
+            _env_file=None,
+        )
         services = build_services(settings, load_knowledge(settings.helpdesk_kb_dir, settings.helpdesk_profile))
         return build_application(services, clock=lambda: datetime.now(UTC))
 
@@ -121,8 +134,10 @@ def helpdesk_app(rate_limit: float, folder: Path) -> Callable[[TimedServer], Awa
 
 
 def report(name: str, r: dict[str, float]) -> None:
-    print(f"  {name:32} {int(r['updates'])} updates in {r['seconds']:.2f} s = {r['rate']:.0f} updates/s; "
-          f"reply latency p50 {r['p50']:.0f} ms, p99 {r['p99']:.0f} ms; refused calls {int(r['errors'])}")
+    print(
+        f"  {name:32} {int(r['updates'])} updates in {r['seconds']:.2f} s = {r['rate']:.0f} updates/s; "
+        f"reply latency p50 {r['p50']:.0f} ms, p99 {r['p99']:.0f} ms; refused calls {int(r['errors'])}"
+    )
 
 
 async def startup(folder: Path) -> float:
@@ -133,8 +148,13 @@ async def startup(folder: Path) -> float:
     server = TimedServer()
     server.expected = 1
     await server.start()
-    env = {**os.environ, "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": server.base_url,
-           "DATABASE_URL": f"sqlite:///{folder}/startup.sqlite3", "LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_URL": server.base_url,
+        "DATABASE_URL": f"sqlite:///{folder}/startup.sqlite3",
+        "LOG_LEVEL": "WARNING",
+    }
     begin = time.perf_counter()
     process = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "run", cwd=ROOT, env=env)
     await server.push_message(42, "how long is the work permit valid", language_code="en", first_name="First")
@@ -150,7 +170,11 @@ async def main_async(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         print(f"  start-up of `python -m bot run` to the first answer: {await startup(Path(tmp)):.2f} s (target ≤ 2 s)")
         print(f"Telegram front end: {args.users} users × {args.per_user} questions, pushed at once")
-        echo = await run(echo_app, args.users, args.per_user) if not args.skip_echo else {"rate": 1.0, "updates": 0, "seconds": 1, "p50": 0, "p99": 0, "errors": 0}
+        echo = (
+            await run(echo_app, args.users, args.per_user)
+            if not args.skip_echo
+            else {"rate": 1.0, "updates": 0, "seconds": 1, "p50": 0, "p99": 0, "errors": 0}
+        )
         report("bare echo bot", echo)
         ours = await run(helpdesk_app(args.rate_limit, Path(tmp)), args.users, args.per_user)
         report(f"helpdesk (rate limit {args.rate_limit:g}/s)", ours)

@@ -18,7 +18,9 @@ def source_messages() -> set[str]:
     ids: set[str] = set()
     for package in ("bot", "handlers"):
         for _file, _line, message, _comments, _context in extract_from_dir(
-            ROOT / package, method_map=[("**.py", "python")], keywords={"_": None, "gettext": None, "N_": None, "ngettext": (1, 2)}
+            ROOT / package,
+            method_map=[("**.py", "python")],
+            keywords={"_": None, "gettext": None, "N_": None, "ngettext": (1, 2)},
         ):
             ids.add(message if isinstance(message, str) else message[0])
     return ids
@@ -55,10 +57,20 @@ def test_placeholders_match() -> None:
 
 
 def test_plural_forms_are_used() -> None:
-    assert Translator("zh").ngettext("{count} live chat went back to the front of the queue.",
-                                     "{count} live chats went back to the front of the queue.", 2).startswith("{count} ")
-    assert "chats" in Translator("en").ngettext("{count} live chat went back to the front of the queue.",
-                                                "{count} live chats went back to the front of the queue.", 2)
+    assert (
+        Translator("zh")
+        .ngettext(
+            "{count} live chat went back to the front of the queue.",
+            "{count} live chats went back to the front of the queue.",
+            2,
+        )
+        .startswith("{count} ")
+    )
+    assert "chats" in Translator("en").ngettext(
+        "{count} live chat went back to the front of the queue.",
+        "{count} live chats went back to the front of the queue.",
+        2,
+    )
 
 
 def test_translator_uses_the_catalog() -> None:

@@ -36,8 +36,12 @@ def test_both_sides_of_a_ticket_in_the_console(kb: KnowledgeBase, answerer: Answ
     assert "Please use the buttons" in filed or "InvalidInput" in filed  # 9 is not a type: asked again
     assert "Your ticket number is T2603-0001" in filed and "Mar 17, 2026" in filed  # help request: 10 working days
 
-    worked = play(staff, answerer, "/tickets\n/take T2603-0001\n/note T2603-0001 called the reviewer\n"
-                  "/reply T2603-0001 It is with the reviewer.\n/close T2603-0001 answered\n")
+    worked = play(
+        staff,
+        answerer,
+        "/tickets\n/take T2603-0001\n/note T2603-0001 called the reviewer\n"
+        "/reply T2603-0001 It is with the reviewer.\n/close T2603-0001 answered\n",
+    )
     assert "T2603-0001 · Help request (求助) · new" in worked
     assert "(notice to 1: ticket_reply)" in worked and "(notice to 1: ticket_closed)" in worked
 

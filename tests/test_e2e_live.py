@@ -24,8 +24,10 @@ from tests.telegram_fixtures import Helpdesk, HelpdeskFactory
 SH = ZoneInfo("Asia/Shanghai")
 ALICE, LI, OP1, OP2, SUP = 1001, 1002, 2001, 2002, 2003
 CLIENT = {ALICE: "en", LI: "zh-hans", OP1: "en", OP2: "zh-hans", SUP: "en"}
-ERRORS = {translator(lang).gettext("Sorry, something went wrong on our side. Please try again in a moment.")
-          for lang in ("en", "zh")}
+ERRORS = {
+    translator(lang).gettext("Sorry, something went wrong on our side. Please try again in a moment.")
+    for lang in ("en", "zh")
+}
 
 
 def _(lang: Lang, message: str) -> str:
@@ -102,8 +104,10 @@ async def test_checkin_queue_claim_race_relay_end_and_rating(helpdesk_factory: H
     await desk.settle()
     lost = [a for a in answers if a.text]
     assert len(lost) == 1 and lost[0].show_alert
-    assert lost[0].text in (_("en", "Someone else has already taken this user."),
-                            _("zh", "Someone else has already taken this user."))
+    assert lost[0].text in (
+        _("en", "Someone else has already taken this user."),
+        _("zh", "Someone else has already taken this user."),
+    )
     with Session(desk.services.engine) as session:
         sessions = session.exec(select(LiveSession)).all()
     assert len(sessions) == 1
@@ -243,8 +247,13 @@ async def test_out_of_hours_leave_a_message_becomes_a_help_ticket(helpdesk_facto
 
 
 async def test_timers_offer_a_ticket_then_remind_and_close_idle_chats(helpdesk_factory: HelpdeskFactory) -> None:
-    desk = await desk_with_staff(helpdesk_factory, helpdesk_sweep_seconds=0.05, helpdesk_queue_wait_minutes=10,
-                                 helpdesk_idle_remind_minutes=5, helpdesk_idle_close_minutes=5)
+    desk = await desk_with_staff(
+        helpdesk_factory,
+        helpdesk_sweep_seconds=0.05,
+        helpdesk_queue_wait_minutes=10,
+        helpdesk_idle_remind_minutes=5,
+        helpdesk_idle_close_minutes=5,
+    )
     await say(desk, ALICE, "/human")
     desk.clock.advance(minutes=11)  # the JobQueue's sweep sees the long wait
     offer = await desk.reply(ALICE, lambda m: "hm:q" in m.data)
@@ -303,8 +312,17 @@ async def test_operator_with_two_users_answers_by_replying(helpdesk_factory: Hel
 async def test_live_commands_are_refused_to_non_staff(helpdesk_factory: HelpdeskFactory) -> None:
     desk = await desk_with_staff(helpdesk_factory)
     refusal = _("en", "Sorry, this is only for helpdesk staff.")
-    for command in ("/checkin", "/checkout", "/queue", "/end", "/transfer", "/toticket", "/kb reissue", "/canned",
-                    "/sessions"):
+    for command in (
+        "/checkin",
+        "/checkout",
+        "/queue",
+        "/end",
+        "/transfer",
+        "/toticket",
+        "/kb reissue",
+        "/canned",
+        "/sessions",
+    ):
         assert (await say(desk, ALICE, command)).text == refusal, command
     message = await say(desk, ALICE, "/help")
     for data in ("cl:1", "tf:1:2001", "cn:hello", "fo:1"):

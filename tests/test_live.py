@@ -163,7 +163,10 @@ def test_timers_with_fixed_clocks(desk: Services) -> None:
     assert desk.live.sweep(OPEN + timedelta(minutes=4)) == []
     at_10 = desk.live.sweep(OPEN + timedelta(minutes=10))
     assert {(n.user_id, n.kind) for n in at_10} == {
-        (ALICE, "queue_long_wait"), (BOB, "session_idle"), (OP1, "session_idle_operator")}
+        (ALICE, "queue_long_wait"),
+        (BOB, "session_idle"),
+        (OP1, "session_idle_operator"),
+    }
     assert desk.live.sweep(OPEN + timedelta(minutes=11)) == []  # each told once
     at_15 = desk.live.sweep(OPEN + timedelta(minutes=15))
     assert {(n.user_id, n.kind) for n in at_15} == {(BOB, "session_ended"), (OP1, "session_auto_closed")}
@@ -260,7 +263,7 @@ def test_operators_end_with_resolved_or_unresolved_only(desk: Services) -> None:
     desk.live.claim(OP1, queue(desk, ALICE).request_id, OPEN)
     with pytest.raises(InvalidInput):
         desk.live.end(OP1, "handed_back", OPEN)
-    view, notices = desk.live.end(OP1, "unresolved", OPEN)
+    _view, notices = desk.live.end(OP1, "unresolved", OPEN)
     assert [n.kind for n in notices] == ["session_ended"] and notices[0].params["outcome"] == "unresolved"
 
 

@@ -63,10 +63,13 @@ def test_answer_buttons_carry_ids_and_fit_64_bytes(answerer: Answerer) -> None:
 
 def test_clarify_buttons_are_entry_ids_not_labels() -> None:
     options = (Option("processing-time", "How long it takes <fast>"), Option("validity-period", "How long it lasts"))
-    reply = Reply(Match("how long", "en", "clarify", None, ("processing-time", "validity-period"), 0.5),
-                  "Did you mean:", options=options)
+    reply = Reply(
+        Match("how long", "en", "clarify", None, ("processing-time", "validity-period"), 0.5),
+        "Did you mean:",
+        options=options,
+    )
     _text, markup = clarify_message(reply, 7)
-    assert [row[0].text for row in markup.inline_keyboard][0] == "How long it takes <fast>"  # plain button label
+    assert next(row[0].text for row in markup.inline_keyboard) == "How long it takes <fast>"  # plain button label
     data = [b.callback_data for row in markup.inline_keyboard for b in row]
     assert data[-1] == "none:7"
     assert all(d.startswith("pick:7:") and len(d.encode()) <= 64 for d in data[:-1])
@@ -90,16 +93,29 @@ NOTICES = [
     Notice(1, "ticket_reopened", {"number": "T2603-0001"}),
     Notice(1, "ticket_assigned", {"number": "T2603-0001"}),
     Notice(1, "bad_rating", {"service": "session", "service_id": 3, "level": 5, "user_id": 9, "comment": "<b>"}),
-    Notice(1, "queue_new", {"request_id": 4, "lang": "zh", "role": "employer", "user_id": 9, "name": "<Li>",
-                            "history": [("how long?", "answer", "processing-time")]}),
+    Notice(
+        1,
+        "queue_new",
+        {
+            "request_id": 4,
+            "lang": "zh",
+            "role": "employer",
+            "user_id": 9,
+            "name": "<Li>",
+            "history": [("how long?", "answer", "processing-time")],
+        },
+    ),
     Notice(1, "queue_position", {"position": 2, "minutes": 12}),
     Notice(1, "queue_long_wait", {"request_id": 4}),
     Notice(1, "session_started", {"operator": "Li & Na"}),
     Notice(1, "session_ended", {"session_id": 3, "outcome": "no_reply"}),
     Notice(1, "handed_back", {}),
     Notice(1, "session_transferred", {"operator": "Zhang"}),
-    Notice(1, "session_transferred_to_you", {"session_id": 3, "user_id": 9, "lang": "en", "history": [],
-                                             "transcript": [("user", "<hello>")]}),
+    Notice(
+        1,
+        "session_transferred_to_you",
+        {"session_id": 3, "user_id": 9, "lang": "en", "history": [], "transcript": [("user", "<hello>")]},
+    ),
     Notice(1, "session_ticket", {"number": "T2603-0002", "session_id": 3}),
     Notice(1, "session_idle", {"session_id": 3, "minutes": 5}),
     Notice(1, "session_idle_operator", {"session_id": 3}),
