@@ -208,8 +208,8 @@ def build_application(
         .rate_limiter(
             AIORateLimiter(overall_max_rate=settings.telegram_rate_limit, overall_time_period=1, max_retries=3)
         )
-        .concurrent_updates(PerChatUpdateProcessor(32))
-        .connection_pool_size(8)
+        .concurrent_updates(PerChatUpdateProcessor(16))
+        .connection_pool_size(16)
         .post_init(set_commands)
     )
     if settings.telegram_api_url:

@@ -118,6 +118,37 @@ async def echo_app(server: TimedServer) -> AnyApp:
     return app
 
 
+async def echo_like_helpdesk(server: TimedServer) -> AnyApp:
+    """The echo bot with the helpdesk's transport: rate limiter, per-chat ordering, HTML with a keyboard,
+    one hop to the core's worker thread. What is left between this and the helpdesk is our own work."""
+    from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+    from telegram.ext import AIORateLimiter
+
+    from handlers.app import PerChatUpdateProcessor
+    from handlers.context import core
+
+    markup = InlineKeyboardMarkup([[InlineKeyboardButton("👍", callback_data="fb:1:1")]])
+
+    async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.effective_message is not None
+        text = await core(str, update.effective_message.text or "")
+        await context.bot.send_message(
+            update.effective_message.chat_id, f"<b>echo</b> {text}", parse_mode="HTML", reply_markup=markup
+        )
+
+    app = (
+        ApplicationBuilder()
+        .token(TOKEN)
+        .base_url(server.base_url)
+        .rate_limiter(AIORateLimiter(overall_max_rate=10_000, overall_time_period=1))
+        .concurrent_updates(PerChatUpdateProcessor(16))
+        .connection_pool_size(16)
+        .build()
+    )
+    app.add_handler(MessageHandler(filters.TEXT, echo))
+    return app
+
+
 def helpdesk_app(rate_limit: float, folder: Path) -> Callable[[TimedServer], Awaitable[AnyApp]]:
     async def make(server: TimedServer) -> AnyApp:
         settings = Settings(
@@ -176,6 +207,8 @@ async def main_async(args: argparse.Namespace) -> int:
             else {"rate": 1.0, "updates": 0, "seconds": 1, "p50": 0, "p99": 0, "errors": 0}
         )
         report("bare echo bot", echo)
+        if not args.skip_echo:
+            report("echo, helpdesk's transport", await run(echo_like_helpdesk, args.users, args.per_user))
         ours = await run(helpdesk_app(args.rate_limit, Path(tmp)), args.users, args.per_user)
         report(f"helpdesk (rate limit {args.rate_limit:g}/s)", ours)
         print(f"  ratio helpdesk / echo: {ours['rate'] / echo['rate']:.2f} (target ≥ 0.70)")
