@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -145,21 +146,21 @@ class Helpdesk:
             raise InvalidInput("empty")
         reply = self.answerer.ask(clean, lang or detect_lang(clean))
         match = reply.match
-        with session_scope(self.engine) as session:
-            row = QuestionLog(
-                user_id=user_id,
-                text=clean[:1000],
-                lang=match.lang,
-                decision=match.decision,
-                entry_id=match.entry,
-                candidates=",".join(match.candidates),
-                score=match.score,
-                created_at=now,
-            )
-            session.add(row)
-            session.flush()
-            assert row.id is not None
-            return Answered(reply, row.id)
+        values = {
+            "user_id": user_id,
+            "text": clean[:1000],
+            "lang": match.lang,
+            "decision": match.decision,
+            "entry_id": match.entry,
+            "candidates": ",".join(match.candidates),
+            "score": match.score,
+            "created_at": now,
+        }
+        # A plain INSERT (no ORM unit of work): this runs for every question.
+        with self.engine.begin() as connection:
+            result = connection.execute(insert(QuestionLog).values(**values))
+            question_id = result.inserted_primary_key[0]  # type: ignore[index]
+        return Answered(reply, int(question_id))
 
     def choose(self, user_id: int, question_id: int, entry_id: str, lang: Lang) -> Answered:
         """The user picked *entry_id* among the clarify choices of their question."""
