@@ -3,17 +3,21 @@
 For each entry the index holds its alternate questions and titles (both languages), normalised,
 mapped through the synonyms and tokenised (see ``bot.text``). A question is scored in two stages:
 
-1. Keywords. BM25 over entries finds candidates; query words that the knowledge base does not know
-   are corrected to a close known word when there is one (typos). *Coverage* is the share of the
+1. Keywords. Unknown English words are corrected to a known spelling first (one edit, two from 8
+   letters; a swapped pair counts as one; a stem one edit from a known stem; two words run together).
+   Chinese character pairs that bind more weakly than both neighbours (理工 in 办理工作) straddle a
+   word boundary and are dropped. BM25 over entries finds candidates. *Coverage* is the share of the
    query's keyword weight (IDF) that the entry's vocabulary contains: unknown words such as
-   "tourist" or "Japan" weigh heavily and pull coverage down, which is what keeps out-of-scope
-   near misses out.
-2. Fuzzy. rapidfuzz compares the query's token string with each candidate's questions
-   (token_sort and token_set ratios, best question counts).
+   "Japan" weigh heavily and pull coverage down, which keeps out-of-scope near misses out.
+2. Similarity: the best IDF-weighted cosine with one of the entry's questions, and rapidfuzz
+   ``token_sort_ratio`` with its best question.
 
-The score is ``W_FUZZY·fuzzy + W_COVERAGE·coverage + W_BM25·relative BM25`` in 0…1. The decision:
-answer when the top score clears ``answer`` and leads the next by ``margin`` (or clears ``sure``);
-clarify with up to three candidates when it clears ``clarify``; otherwise fallback.
+The score is ``W_COSINE·cosine + W_COVERAGE·coverage + W_FUZZY·fuzzy`` in 0…1. The decision:
+answer when the top score clears ``answer`` and leads the next by ``margin``; clarify with up to
+three candidates when it clears ``clarify``; otherwise fallback. Guards: a question about another
+service (a Chinese ID card, passport or 居住证, another country's visa, work abroad) falls back; one
+about another kind of visa (tourist, student …) that says nothing about working is never answered
+outright; small talk is answered only when every keyword is small talk.
 Thresholds were calibrated with ``python -m bot kb eval`` (see README).
 """
 
@@ -61,6 +65,37 @@ CJK_CHAR_WEIGHT = 0.5
 """A lone Chinese character says less than a pair: its keyword weight is halved."""
 
 
+_COUNTRIES = (
+    "japan|korea|canada|usa|america|uk|britain|england|australia|germany|france|singapore|new zealand|ireland|"
+    "日本|韩国|加拿大|美国|英国|澳洲|澳大利亚|德国|法国|新加坡|新西兰|爱尔兰|欧洲|europe|申根|schengen"
+)
+_NATIONALITIES = "japanese|korean|canadian|american|british|australian|german|french|schengen|us|uk"
+OTHER_SERVICE = re.compile(
+    "|".join(
+        [
+            r"居住证|身份证|户口|户籍|(?<![a-z])(?:id card|identity card|hukou)(?![a-z])",
+            r"中国护照|chinese passport|中国公民出国|出国劳务|出国工作|出国打工",
+            rf"(?<![a-z])(?:for|to)(?: the)? (?:{_COUNTRIES})(?![a-z])|(?:去|到|赴)(?:{_COUNTRIES})",
+            rf"(?:{_COUNTRIES})\s*(?:的)?\s*(?:签证|工签|zvisa|工作许可|work permit)",
+            rf"(?<![a-z])(?:{_NATIONALITIES}) (?:visa|zvisa|work permit|green card)(?![a-z])",
+        ]
+    )
+)
+"""A question about another service: a Chinese citizen's ID card, passport or domestic residence card (居住证),
+work abroad, another country's visa or work permit. The knowledge base cannot answer it, whatever words it shares."""
+
+OTHER_VISA = re.compile(
+    r"(?<![a-z])(?:tourist|student|study|business|visit|visitor|family|transit|visa free|l|x|m|q|s) visa(?![a-z])"
+    r"|旅游签|学生签|留学签|商务签|探亲签|访问签|免签|过境|落地签"
+    r"|注册公司|公司注册|注册资本|(?<![a-z])(?:register|registering|set up|open) (?:a |my |our )?company(?![a-z])"
+)
+"""Another kind of visa, or setting up a company: only in scope when the question is also about working."""
+
+WORK_WORDS = re.compile(
+    r"(?<![a-z])(?:work|works|working|job|jobs|employ\w*|hire|hired|hiring)(?![a-z])|工作|上班|就业|打工|聘|雇|兼职"
+)
+
+
 @dataclass(frozen=True)
 class Thresholds:
     """Decision thresholds on the combined 0…1 score."""
@@ -81,6 +116,10 @@ class Match:
     entry: str | None
     candidates: tuple[str, ...]
     score: float
+
+
+_SENTENCE_RE = re.compile(r"(?<=[.?!;])\s+|[。？！；\n]+|(?<=[?!])")
+MIN_SENTENCE_TOKENS = 3
 
 
 class Matcher:
@@ -168,6 +207,7 @@ class Matcher:
         if _LATIN_RE.search(text):
             text = _LATIN_RE.sub(lambda m: self._correct_word(m.group(0)), text)
         return tokenise(self.kb.synonyms.apply(text), self._keep_pair)
+
     def _weight(self, token: str) -> float:
         weight = self._idf.get(token)
         if weight is None:
@@ -267,17 +307,48 @@ class Matcher:
         scored.sort(key=lambda kv: kv[1], reverse=True)
         return scored
 
+    def _score_sentences(self, question: str) -> list[tuple[str, float]]:
+        """Scores for the whole message, or for one of its sentences when that fits better.
+
+        People write context before the question ("I'm an HR assistant at a factory … Could you give me
+        the checklist for a first application?"): the context's words dilute the question's. A sentence
+        only counts with at least ``MIN_SENTENCE_TOKENS`` keywords and when its best entry is among the
+        whole message's top candidates.
+        """
+        whole = self.score(question)
+        sentences = [p for p in _SENTENCE_RE.split(question) if p.strip()]
+        if len(sentences) < 2 or not whole:
+            return whole
+        agreeing = {entry_id for entry_id, _score in whole[:MAX_CLARIFY]}
+        ranked = whole
+        for sentence in sentences:
+            if len(set(self.query_tokens(sentence))) < MIN_SENTENCE_TOKENS:
+                continue
+            candidate = self.score(sentence)
+            # The sentence must point where the whole message already leans: context can sharpen, not redirect.
+            if candidate and candidate[0][0] in agreeing and candidate[0][1] > ranked[0][1]:
+                ranked = candidate
+        return ranked
+
     def match(self, question: str, lang: Lang | None = None) -> Match:
         """Decide answer / clarify / fallback for *question*; *lang* is the reply language if known."""
         reply_lang: Lang = lang or detect_lang(question)
-        ranked = self.score(question)
+        ranked = self._score_sentences(question)
         t = self.thresholds
+        text = self.kb.synonyms.apply(normalise(question))
+        if ranked and OTHER_SERVICE.search(text):
+            return Match(question, reply_lang, "fallback", None, (), ranked[0][1])
+        may_answer = not (OTHER_VISA.search(text) and not WORK_WORDS.search(text))
         if not ranked or ranked[0][1] < t.clarify:
             top = ranked[0][1] if ranked else 0.0
             return Match(question, reply_lang, "fallback", None, (), top)
         best_id, best = ranked[0]
+        if self.kb.entries[best_id].theme == "smalltalk":
+            # "hello" is a greeting, "translate good morning into Chinese" is not: every keyword must be small talk.
+            tokens = frozenset(self.query_tokens(question))
+            may_answer = may_answer and self._coverage(tokens, self.entry_ids.index(best_id)) >= 1.0
         second = ranked[1][1] if len(ranked) > 1 else 0.0
-        if best >= t.answer and best - second >= t.margin:
+        if may_answer and best >= t.answer and best - second >= t.margin:
             return Match(question, reply_lang, "answer", best_id, (best_id,), best)
         floor = max(t.clarify, best - t.clarify_window)
         candidates = tuple(eid for eid, s in ranked[:MAX_CLARIFY] if s >= floor)

@@ -102,7 +102,10 @@ def main() -> None:
     wall = time.perf_counter() - start
     lines = len(result.stdout.splitlines())
     rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"`python -m bot ask --json` over 300 questions on stdin: {wall:.2f} s wall, {lines} lines, max RSS {rss:.0f} MB")
+    print(
+        f"`python -m bot ask --json` over 300 questions on stdin: {wall:.2f} s wall, {lines} lines, "
+        f"max RSS {rss:.0f} MB"
+    )
 
     print(f"shipped KB: {len(kb.entries)} entries; load + index {load_s * 1000:.0f} ms")
     print(f"shipped KB: per question p50 {p50:.2f} ms, p99 {p99:.2f} ms ({len(questions)} questions)")
@@ -113,8 +116,8 @@ def main() -> None:
     print(f"generated KB: {len(big.entries)} entries; index {time.perf_counter() - start:.1f} s")
     p50, p99 = time_questions(big_matcher, questions[:1000])
     print(f"generated KB: per question p50 {p50:.2f} ms, p99 {p99:.2f} ms (1000 questions)")
-    print(f"max RSS of this process (both KBs loaded): {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
-
+    rss_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"max RSS of this process (both KBs loaded): {rss_self:.0f} MB")
 
 
 if __name__ == "__main__":

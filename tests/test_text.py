@@ -32,7 +32,13 @@ def test_tokenise_chinese_characters_and_pairs() -> None:
     tokens = tokenise("许可要多久")
     assert {"许可", "多久", "许", "可", "久"} <= set(tokens)
     assert "要" not in tokens  # a function character alone carries no meaning
-    assert "要多" in tokens
+    assert "要多" not in tokens  # nor a pair that joins it to the next word
+
+
+def test_pairs_with_a_function_character_are_kept_only_when_they_are_words() -> None:
+    tokens = set(tokenise("什么是工作许可"))
+    assert {"工作", "许可"} <= tokens and not {"么是", "是工", "什"} & tokens
+    assert {"申请", "有效"} <= set(tokenise("申请有效期"))
 
 
 def test_tokenise_mixed_language() -> None:
@@ -58,3 +64,17 @@ def test_detect_lang() -> None:
 
 def test_strip_control_keeps_newlines() -> None:
     assert strip_control("a\x00b\nc\u200bd") == "ab\ncd"
+
+
+def test_tokenise_drops_question_word_pairs_and_asks_about_boundaries() -> None:
+    tokens = tokenise("怎么办理")
+    assert "怎么" not in tokens and "办理" in tokens
+    dropped = tokenise("办理工作", keep_pair=lambda pair, left, right: pair != "理工")
+    assert "理工" not in dropped and {"办理", "工作"} <= set(dropped)
+    seen: list[tuple[str, str, str]] = []
+    tokenise("工作许可", keep_pair=lambda pair, left, right: seen.append((pair, left, right)) or True)
+    assert seen == [("工作", "", "作许"), ("作许", "工作", "许可"), ("许可", "作许", "")]
+
+
+def test_chat_words_are_stopwords() -> None:
+    assert tokenise("what happens to my permit u know") == ["permit"]

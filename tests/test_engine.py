@@ -1,0 +1,194 @@
+"""The answer engine on the shipped knowledge base: decisions, languages, bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.answers import Answerer
+from bot.evaluation import evaluate, read_labelled
+from bot.knowledge import KnowledgeBase, load_knowledge
+from tests.conftest import KB_DIR, ROOT, SHARED
+
+
+@pytest.mark.parametrize(
+    ("question", "entry"),
+    [
+        ("I lost my work permit card", "reissue"),
+        ("工作许可证丢了怎么办", "reissue"),
+        ("工作許可證遺失怎麼補辦", "reissue"),  # Traditional characters
+        ("how much does the work permit cost", "fees"),
+        ("my employee resigned, how do we cancel his permit", "cancellation"),
+        ("does china accept apostile now", "apostille"),  # typo
+        ("hello", "smalltalk-greeting"),
+        ("谢谢", "smalltalk-thanks"),
+    ],
+)
+def test_confident_answers(answerer: Answerer, question: str, entry: str) -> None:
+    match = answerer.matcher.match(question)
+    assert (match.decision, match.entry) == ("answer", entry)
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["What's the weather tomorrow?", "明天天气怎么样", "tell me a joke", "给我写一首诗", "asdfgh qwerty"],
+)
+def test_out_of_scope_falls_back(answerer: Answerer, question: str) -> None:
+    assert answerer.matcher.match(question).decision == "fallback"
+
+
+@pytest.mark.parametrize(
+    ("question", "entry"),
+    [
+        ("my work permit card got lsot, how to replace", "reissue"),  # typo, swapped letters
+        ("employe resinged, cancel the permit?", "cancellation"),  # typos
+        ("residense permit where to apply", "residence-permit"),
+        ("工作許可證弄丟了怎麼辦", "reissue"),  # Traditional, colloquial
+        ("辦工作許可要不要錢", "fees"),  # Traditional, A-not-A question
+        ("跳槽了 工作许可要重新办吗", "change-employer"),
+    ],
+)
+def test_variants_typos_and_traditional(answerer: Answerer, question: str, entry: str) -> None:
+    match = answerer.matcher.match(question)
+    assert (match.decision, match.entry) == ("answer", entry)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "can I extend my tourist visa",  # another visa, not about working
+        "学生签证怎么续签",
+        "how long does a Japanese visa take",  # another country's visa
+        "我想去加拿大工作要办什么",
+        "北京居住证怎么办理",  # the domestic residence card, not the residence permit
+        "身份证丢了去哪补",  # a Chinese citizen's ID card
+    ],
+)
+def test_other_services_are_not_answered(answerer: Answerer, question: str) -> None:
+    assert answerer.matcher.match(question).decision != "answer"
+
+
+def test_working_on_another_visa_is_still_in_scope(answerer: Answerer) -> None:
+    match = answerer.matcher.match("can I work here while on a tourist visa")
+    assert match.decision in ("answer", "clarify")
+    assert "illegal-employment" in match.candidates
+
+
+def test_ambiguous_question_clarifies_with_at_most_three(answerer: Answerer) -> None:
+    match = answerer.matcher.match("how long for 工作许可?")
+    assert match.decision == "clarify"
+    assert 2 <= len(match.candidates) <= 3
+    assert {"processing-time", "validity-period"} <= set(match.candidates)
+
+
+def test_reply_language_follows_setting_else_script(answerer: Answerer, kb: KnowledgeBase) -> None:
+    assert answerer.ask("工作许可收费吗").lang == "zh"
+    assert answerer.ask("工作许可收费吗").text == kb.answer("fees", "zh")
+    assert answerer.ask("is the work permit free", "zh").text == kb.answer("fees", "zh")
+    assert answerer.ask("how long for 工作许可 extension?").lang == "en"
+
+
+@pytest.mark.parametrize("junk", ["", "   \n\t ", "😀🙏🎉", "\x00\x01\x02\x1b[31m", "a" * 10_000, "\udcff\ufffd"])
+def test_bad_input_gets_a_polite_reply(answerer: Answerer, junk: str) -> None:
+    reply = answerer.ask(junk)
+    assert reply.text
+    assert reply.match.decision in ("fallback", "clarify", "answer")
+
+
+def test_fallback_offers_the_office(answerer: Answerer, kb: KnowledgeBase) -> None:
+    reply = answerer.ask("recommend a good restaurant")
+    assert reply.match.decision == "fallback"
+    assert kb.profile.values["en"]["office_name"] in reply.text
+
+
+def test_profiles_fill_local_details() -> None:
+    changning = load_knowledge(KB_DIR, "changning")
+    dongguan = load_knowledge(KB_DIR, "dongguan")
+    assert changning.answer("office-hours-contact", "en") != dongguan.answer("office-hours-contact", "en")
+    assert "{" not in changning.answer("office-hours-contact", "zh")
+
+
+def test_kb_topics_match_the_shared_list(kb: KnowledgeBase) -> None:
+    shared = SHARED / "kb" / "topics.toml"
+    if not shared.exists():
+        pytest.skip(f"no {shared}")
+    import tomllib
+
+    ids = {t["id"] for t in tomllib.loads(shared.read_text(encoding="utf-8"))["topic"]}
+    assert ids == set(kb.topic_ids)
+    assert ids <= set(kb.entries)
+
+
+def test_dev_set_regression_gate(answerer: Answerer) -> None:
+    """The labelled dev questions: the level reached, kept (see README for the figures)."""
+    path = SHARED / "kb" / "dev.jsonl"
+    if not path.exists():
+        pytest.skip(f"no {path}")
+    tallies, _ = evaluate(answerer.matcher, read_labelled(path))
+    overall = tallies["all"]
+    assert overall.rate("correct") >= 0.96
+    assert overall.rate("wrong") <= 0.01
+    assert overall.rate("answered", "out") <= 0.07
+
+
+@pytest.mark.parametrize(
+    ("name", "correct", "wrong", "out_answered"),
+    [
+        # written without seeing the knowledge base; its odd lines were used for tuning
+        ("eval_extra.jsonl", 0.88, 0.01, 0.06),
+        # written blind, later used for tuning (sentence scoring, guards)
+        ("eval_holdout.jsonl", 0.77, 0.035, 0.03),
+        # written blind, never used for tuning: the honest estimate (see README)
+        ("eval_fresh.jsonl", 0.86, 0.035, 0.06),
+    ],
+)
+def test_independent_eval_set_gates(
+    answerer: Answerer, name: str, correct: float, wrong: float, out_answered: float
+) -> None:
+    """Our own independent question sets (typos, Traditional, mixed, long messages, near misses)."""
+    tallies, _ = evaluate(answerer.matcher, read_labelled(ROOT / "tests" / "data" / name))
+    overall = tallies["all"]
+    assert overall.rate("correct") >= correct
+    assert overall.rate("wrong") <= wrong
+    assert overall.rate("answered", "out") <= out_answered
+
+
+def _run(*args: str, stdin: str | bytes = "") -> subprocess.CompletedProcess[bytes]:
+    data = stdin.encode() if isinstance(stdin, str) else stdin
+    return subprocess.run([sys.executable, "-m", "bot", *args], input=data, capture_output=True, cwd=ROOT, timeout=120)
+
+
+def test_ask_json_from_standard_input() -> None:
+    result = _run("ask", "--json", stdin="工作许可收费吗\n😀\nhow long for 工作许可?\n")
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.decode().splitlines()]
+    assert [r["decision"] for r in rows] == ["answer", "fallback", "clarify"]
+    assert rows[0]["entry"] == "fees" and rows[0]["lang"] == "zh" and rows[0]["answer"]
+    assert rows[2]["entry"] is None and rows[2]["answer"] is None and len(rows[2]["candidates"]) >= 2
+    assert set(rows[0]) == {"question", "lang", "decision", "entry", "candidates", "score", "answer"}
+
+
+def test_ask_survives_binary_junk() -> None:
+    result = _run("ask", "--json", stdin=bytes(range(256)) * 4 + b"\nfees?\n")
+    assert result.returncode == 0, result.stderr
+    assert all(json.loads(line) for line in result.stdout.decode().splitlines())
+
+
+def test_ask_one_question_with_language() -> None:
+    result = _run("ask", "I lost my permit card", "--lang", "zh")
+    assert result.returncode == 0
+    assert "补办" in result.stdout.decode()
+
+
+def test_kb_eval_command_reports_per_language(tmp_path: Path) -> None:
+    labelled = tmp_path / "q.jsonl"
+    labelled.write_text('{"q": "工作许可收费吗", "expect": "fees"}\n{"q": "tell me a joke", "expect": null}\n')
+    result = _run("kb", "eval", str(labelled))
+    out = result.stdout.decode()
+    assert result.returncode == 0
+    assert "[all] in scope 1: correct 1 (100.0%)" in out
+    assert "[zh] in scope 1" in out and "[en] out of scope 1" in out
