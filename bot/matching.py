@@ -75,6 +75,7 @@ OTHER_SERVICE = re.compile(
         [
             r"居住证|身份证|户口|户籍|(?<![a-z])(?:id card|identity card|hukou)(?![a-z])",
             r"中国护照|chinese passport|中国公民出国|出国劳务|出国工作|出国打工",
+            r"结婚登记|登记结婚|(?<![a-z])(?:register (?:a |our |my )?marriage|marriage registration)(?![a-z])",
             rf"(?<![a-z])(?:for|to)(?: the)? (?:{_COUNTRIES})(?![a-z])|(?:去|到|赴)(?:{_COUNTRIES})",
             rf"(?:{_COUNTRIES})\s*(?:的)?\s*(?:签证|工签|zvisa|工作许可|work permit)",
             rf"(?<![a-z])(?:{_NATIONALITIES}) (?:visa|zvisa|work permit|green card)(?![a-z])",
@@ -104,6 +105,8 @@ class Thresholds:
     margin: float = 0.05
     clarify: float = 0.45
     clarify_window: float = 0.15
+    lone: float = 0.50
+    """A single candidate, with no other within the clarify window, is answered from this score on."""
 
 
 @dataclass(frozen=True)
@@ -352,4 +355,7 @@ class Matcher:
             return Match(question, reply_lang, "answer", best_id, (best_id,), best)
         floor = max(t.clarify, best - t.clarify_window)
         candidates = tuple(eid for eid, s in ranked[:MAX_CLARIFY] if s >= floor)
+        if may_answer and len(candidates) == 1 and best >= t.lone and best - second >= t.margin:
+            # "Did you mean X?" with X alone and nothing near it: answering is the better service.
+            return Match(question, reply_lang, "answer", best_id, (best_id,), best)
         return Match(question, reply_lang, "clarify", None, candidates, best)

@@ -66,6 +66,9 @@ def test_variants_typos_and_traditional(answerer: Answerer, question: str, entry
         "我想去加拿大工作要办什么",
         "北京居住证怎么办理",  # the domestic residence card, not the residence permit
         "身份证丢了去哪补",  # a Chinese citizen's ID card
+        "how do we register our marriage in Shanghai",  # civil affairs
+        "日本 工作签证需要什么材料",  # another country's visa, however it is spaced
+        "US work permit processing time",  # another country's work permit
     ],
 )
 def test_other_services_are_not_answered(answerer: Answerer, question: str) -> None:
@@ -139,9 +142,9 @@ def test_dev_set_regression_gate(answerer: Answerer) -> None:
     ("name", "correct", "wrong", "out_answered"),
     [
         # written without seeing the knowledge base; its odd lines were used for tuning
-        ("eval_extra.jsonl", 0.88, 0.01, 0.06),
+        ("eval_extra.jsonl", 0.91, 0.01, 0.05),
         # written blind, later used for tuning (sentence scoring, guards)
-        ("eval_holdout.jsonl", 0.77, 0.035, 0.03),
+        ("eval_holdout.jsonl", 0.81, 0.035, 0.03),
         # written blind, never used for tuning: the honest estimate (see README)
         ("eval_fresh.jsonl", 0.86, 0.035, 0.06),
     ],
@@ -192,3 +195,12 @@ def test_kb_eval_command_reports_per_language(tmp_path: Path) -> None:
     assert result.returncode == 0
     assert "[all] in scope 1: correct 1 (100.0%)" in out
     assert "[zh] in scope 1" in out and "[en] out of scope 1" in out
+
+
+def test_a_lone_candidate_is_answered_not_offered_alone(answerer: Answerer) -> None:
+    """Between the clarify and answer thresholds, one candidate with nothing near it is answered."""
+    t = answerer.matcher.thresholds
+    assert t.clarify < t.lone < t.answer
+    for question in ("which catagory is a normal software engineer", "HR here, how do we cancel a permit"):
+        match = answerer.matcher.match(question, "en")
+        assert match.decision == "answer" or len(match.candidates) != 1, match
