@@ -143,7 +143,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         r"^tl$": topics.theme_list,
         r"^te:": topics.topic_entry,
         r"^tnew:": tickets.new_ticket_button,
-        r"^(tk:|ts$|tok$|tre$|tx$)": tickets.filing_button,
+        r"^(tk:|ts:|tok$|tre$|tx$)": tickets.filing_button,
         r"^ml$": tickets.my_tickets,
         r"^mt:": tickets.open_my_ticket,
         r"^(mtm|mtc|mtr):": tickets.own_ticket_action,

@@ -79,7 +79,8 @@ def clip_utf16(text: str, units: int) -> str:
 def filing_prompt(filing: Filing, lang: Lang, limit: int) -> tuple[str, InlineKeyboardMarkup | None]:
     """The message for the filing step the user is at (HTML)."""
     _ = tr(lang).gettext
-    skip_cancel = keyboard([[(_("Skip"), cd.make("ts")), (_("Cancel"), cd.make("tx"))]])
+    # "Skip" names its step: a Skip left on an earlier question must not skip the current one.
+    skip_cancel = keyboard([[(_("Skip"), cd.make("ts", filing.step)), (_("Cancel"), cd.make("tx"))]])
     if filing.step == "kind":
         return escape(_("What kind of ticket is it?"), quote=False), _kind_keyboard(lang)
     if filing.step == "description":
@@ -157,7 +158,10 @@ async def filing_button(update: Update, context: HelpdeskContext) -> None:
             if current is not None and current.step != "kind":  # an older type question's button
                 raise InvalidInput("use_buttons", step=current.step)
             filing = await core(desk.choose_kind, user.id, data.args[0], context.now())
-        elif data.action == "ts":
+        elif data.action == "ts" and len(data.args) == 1:
+            current = await core(desk.filing, user.id)
+            if current is not None and current.step != data.args[0]:  # the Skip of an earlier question
+                raise InvalidInput("use_buttons", step=current.step)
             filing = await core(desk.skip, user.id, context.now())
         elif data.action == "tok":
             ticket = await core(desk.confirm, user.id, user.lang, context.now())

@@ -85,11 +85,11 @@ async def file_ticket(
     )
     ask_contact = await say(desk, user, description)
     assert ask_contact.text == _(lang, "Optional: a phone number or e-mail address where staff can reach you.")
-    assert ask_contact.data == ["ts", "tx"]
-    await desk.press(user, ask_contact, "ts")
+    assert ask_contact.data == ["ts:contact", "tx"]
+    await desk.press(user, ask_contact, "ts:contact")
     ask_reference = await desk.reply(user)
     assert ask_reference.text == _(lang, "Optional: your application or permit number, if you have one.")
-    await desk.press(user, ask_reference, "ts")
+    await desk.press(user, ask_reference, "ts:reference")
     summary = await desk.reply(user)
     assert summary.text.startswith(_(lang, "Please check your ticket:"))
     assert description in summary.text and summary.data == ["tok", "tre", "tx"]
@@ -498,6 +498,19 @@ async def test_photo_and_text_at_the_wrong_step(desk: Helpdesk) -> None:
     filing = desk.services.tickets.filing(ALICE)
     assert filing is not None and (filing.step, filing.kind) == ("contact", "report")
     assert await desk.drain(ALICE) == []
+
+
+async def test_an_old_skip_button_does_not_skip_the_next_question(desk: Helpdesk) -> None:
+    prompt = await say(desk, ALICE, "/ticket")
+    await desk.press(ALICE, prompt, "tk:help")
+    await desk.reply(ALICE)
+    ask_contact = await say(desk, ALICE, "My application has been pending for three weeks.")
+    assert ask_contact.data == ["ts:contact", "tx"]
+    await say(desk, ALICE, "alice@example.com")  # typed instead of skipping: now at the reference step
+    stale = await desk.press(ALICE, ask_contact, "ts:contact")
+    assert stale.text == "This button has expired. Please send your question again."
+    filing = desk.services.tickets.filing(ALICE)
+    assert filing is not None and (filing.step, filing.contact) == ("reference", "alice@example.com")
 
 
 async def test_emoji_heavy_description_fits_the_confirmation(desk: Helpdesk) -> None:
