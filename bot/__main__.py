@@ -70,7 +70,9 @@ def _parser() -> argparse.ArgumentParser:
 def load_kb_or_exit(settings: Settings) -> KnowledgeBase:
     """Load the knowledge base; on problems print each (file, entry, field) and exit 2."""
     try:
-        return load_knowledge(settings.helpdesk_kb_dir, settings.helpdesk_profile)
+        kb = load_knowledge(settings.helpdesk_kb_dir, settings.helpdesk_profile)
+        load_canned(settings.helpdesk_kb_dir / "canned.toml")  # checked now: the bot and console need it
+        return kb
     except KnowledgeBaseError as exc:
         print(f"The knowledge base in {settings.helpdesk_kb_dir} cannot be used:", file=sys.stderr)
         for problem in exc.problems:

@@ -37,3 +37,26 @@ def test_broken_canned_file_is_reported(tmp_path: Path, body: str, expected: str
     with pytest.raises(KnowledgeBaseError) as info:
         load_canned(path)
     assert any(str(p).startswith(expected) for p in info.value.problems), [str(p) for p in info.value.problems]
+
+
+def test_a_broken_canned_file_stops_start_up_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import shutil
+
+    from bot.__main__ import main
+    from bot.config import get_settings
+
+    kb_dir = tmp_path / "knowledge"
+    shutil.copytree(ROOT / "knowledge", kb_dir)
+    (kb_dir / "canned.toml").write_text('[[reply]]\nid = "x"\n', encoding="utf-8")
+    monkeypatch.setenv("HELPDESK_KB_DIR", str(kb_dir))
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(SystemExit) as stop:
+            main(["ask", "hello"])
+    finally:
+        get_settings.cache_clear()
+    assert stop.value.code == 2
+    assert "canned.toml [x] zh: missing or empty" in capsys.readouterr().err
