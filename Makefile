@@ -34,6 +34,8 @@ bench: catalogs
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 # Re-extract UI strings into locales/messages.pot and merge them into the .po files.
 extract: $(STAMP)

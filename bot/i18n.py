@@ -8,9 +8,9 @@ so a fresh checkout never shows stale text.
 
 from __future__ import annotations
 
+import datetime as dt
 import gettext
 import io
-from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -76,17 +76,17 @@ class Translator:
         """The translation for a count *n*."""
         return self._catalog.ngettext(singular, plural, n)
 
-    def date(self, value: date | datetime) -> str:
+    def date(self, value: dt.date | dt.datetime) -> str:
         """A date in this language (e.g. ``3 Feb 2026`` / ``2026年2月3日``)."""
-        if isinstance(value, datetime):
+        if isinstance(value, dt.datetime):
             value = value.astimezone(SHANGHAI).date()
         return format_date(value, format="medium", locale=self.locale)
 
-    def datetime(self, value: datetime) -> str:
+    def datetime(self, value: dt.datetime) -> str:
         """A moment in Asia/Shanghai time, in this language."""
         return format_datetime(value.astimezone(SHANGHAI), format="medium", locale=self.locale)
 
-    def time(self, value: datetime) -> str:
+    def time(self, value: dt.datetime) -> str:
         """A clock time in Asia/Shanghai, in this language."""
         return format_time(value.astimezone(SHANGHAI), format="short", locale=self.locale)
 

@@ -165,7 +165,7 @@ def _read_topics(directory: Path, checker: _Checker) -> tuple[str, ...]:
     if data is None:
         return ()
     topics = data.get("topic", [])
-    ids = tuple(t.get("id") for t in topics if isinstance(t, dict) and isinstance(t.get("id"), str))
+    ids = tuple(str(t["id"]) for t in topics if isinstance(t, dict) and isinstance(t.get("id"), str))
     if not ids:
         checker.add(path, None, "topic", "no topics with an id")
     return ids

@@ -171,10 +171,13 @@ class Matcher:
         self._postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         for token, plist in postings.items():
             idx = np.fromiter((i for i, _ in plist), dtype=np.int32, count=len(plist))
-            tf = np.fromiter((f for _, f in plist), dtype=np.float32, count=len(plist))
+            freqs = np.fromiter((f for _, f in plist), dtype=np.float32, count=len(plist))
             doc_len = np.fromiter((lengths[i] for i, _ in plist), dtype=np.float32, count=len(plist))
             norm = BM25_K1 * (1 - BM25_B + BM25_B * doc_len / avg_len)
-            self._postings[token] = (idx, (self._idf[token] * tf * (BM25_K1 + 1) / (tf + norm)).astype(np.float32))
+            self._postings[token] = (
+                idx,
+                (self._idf[token] * freqs * (BM25_K1 + 1) / (freqs + norm)).astype(np.float32),
+            )
         # Known English spellings (before stemming), by initial: what typos are corrected to.
         surface: Counter[str] = Counter()
         for entry in kb.entries.values():

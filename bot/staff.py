@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -70,7 +71,7 @@ class StaffRegistry:
             rows = session.exec(select(Staff).where(Staff.active == True)).all()  # noqa: E712
             return sorted((_view(r) for r in rows), key=lambda s: (s.role != "supervisor", s.name.lower()))
 
-    def supervisors(self) -> list[StaffView]:
+    def supervisors(self) -> builtins.list[StaffView]:
         """Active supervisors (they receive bad-rating alerts)."""
         return [s for s in self.list() if s.is_supervisor]
 
@@ -108,7 +109,7 @@ class StaffRegistry:
             audit(session, actor_id or 0, "staff_remove", now, detail=str(user_id))
             return _view(row)
 
-    def bootstrap_supervisors(self, user_ids: list[int], now: datetime) -> None:
+    def bootstrap_supervisors(self, user_ids: builtins.list[int], now: datetime) -> None:
         """Make the ids in HELPDESK_SUPERVISORS supervisors, unless they already are staff."""
         for user_id in user_ids:
             if self.get(user_id) is None:

@@ -120,6 +120,12 @@ class TicketView:
         return self.status in OPEN_STATUSES and now > self.due_at
 
 
+def _id(ticket: Ticket) -> int:
+    """The id of a ticket that has been flushed (always, once loaded or added)."""
+    assert ticket.id is not None
+    return ticket.id
+
+
 def _view(ticket: Ticket, messages: list[TicketMessage] | None = None) -> TicketView:
     assert ticket.id is not None and ticket.number is not None
     shown = tuple(MessageView(m.kind, m.text, m.file_kind, m.file_id, m.created_at) for m in messages or [])
@@ -406,7 +412,7 @@ class TicketDesk:
                 raise Conflict("ticket_closed")
             session.add(
                 TicketMessage(
-                    ticket_id=ticket.id,
+                    ticket_id=_id(ticket),
                     author_id=user_id,
                     kind="user",
                     text=text,
@@ -494,7 +500,7 @@ class TicketDesk:
                 raise Conflict("ticket_closed")
             session.add(
                 TicketMessage(
-                    ticket_id=ticket.id,
+                    ticket_id=_id(ticket),
                     author_id=actor_id,
                     kind="reply",
                     text=text,
@@ -528,7 +534,9 @@ class TicketDesk:
             raise InvalidInput("too_long", limit=self.policy.max_message, length=len(text))
         with session_scope(self.engine) as session:
             ticket = self._staff_ticket(session, actor_id, number_or_id)
-            session.add(TicketMessage(ticket_id=ticket.id, author_id=actor_id, kind="note", text=text, created_at=now))
+            session.add(
+                TicketMessage(ticket_id=_id(ticket), author_id=actor_id, kind="note", text=text, created_at=now)
+            )
             ticket.updated_at = now
             audit(session, actor_id, "note", now, ticket.id)
             return _view(ticket)

@@ -83,13 +83,14 @@ async def _show_ticket(update: Update, context: HelpdeskContext, user: UserView,
 def _filter_args(word: str, staff_id: int) -> dict[str, object]:
     if word in KINDS:
         return {"kind": word, "status": "open"}
-    return {
+    filters: dict[str, dict[str, object]] = {
         "open": {"status": "open"},
         "new": {"status": "new"},
         "closed": {"status": "closed"},
         "overdue": {"overdue": True},
         "mine": {"assignee": staff_id, "status": "open"},
-    }.get(word, {"status": "open"})
+    }
+    return filters.get(word, {"status": "open"})
 
 
 async def _list(update: Update, context: HelpdeskContext, user: UserView, word: str) -> None:

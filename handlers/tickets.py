@@ -374,7 +374,7 @@ async def rate_button(update: Update, context: HelpdeskContext) -> None:
     service_id = data.int_arg(1) if data else None
     level = data.int_arg(2) if data else None
     _ = tr(user.lang).gettext
-    if service is None or service_id is None or level not in LEVEL_LABELS:
+    if service is None or service_id is None or level is None or level not in LEVEL_LABELS:
         await expired(update, user.lang)
         return
     try:
