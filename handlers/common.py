@@ -14,6 +14,7 @@ from bot.i18n import Translator, translator
 from bot.services import Arrival
 from bot.text import Lang
 from handlers.context import HelpdeskContext, core
+from handlers.render import html_chunks
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,13 @@ async def reply_html(
     chat = update.effective_chat
     assert chat is not None
     return await send_html(context, chat.id, chunks, markup)
+
+
+async def reply_text(
+    update: Update, context: HelpdeskContext, text: str, markup: InlineKeyboardMarkup | None = None
+) -> Message | None:
+    """Send plain *text* (escaped, split under the limit) to the chat the update came from."""
+    return await reply_html(update, context, html_chunks(text), markup)
 
 
 async def answer_query(update: Update, text: str | None = None, alert: bool = False) -> None:

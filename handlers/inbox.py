@@ -9,7 +9,7 @@ from telegram import Update
 from bot.tickets import FLOW as FILING_FLOW
 from bot.tickets import Filing
 from handlers import live, questions, staff, tickets
-from handlers.common import arrive, meet, reply_html, tr
+from handlers.common import arrive, meet, reply_html, reply_text, tr
 from handlers.context import HelpdeskContext, core
 
 FLOW_NAMES = {FILING_FLOW, tickets.MESSAGE_FLOW, staff.INPUT_FLOW, "rating_comment"}
@@ -63,7 +63,7 @@ async def on_media(update: Update, context: HelpdeskContext) -> None:
             "Please describe the matter in text first. Once the ticket is filed you can add photos and "
             "documents to it from /mytickets."
         )
-        await reply_html(update, context, escape(text, quote=False))
+        await reply_text(update, context, text)
     elif state is not None and state.name in FLOW_NAMES:
         _ = tr(user.lang).gettext
         await reply_html(
@@ -78,9 +78,7 @@ async def on_media(update: Update, context: HelpdeskContext) -> None:
         return
     elif await core(context.services.live.chat_role, user.id) is not None:
         _ = tr(user.lang).gettext
-        await reply_html(
-            update, context, escape(_("Only text, photos and documents can be passed on in a live chat."), quote=False)
-        )
+        await reply_text(update, context, _("Only text, photos and documents can be passed on in a live chat."))
     else:
         await questions.unsupported(update, context)
 
@@ -93,4 +91,4 @@ async def cancel(update: Update, context: HelpdeskContext) -> None:
     if state is None and await live.cancel_live(update, context, user):
         return
     text = _("Cancelled. You can ask a question any time.") if state else _("There is nothing to cancel.")
-    await reply_html(update, context, escape(text, quote=False))
+    await reply_text(update, context, text)

@@ -18,7 +18,7 @@ from bot.helpdesk import UserView
 from bot.live import Closed, QueueStatus, SessionView
 from bot.text import Lang
 from handlers import callback_data as cd
-from handlers.common import answer_query, drop_keyboard, expired, meet, reply_html, send_html, tr
+from handlers.common import answer_query, drop_keyboard, expired, meet, reply_html, reply_text, send_html, tr
 from handlers.context import HelpdeskContext, core
 from handlers.live_notices import relay_header
 from handlers.notify import deliver
@@ -64,17 +64,17 @@ async def request_person(update: Update, context: HelpdeskContext, user: UserVie
     _ = tr(user.lang).gettext
     result, notices = await core(context.services.live.request, user.id, user.lang, user.role, context.now())
     if isinstance(result, QueueStatus):
-        await reply_html(
+        await reply_text(
             update,
             context,
-            escape(queue_text(result, user.lang), quote=False),
+            queue_text(result, user.lang),
             keyboard([[(_("Leave the queue"), cd.make("hq"))]]),
         )
     elif isinstance(result, SessionView):
         text = _("You are talking with {operator} from the helpdesk. Just write your message here.").format(
             operator=result.operator_name
         )
-        await reply_html(update, context, escape(text, quote=False))
+        await reply_text(update, context, text)
     elif isinstance(result, Closed):
         t = tr(user.lang)
         when = f"{t.date(result.opens)} {t.time(result.opens)}"
@@ -82,9 +82,7 @@ async def request_person(update: Update, context: HelpdeskContext, user: UserVie
             "Our staff are not at the desk right now; they are back {when} (Beijing time). You can leave a "
             "message now: it becomes a help-request ticket and we answer it here."
         ).format(when=when)
-        await reply_html(
-            update, context, escape(text, quote=False), keyboard([[(_("✉️ Leave a message"), cd.make("hm", "c"))]])
-        )
+        await reply_text(update, context, text, keyboard([[(_("✉️ Leave a message"), cd.make("hm", "c"))]]))
     await deliver(context, notices)
 
 
@@ -109,7 +107,7 @@ async def leave_queue_button(update: Update, context: HelpdeskContext) -> None:
     await answer_query(update)
     await drop_keyboard(update)
     text = _("You have left the queue.") if left else _("You are not in the queue.")
-    await reply_html(update, context, escape(text, quote=False))
+    await reply_text(update, context, text)
     await deliver(context, notices)
 
 
@@ -149,7 +147,7 @@ async def cancel_live(update: Update, context: HelpdeskContext, user: UserView) 
         left, notices = await core(live.leave, user.id, context.now())
         if not left:
             return False
-        await reply_html(update, context, escape(_("You have left the queue."), quote=False))
+        await reply_text(update, context, _("You have left the queue."))
     await deliver(context, notices)
     return True
 
@@ -180,7 +178,7 @@ async def relay_from_user(update: Update, context: HelpdeskContext, user: UserVi
     except NotFound:
         return False
     except InvalidInput as exc:
-        await reply_html(update, context, escape(error_text(exc, user.lang), quote=False))
+        await reply_text(update, context, error_text(exc, user.lang))
         return True
     header = "💬 " + relay_header(view.user_name or str(view.user_id), view.id)
     try:
@@ -223,12 +221,10 @@ async def _to_user(
         await core(context.helpdesk.mark_blocked, view.user_id, context.now())
         operator = await meet(update, context)
         _ = tr(operator.lang).gettext
-        await reply_html(
+        await reply_text(
             update,
             context,
-            escape(
-                _("The user has blocked the bot, so the message was not delivered. You can /end the chat."), quote=False
-            ),
+            _("The user has blocked the bot, so the message was not delivered. You can /end the chat."),
         )
 
 
@@ -255,7 +251,7 @@ async def relay_from_operator(update: Update, context: HelpdeskContext, user: Us
             _reply_to(message),
         )
     except (NotFound, InvalidInput) as exc:
-        await reply_html(update, context, escape(live_error(exc, user.lang), quote=False))
+        await reply_text(update, context, live_error(exc, user.lang))
         return
     await _to_user(update, context, view, html_chunks(text), file_id, file_kind, text)
 
@@ -288,7 +284,7 @@ async def checkin_command(update: Update, context: HelpdeskContext) -> None:
     waiting = sum(1 for n in notices if n.kind == "queue_new")
     if waiting:
         text += "\n" + _("Users waiting now: {count}.").format(count=waiting)
-    await reply_html(update, context, escape(text, quote=False))
+    await reply_text(update, context, text)
     await deliver(context, notices)
 
 
@@ -306,7 +302,7 @@ async def checkout_command(update: Update, context: HelpdeskContext) -> None:
             "{count} live chats went back to the front of the queue.",
             handed_back,
         ).format(count=handed_back)
-    await reply_html(update, context, escape(text, quote=False))
+    await reply_text(update, context, text)
     await deliver(context, notices)
 
 
@@ -327,7 +323,7 @@ async def queue_command(update: Update, context: HelpdeskContext) -> None:
         [(_("Claim No. {position} ({lang})").format(position=s.position, lang=s.lang), cd.make("cl", s.request_id))]
         for s in waiting[:10]
     ]
-    await reply_html(update, context, escape("\n".join(lines), quote=False), keyboard(rows) if rows else None)
+    await reply_text(update, context, "\n".join(lines), keyboard(rows) if rows else None)
 
 
 async def claim_button(update: Update, context: HelpdeskContext) -> None:
@@ -376,7 +372,7 @@ async def end_command(update: Update, context: HelpdeskContext) -> None:
         current = await core(context.services.live.current_session, user.id, _reply_to(message) if message else None)
         view, notices = await core(context.services.live.end, user.id, outcome, context.now(), current.id)
     except (NotFound, InvalidInput) as exc:
-        await reply_html(update, context, escape(live_error(exc, user.lang), quote=False))
+        await reply_text(update, context, live_error(exc, user.lang))
         return
     await reply_html(
         update,
@@ -399,19 +395,17 @@ async def transfer_command(update: Update, context: HelpdeskContext) -> None:
     try:
         current = await core(context.services.live.current_session, user.id)
     except NotFound as exc:
-        await reply_html(update, context, escape(live_error(exc, user.lang), quote=False))
+        await reply_text(update, context, live_error(exc, user.lang))
         return
     if args and args[0].isdigit() and len(args[0]) < 19:
         await _transfer(update, context, user, current.id, int(args[0]))
         return
     online = [o for o in await core(context.services.live.operators_online) if o[0] != user.id]
     if not online:
-        await reply_html(update, context, escape(_("No other colleague is checked in."), quote=False))
+        await reply_text(update, context, _("No other colleague is checked in."))
         return
     rows = [[(f"{name} ({busy})", cd.make("tf", current.id, op_id))] for op_id, name, busy in online]
-    await reply_html(
-        update, context, escape(_("Transfer chat #{id} to:").format(id=current.id), quote=False), keyboard(rows)
-    )
+    await reply_text(update, context, _("Transfer chat #{id} to:").format(id=current.id), keyboard(rows))
 
 
 async def transfer_button(update: Update, context: HelpdeskContext) -> None:
@@ -435,12 +429,12 @@ async def _transfer(update: Update, context: HelpdeskContext, user: UserView, se
     try:
         view, notices = await core(context.services.live.transfer, user.id, target, context.now(), session_id)
     except (NotFound, InvalidInput) as exc:
-        await reply_html(update, context, escape(live_error(exc, user.lang), quote=False))
+        await reply_text(update, context, live_error(exc, user.lang))
         return
-    await reply_html(
+    await reply_text(
         update,
         context,
-        escape(_("Chat #{id} is now with {name}.").format(id=view.id, name=view.operator_name), quote=False),
+        _("Chat #{id} is now with {name}.").format(id=view.id, name=view.operator_name),
     )
     await deliver(context, notices)
 
@@ -454,14 +448,12 @@ async def toticket_command(update: Update, context: HelpdeskContext) -> None:
     try:
         ticket, notices = await core(context.services.live.to_ticket, user.id, context.now())
     except (NotFound, InvalidInput) as exc:
-        await reply_html(update, context, escape(live_error(exc, user.lang), quote=False))
+        await reply_text(update, context, live_error(exc, user.lang))
         return
-    await reply_html(
+    await reply_text(
         update,
         context,
-        escape(
-            _("The chat is now ticket {number}, assigned to you: /t {number}").format(number=ticket.number), quote=False
-        ),
+        _("The chat is now ticket {number}, assigned to you: /t {number}").format(number=ticket.number),
     )
     await deliver(context, notices)
 
@@ -474,10 +466,10 @@ async def kb_command(update: Update, context: HelpdeskContext) -> None:
     _ = tr(user.lang).gettext
     args = context.args or []
     if not args:
-        await reply_html(
+        await reply_text(
             update,
             context,
-            escape(_("Usage: /kb ENTRY_ID (ids are shown with the user's recent questions)"), quote=False),
+            _("Usage: /kb ENTRY_ID (ids are shown with the user's recent questions)"),
         )
         return
     live = context.services.live
@@ -486,11 +478,11 @@ async def kb_command(update: Update, context: HelpdeskContext) -> None:
         reply = await core(context.helpdesk.entry, args[0][:64], current.lang)
         view = await core(live.operator_says, user.id, reply.text, context.now(), None, None, current.id)
     except (NotFound, InvalidInput) as exc:
-        await reply_html(update, context, escape(live_error(exc, user.lang), quote=False))
+        await reply_text(update, context, live_error(exc, user.lang))
         return
     await _to_user(update, context, view, html_chunks(reply.text, sources_html(reply)))
     title = context.services.kb.title(args[0][:64], user.lang)
-    await reply_html(update, context, escape(_("Sent “{title}” to the user.").format(title=title), quote=False))
+    await reply_text(update, context, _("Sent “{title}” to the user.").format(title=title))
 
 
 async def canned_command(update: Update, context: HelpdeskContext) -> None:
@@ -503,12 +495,10 @@ async def canned_command(update: Update, context: HelpdeskContext) -> None:
     replies = context.services.canned
     if not args:
         if not replies:
-            await reply_html(update, context, escape(_("No canned replies are set up."), quote=False))
+            await reply_text(update, context, _("No canned replies are set up."))
             return
         rows = [[(reply.label, cd.make("cn", reply.id))] for reply in replies.values()]
-        await reply_html(
-            update, context, escape(_("Canned replies (sent in the user's language):"), quote=False), keyboard(rows)
-        )
+        await reply_text(update, context, _("Canned replies (sent in the user's language):"), keyboard(rows))
         return
     await _send_canned(update, context, user, args[0].lower())
 
@@ -530,9 +520,7 @@ async def _send_canned(update: Update, context: HelpdeskContext, user: UserView,
     _ = tr(user.lang).gettext
     canned = context.services.canned.get(reply_id)
     if canned is None:
-        await reply_html(
-            update, context, escape(_("There is no canned reply with that id. /canned lists them."), quote=False)
-        )
+        await reply_text(update, context, _("There is no canned reply with that id. /canned lists them."))
         return
     live = context.services.live
     try:
@@ -540,10 +528,10 @@ async def _send_canned(update: Update, context: HelpdeskContext, user: UserView,
         text = canned.text(current.lang)
         view = await core(live.operator_says, user.id, text, context.now(), None, None, current.id)
     except (NotFound, InvalidInput) as exc:
-        await reply_html(update, context, escape(live_error(exc, user.lang), quote=False))
+        await reply_text(update, context, live_error(exc, user.lang))
         return
     await _to_user(update, context, view, html_chunks(text))
-    await reply_html(update, context, escape(_("Sent: {text}").format(text=text), quote=False))
+    await reply_text(update, context, _("Sent: {text}").format(text=text))
 
 
 async def sessions_command(update: Update, context: HelpdeskContext) -> None:
@@ -555,7 +543,7 @@ async def sessions_command(update: Update, context: HelpdeskContext) -> None:
     live = context.services.live
     sessions = await core(live.operator_sessions, user.id)
     if not sessions:
-        await reply_html(update, context, escape(_("You have no live chats."), quote=False))
+        await reply_text(update, context, _("You have no live chats."))
         return
     try:
         current_id: int | None = (await core(live.current_session, user.id)).id
@@ -565,10 +553,10 @@ async def sessions_command(update: Update, context: HelpdeskContext) -> None:
         [(("▶ " if s.id == current_id else "") + f"#{s.id} {s.user_name or s.user_id}"[:40], cd.make("fo", s.id))]
         for s in sessions
     ]
-    await reply_html(
+    await reply_text(
         update,
         context,
-        escape(_("Your live chats (plain messages go to the one marked ▶):"), quote=False),
+        _("Your live chats (plain messages go to the one marked ▶):"),
         keyboard(rows),
     )
 

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from html import escape
-
 from telegram import Update
 
 from bot.errors import InvalidInput, NotFound
 from bot.helpdesk import UserView
 from handlers import callback_data as cd
-from handlers.common import answer_query, drop_keyboard, expired, meet, reply_html, tr
+from handlers.common import answer_query, drop_keyboard, expired, meet, reply_html, reply_text, tr
 from handlers.context import HelpdeskContext, core
 from handlers.render import answer_messages, clarify_message, fallback_message, help_buttons, keyboard
 
@@ -32,7 +30,7 @@ async def question(update: Update, context: HelpdeskContext, user: UserView | No
             ).format(length=len(message.text or ""), limit=exc.details["limit"])
         else:
             text = _("I can only read text questions. Please type your question about the work permit.")
-        await reply_html(update, context, escape(text, quote=False))
+        await reply_text(update, context, text)
         return
     reply, qid = answered.reply, answered.question_id
     if reply.match.decision == "answer":
@@ -82,7 +80,7 @@ async def none_of_these(update: Update, context: HelpdeskContext) -> None:
     await answer_query(update)
     await drop_keyboard(update)
     text = _("Sorry I couldn't find the right answer. Try asking in other words, or let a person help you.")
-    await reply_html(update, context, escape(text, quote=False), keyboard([help_buttons(user.lang, qid)]))
+    await reply_text(update, context, text, keyboard([help_buttons(user.lang, qid)]))
 
 
 async def feedback(update: Update, context: HelpdeskContext) -> None:
@@ -103,7 +101,7 @@ async def feedback(update: Update, context: HelpdeskContext) -> None:
     await answer_query(update, _("Thank you for your feedback!"))
     if changed and not helpful:
         text = _("Sorry that didn't help. You can ask in other words, talk to a person or file a ticket.")
-        await reply_html(update, context, escape(text, quote=False), keyboard([help_buttons(user.lang, qid)]))
+        await reply_text(update, context, text, keyboard([help_buttons(user.lang, qid)]))
 
 
 async def unsupported(update: Update, context: HelpdeskContext) -> None:
@@ -114,4 +112,4 @@ async def unsupported(update: Update, context: HelpdeskContext) -> None:
         "Sorry, I can only read typed questions. To send documents or photos, file a ticket (/ticket) "
         "or talk to a person (/human)."
     )
-    await reply_html(update, context, escape(text, quote=False))
+    await reply_text(update, context, text)

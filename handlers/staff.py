@@ -6,7 +6,6 @@ Every command and button here is refused to non-staff with a clear message (``No
 from __future__ import annotations
 
 from datetime import datetime
-from html import escape
 
 from telegram import InlineKeyboardMarkup, Update
 
@@ -17,7 +16,7 @@ from bot.staff import ROLE_LABELS, STAFF_ROLES, StaffView
 from bot.text import Lang
 from bot.tickets import KIND_LABELS, KINDS, TicketView
 from handlers import callback_data as cd
-from handlers.common import answer_query, drop_keyboard, expired, meet, reply_html, tr
+from handlers.common import answer_query, drop_keyboard, expired, meet, reply_html, reply_text, tr
 from handlers.context import HelpdeskContext, core
 from handlers.notify import deliver
 from handlers.render import keyboard
@@ -38,7 +37,7 @@ async def _require_staff(
         if update.callback_query is not None:
             await answer_query(update, text, alert=True)
         else:
-            await reply_html(update, context, escape(text, quote=False))
+            await reply_text(update, context, text)
         return user, None
     return user, member
 
@@ -69,10 +68,10 @@ async def _show_ticket(update: Update, context: HelpdeskContext, user: UserView,
     try:
         ticket = await core(context.services.tickets.get, user.id, ticket_ref)
     except NotFound:
-        await reply_html(
+        await reply_text(
             update,
             context,
-            escape(tr(user.lang).gettext("No ticket {number}.").format(number=str(ticket_ref)[:20]), quote=False),
+            tr(user.lang).gettext("No ticket {number}.").format(number=str(ticket_ref)[:20]),
         )
         return
     await reply_html(
@@ -98,10 +97,10 @@ async def _list(update: Update, context: HelpdeskContext, user: UserView, word: 
     tickets = await core(context.services.tickets.search, user.id, context.now(), **_filter_args(word, user.id))
     filters_row = [(f"{'• ' if f == word else ''}{f}", cd.make("sl", f)) for f in ("open", "new", "overdue", "mine")]
     if not tickets:
-        await reply_html(
+        await reply_text(
             update,
             context,
-            escape(_("No tickets match “{filter}”.").format(filter=word), quote=False),
+            _("No tickets match “{filter}”.").format(filter=word),
             keyboard([filters_row]),
         )
         return
@@ -111,7 +110,7 @@ async def _list(update: Update, context: HelpdeskContext, user: UserView, word: 
     text = _("Tickets “{filter}” ({count}), earliest due first. Filters: {filters}").format(
         filter=word, count=len(tickets), filters=", ".join(FILTERS)
     )
-    await reply_html(update, context, escape(text, quote=False), keyboard(rows))
+    await reply_text(update, context, text, keyboard(rows))
 
 
 async def tickets_command(update: Update, context: HelpdeskContext) -> None:
@@ -144,7 +143,7 @@ async def ticket_command(update: Update, context: HelpdeskContext) -> None:
     if member is None:
         return
     if not context.args:
-        await reply_html(update, context, escape(tr(user.lang).gettext("Usage: /t NUMBER"), quote=False))
+        await reply_text(update, context, tr(user.lang).gettext("Usage: /t NUMBER"))
         return
     await _show_ticket(update, context, user, context.args[0][:20])
 
@@ -193,10 +192,10 @@ async def action_button(update: Update, context: HelpdeskContext) -> None:
         if action == "kind":
             rows = [[(_(KIND_LABELS[k]), cd.make("sk", ticket_id, k))] for k in KINDS]
             await answer_query(update)
-            await reply_html(
+            await reply_text(
                 update,
                 context,
-                escape(_("New type for {number}:").format(number=ticket.number), quote=False),
+                _("New type for {number}:").format(number=ticket.number),
                 keyboard(rows),
             )
             return
@@ -204,10 +203,10 @@ async def action_button(update: Update, context: HelpdeskContext) -> None:
             staff = await core(context.services.staff.list)
             rows = [[(f"{s.name} ({_(ROLE_LABELS[s.role])})", cd.make("sr", ticket_id, s.user_id))] for s in staff]
             await answer_query(update)
-            await reply_html(
+            await reply_text(
                 update,
                 context,
-                escape(_("Reassign {number} to:").format(number=ticket.number), quote=False),
+                _("Reassign {number} to:").format(number=ticket.number),
                 keyboard(rows),
             )
             return
@@ -222,7 +221,7 @@ async def action_button(update: Update, context: HelpdeskContext) -> None:
                 ),
             }
             await answer_query(update)
-            await reply_html(update, context, escape(prompts[action].format(number=ticket.number), quote=False))
+            await reply_text(update, context, prompts[action].format(number=ticket.number))
             return
     except NotFound:
         await expired(update, user.lang)
@@ -309,7 +308,7 @@ async def staff_input(update: Update, context: HelpdeskContext, user: UserView, 
     assert message is not None
     if await core(context.services.staff.get, user.id) is None:  # removed meanwhile
         await core(context.services.flows.clear, user.id)
-        await reply_html(update, context, escape(error_text(NotAllowed("staff_only"), user.lang), quote=False))
+        await reply_text(update, context, error_text(NotAllowed("staff_only"), user.lang))
         return
     file_id, file_kind, _name = attachment_of(message) if state.step == "reply" else (None, None, None)
     try:
@@ -324,12 +323,12 @@ async def staff_input(update: Update, context: HelpdeskContext, user: UserView, 
             file_kind,
         )
     except (InvalidInput, Conflict, NotFound) as exc:
-        await reply_html(update, context, escape(error_text(exc, user.lang), quote=False))
+        await reply_text(update, context, error_text(exc, user.lang))
         if not isinstance(exc, InvalidInput):
             await core(context.services.flows.clear, user.id)
         return
     await core(context.services.flows.clear, user.id)
-    await reply_html(update, context, escape(done, quote=False))
+    await reply_text(update, context, done)
 
 
 async def quick_command(update: Update, context: HelpdeskContext) -> None:
@@ -343,14 +342,14 @@ async def quick_command(update: Update, context: HelpdeskContext) -> None:
     action = command.lstrip("/").split("@")[0]
     number, _sep, text = rest.strip().partition(" ")
     if not number or not text.strip():
-        await reply_html(update, context, escape(_("Usage: /{action} NUMBER TEXT").format(action=action), quote=False))
+        await reply_text(update, context, _("Usage: /{action} NUMBER TEXT").format(action=action))
         return
     try:
         done = await perform(context, user, action, number[:20], text, context.now())
     except (InvalidInput, Conflict, NotFound) as exc:
-        await reply_html(update, context, escape(error_text(exc, user.lang), quote=False))
+        await reply_text(update, context, error_text(exc, user.lang))
         return
-    await reply_html(update, context, escape(done, quote=False))
+    await reply_text(update, context, done)
 
 
 def _staff_list_text(staff: list[StaffView], lang: Lang) -> str:
@@ -388,4 +387,4 @@ async def staff_command(update: Update, context: HelpdeskContext) -> None:
         text = _("Sorry, that is not possible.") if not isinstance(exc, NotFound) else _("No such member of staff.")
         if isinstance(exc, InvalidInput) and exc.reason == "cannot_remove_self":
             text = _("You cannot remove yourself.")
-    await reply_html(update, context, escape(text, quote=False))
+    await reply_text(update, context, text)

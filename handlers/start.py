@@ -9,7 +9,7 @@ from telegram import Update
 from bot.helpdesk import UserView
 from bot.text import Lang
 from handlers import callback_data as cd
-from handlers.common import answer_query, drop_keyboard, expired, meet, reply_html, tr
+from handlers.common import answer_query, drop_keyboard, expired, meet, reply_html, reply_text, tr
 from handlers.context import HelpdeskContext, core
 from handlers.render import keyboard
 
@@ -45,15 +45,13 @@ async def start(update: Update, context: HelpdeskContext) -> None:
     ).format(name=escape(name or "", quote=False))
     text += "\n\n" + escape(privacy_line(user.lang), quote=False)
     await reply_html(update, context, text, keyboard(LANGUAGE_BUTTONS))
-    await reply_html(update, context, escape(_("Who are you asking for?"), quote=False), _role_keyboard(user.lang))
+    await reply_text(update, context, _("Who are you asking for?"), _role_keyboard(user.lang))
 
 
 async def language_command(update: Update, context: HelpdeskContext) -> None:
     """/language: offer the two languages."""
     user = await meet(update, context)
-    await reply_html(
-        update, context, escape(tr(user.lang).gettext("Choose your language:"), quote=False), keyboard(LANGUAGE_BUTTONS)
-    )
+    await reply_text(update, context, tr(user.lang).gettext("Choose your language:"), keyboard(LANGUAGE_BUTTONS))
 
 
 async def language_chosen(update: Update, context: HelpdeskContext) -> None:
@@ -98,7 +96,7 @@ async def role_chosen(update: Update, context: HelpdeskContext) -> None:
         )
     else:
         text = _("Noted: you are applying for yourself. Type your question whenever you are ready.")
-    await reply_html(update, context, escape(text, quote=False))
+    await reply_text(update, context, text)
 
 
 def help_text(lang: Lang, staff: bool = False) -> str:
@@ -139,7 +137,7 @@ async def help_command(update: Update, context: HelpdeskContext) -> None:
     """/help."""
     user = await meet(update, context)
     member = await core(context.services.staff.get, user.id)
-    await reply_html(update, context, escape(help_text(user.lang, staff=member is not None), quote=False))
+    await reply_text(update, context, help_text(user.lang, staff=member is not None))
 
 
 def privacy_text(lang: Lang) -> str:
@@ -161,7 +159,7 @@ def privacy_text(lang: Lang) -> str:
 async def privacy_command(update: Update, context: HelpdeskContext) -> None:
     """/privacy."""
     user = await meet(update, context)
-    await reply_html(update, context, escape(privacy_text(user.lang), quote=False))
+    await reply_text(update, context, privacy_text(user.lang))
 
 
 async def _set_subscription(update: Update, context: HelpdeskContext, on: bool) -> UserView:
@@ -179,7 +177,7 @@ async def _set_subscription(update: Update, context: HelpdeskContext, on: bool) 
         text = (
             _("You were not subscribed.") if not was else _("Unsubscribed: you will no longer receive policy notices.")
         )
-    await reply_html(update, context, escape(text, quote=False))
+    await reply_text(update, context, text)
     return updated
 
 

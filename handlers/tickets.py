@@ -13,7 +13,7 @@ from bot.ratings import LEVEL_LABELS
 from bot.text import Lang
 from bot.tickets import KIND_LABELS, KINDS, STATUS_LABELS, Filing, TicketView
 from handlers import callback_data as cd
-from handlers.common import answer_query, drop_keyboard, expired, meet, reply_html, tr
+from handlers.common import answer_query, drop_keyboard, expired, meet, reply_html, reply_text, tr
 from handlers.context import HelpdeskContext, core
 from handlers.notify import deliver
 from handlers.render import html_chunks, keyboard
@@ -149,7 +149,7 @@ async def filing_button(update: Update, context: HelpdeskContext) -> None:
             await core(desk.flows.clear, user.id)
             await answer_query(update)
             await drop_keyboard(update)
-            await reply_html(update, context, escape(_("Cancelled. Nothing was filed."), quote=False))
+            await reply_text(update, context, _("Cancelled. Nothing was filed."))
             return
         if data.action == "tre":
             filing = await core(desk.start_filing, user.id, context.now())
@@ -205,7 +205,7 @@ async def filing_text(update: Update, context: HelpdeskContext, user: UserView) 
     try:
         filing = await core(context.services.tickets.give_text, user.id, message.text or "", context.now())
     except InvalidInput as exc:
-        await reply_html(update, context, escape(error_text(exc, user.lang), quote=False))
+        await reply_text(update, context, error_text(exc, user.lang))
         return
     await show_filing(update, context, user, filing)
 
@@ -229,10 +229,10 @@ async def my_tickets(update: Update, context: HelpdeskContext) -> None:
     _ = tr(user.lang).gettext
     tickets = await core(context.services.tickets.mine, user.id)
     if not tickets:
-        await reply_html(update, context, escape(_("You have no tickets. /ticket files one."), quote=False))
+        await reply_text(update, context, _("You have no tickets. /ticket files one."))
         return
     rows = [[(ticket_summary(t, user.lang), cd.make("mt", t.id))] for t in tickets]
-    await reply_html(update, context, escape(_("Your tickets:"), quote=False), keyboard(rows))
+    await reply_text(update, context, _("Your tickets:"), keyboard(rows))
 
 
 def ticket_detail_html(ticket: TicketView, lang: Lang, as_staff: bool = False) -> list[str]:
@@ -320,7 +320,7 @@ async def own_ticket_action(update: Update, context: HelpdeskContext) -> None:
         await answer_query(update, error_text(exc, user.lang), alert=True)
         return
     await answer_query(update)
-    await reply_html(update, context, escape(text, quote=False))
+    await reply_text(update, context, text)
 
 
 def attachment_of(message: Message) -> tuple[str | None, str | None, str | None]:
@@ -339,9 +339,7 @@ async def ticket_message_input(update: Update, context: HelpdeskContext, user: U
     _ = tr(user.lang).gettext
     file_id, file_kind, file_name = attachment_of(message)
     if file_id is None and not message.text:
-        await reply_html(
-            update, context, escape(_("Only text, photos and documents can be added to a ticket."), quote=False)
-        )
+        await reply_text(update, context, _("Only text, photos and documents can be added to a ticket."))
         return
     try:
         ticket, notices = await core(
@@ -355,15 +353,15 @@ async def ticket_message_input(update: Update, context: HelpdeskContext, user: U
             file_name,
         )
     except (InvalidInput, Conflict) as exc:
-        await reply_html(update, context, escape(error_text(exc, user.lang), quote=False))
+        await reply_text(update, context, error_text(exc, user.lang))
         return
     except NotFound:
         await core(context.services.flows.clear, user.id)
-        await reply_html(update, context, escape(error_text(NotFound("ticket"), user.lang), quote=False))
+        await reply_text(update, context, error_text(NotFound("ticket"), user.lang))
         return
     await core(context.services.flows.clear, user.id)
     await deliver(context, notices)
-    await reply_html(update, context, escape(_("Added to ticket {number}.").format(number=ticket.number), quote=False))
+    await reply_text(update, context, _("Added to ticket {number}.").format(number=ticket.number))
 
 
 async def rate_button(update: Update, context: HelpdeskContext) -> None:
@@ -393,12 +391,12 @@ async def rate_button(update: Update, context: HelpdeskContext) -> None:
         text = _(
             "We are sorry. A supervisor will follow up with you. If you like, tell us in one message what went wrong."
         )
-        await reply_html(update, context, escape(text, quote=False), keyboard([[(_("Skip"), cd.make("rtx"))]]))
+        await reply_text(update, context, text, keyboard([[(_("Skip"), cd.make("rtx"))]]))
     else:
-        await reply_html(
+        await reply_text(
             update,
             context,
-            escape(_("Thank you for your rating: {level}.").format(level=_(LEVEL_LABELS[level])), quote=False),
+            _("Thank you for your rating: {level}.").format(level=_(LEVEL_LABELS[level])),
         )
 
 
@@ -408,7 +406,7 @@ async def skip_comment(update: Update, context: HelpdeskContext) -> None:
     await core(context.services.ratings.skip_comment, user.id)
     await answer_query(update)
     await drop_keyboard(update)
-    await reply_html(update, context, escape(tr(user.lang).gettext("Thank you."), quote=False))
+    await reply_text(update, context, tr(user.lang).gettext("Thank you."))
 
 
 async def comment_input(update: Update, context: HelpdeskContext, user: UserView) -> None:
@@ -418,11 +416,11 @@ async def comment_input(update: Update, context: HelpdeskContext, user: UserView
     try:
         _view, notices = await core(context.services.ratings.comment, user.id, message.text or "", context.now())
     except (InvalidInput, NotFound) as exc:
-        await reply_html(update, context, escape(error_text(exc, user.lang), quote=False))
+        await reply_text(update, context, error_text(exc, user.lang))
         return
     await deliver(context, notices)
-    await reply_html(
+    await reply_text(
         update,
         context,
-        escape(tr(user.lang).gettext("Thank you. Your comment has been passed to a supervisor."), quote=False),
+        tr(user.lang).gettext("Thank you. Your comment has been passed to a supervisor."),
     )

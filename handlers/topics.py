@@ -10,7 +10,7 @@ from telegram.error import BadRequest
 from bot.errors import NotFound
 from bot.topics import group_by_id, group_entries, group_label, groups_for
 from handlers import callback_data as cd
-from handlers.common import answer_query, expired, meet, reply_html, tr
+from handlers.common import answer_query, expired, meet, reply_html, reply_text, tr
 from handlers.context import HelpdeskContext, core
 from handlers.render import html_chunks, keyboard, sources_html
 
@@ -45,7 +45,7 @@ async def theme(update: Update, context: HelpdeskContext) -> None:
             escape(group_label(group, user.lang), quote=False), parse_mode="HTML", reply_markup=keyboard(rows)
         )
     except BadRequest:
-        await reply_html(update, context, escape(group_label(group, user.lang), quote=False), keyboard(rows))
+        await reply_text(update, context, group_label(group, user.lang), keyboard(rows))
 
 
 async def theme_list(update: Update, context: HelpdeskContext) -> None:
