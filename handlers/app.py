@@ -31,6 +31,7 @@ from bot.services import Services, build_services
 from handlers import inbox, live, questions, staff, start, tickets, topics
 from handlers.common import expired, meet, reply_html, tr
 from handlers.context import BotData, HelpdeskContext, use_workers
+from handlers.transport import AiohttpRequest
 
 log = logging.getLogger(__name__)
 
@@ -209,7 +210,8 @@ def build_application(
             AIORateLimiter(overall_max_rate=settings.telegram_rate_limit, overall_time_period=1, max_retries=3)
         )
         .concurrent_updates(PerChatUpdateProcessor(16))
-        .connection_pool_size(16)
+        .request(AiohttpRequest(connection_pool_size=16))
+        .get_updates_request(AiohttpRequest(connection_pool_size=1))
         .post_init(set_commands)
     )
     if settings.telegram_api_url:

@@ -155,6 +155,7 @@ async def echo_like_helpdesk(base_url: str) -> AnyApp:
 
     from handlers.app import PerChatUpdateProcessor
     from handlers.context import core
+    from handlers.transport import AiohttpRequest
 
     markup = InlineKeyboardMarkup([[InlineKeyboardButton("👍", callback_data="fb:1:1")]])
 
@@ -171,7 +172,8 @@ async def echo_like_helpdesk(base_url: str) -> AnyApp:
         .base_url(base_url)
         .rate_limiter(AIORateLimiter(overall_max_rate=10_000, overall_time_period=1))
         .concurrent_updates(PerChatUpdateProcessor(16))
-        .connection_pool_size(16)
+        .request(AiohttpRequest(connection_pool_size=16))
+        .get_updates_request(AiohttpRequest(connection_pool_size=1))
         .build()
     )
     app.add_handler(MessageHandler(filters.TEXT, echo))
