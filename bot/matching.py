@@ -268,25 +268,26 @@ class Matcher:
         top = np.argpartition(-scores, k - 1)[:k]
         return [int(i) for i in top[np.argsort(-scores[top])]]
 
-    def _coverage(self, tokens: frozenset[str], index: int) -> float:
+    def _coverage(self, tokens: frozenset[str], index: int, weights: dict[str, float] | None = None) -> float:
         """Share of the query's keyword weight that the entry's vocabulary knows."""
-        total = known = 0.0
+        weights = weights if weights is not None else {t: self._weight(t) for t in tokens}
+        total = sum(weights.values())
         vocab = self._vocab[index]
-        for token in tokens:
-            weight = self._weight(token)
-            total += weight
-            if token in vocab:
-                known += weight
+        known = sum(weight for token, weight in weights.items() if token in vocab)
         return known / total if total else 0.0
 
-    def _cosine(self, tokens: frozenset[str], norm: float, index: int) -> float:
-        """Best IDF-weighted cosine between the query and one of the entry's questions."""
+    def _cosine(self, tokens: frozenset[str], norm: float, index: int, squares: dict[str, float]) -> float:
+        """Best IDF-weighted cosine between the query and one of the entry's questions.
+
+        *squares* holds the query tokens' squared weights: only tokens the two share count in the dot product.
+        """
         best = 0.0
         for question, q_norm in self._questions[index]:
             common = tokens & question
             if common:
-                dot = sum(self._weight(t) ** 2 for t in common)
-                best = max(best, dot / (norm * q_norm))
+                dot = sum(squares[t] for t in common)
+                if dot > best * norm * q_norm:
+                    best = dot / (norm * q_norm)
         return best
 
     def score(self, question: str) -> list[tuple[str, float]]:
@@ -299,14 +300,16 @@ class Matcher:
             return []
         query = join_tokens(tokens)
         token_set = frozenset(tokens)
-        norm = self._norm(token_set)
+        weights = {t: self._weight(t) for t in token_set}
+        squares = {t: w * w for t, w in weights.items()}
+        norm = math.sqrt(sum(squares.values())) or 1.0
         scored = []
         for index in candidates:
             best = process.extractOne(query, self._question_strings[index], scorer=fuzz.token_sort_ratio)
             fuzzy = best[1] / 100 if best else 0.0
             combined = (
-                W_COSINE * self._cosine(token_set, norm, index)
-                + W_COVERAGE * self._coverage(token_set, index)
+                W_COSINE * self._cosine(token_set, norm, index, squares)
+                + W_COVERAGE * self._coverage(token_set, index, weights)
                 + W_FUZZY * fuzzy
             )
             scored.append((self.entry_ids[index], round(combined, 4)))
