@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from html import escape
 from typing import Any
 
-from telegram import BotCommand, Update
+from telegram import Update
 from telegram.error import Forbidden, NetworkError, TimedOut
 from telegram.ext import (
     AIORateLimiter,
@@ -25,29 +25,17 @@ from telegram.ext import (
 )
 
 from bot.config import Settings
-from bot.i18n import N_, translator
+from bot.i18n import translator
 from bot.knowledge import KnowledgeBase
 from bot.services import Services, build_services
 from handlers import inbox, live, questions, staff, start, tickets, topics
 from handlers.common import expired, meet, reply_html, tr
 from handlers.context import BotData, HelpdeskContext, use_workers
+from handlers.menus import set_public_menus
 from handlers.transport import AiohttpRequest
 
 log = logging.getLogger(__name__)
 
-COMMANDS = (
-    ("start", N_("Start and choose language")),
-    ("topics", N_("Browse questions by theme")),
-    ("help", N_("What I can do")),
-    ("language", N_("English or Chinese")),
-    ("subscribe", N_("Receive policy notices")),
-    ("unsubscribe", N_("Stop policy notices")),
-    ("privacy", N_("What we store about you")),
-    ("ticket", N_("File a ticket")),
-    ("mytickets", N_("My tickets")),
-    ("human", N_("Talk to a person")),
-    ("cancel", N_("Cancel what you are doing")),
-)
 
 
 class PerChatUpdateProcessor(BaseUpdateProcessor):
@@ -189,10 +177,7 @@ async def unknown_command(update: Update, context: HelpdeskContext) -> None:
 
 async def set_commands(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """The command menu in English (default) and Chinese (language_code zh)."""
-    for lang, code in (("en", None), ("zh", "zh")):
-        _ = translator(lang).gettext  # type: ignore[arg-type]
-        commands = [BotCommand(name, _(description)) for name, description in COMMANDS]
-        await app.bot.set_my_commands(commands, language_code=code)
+    await set_public_menus(app.bot)
 
 
 def build_application(

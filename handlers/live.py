@@ -21,6 +21,7 @@ from handlers import callback_data as cd
 from handlers.common import answer_query, drop_keyboard, expired, meet, reply_html, reply_text, send_html, tr
 from handlers.context import HelpdeskContext, core
 from handlers.live_notices import relay_header
+from handlers.menus import set_staff_menu
 from handlers.notify import deliver
 from handlers.render import html_chunks, keyboard, sources_html
 from handlers.staff import _require_staff as require_staff
@@ -276,6 +277,7 @@ async def checkin_command(update: Update, context: HelpdeskContext) -> None:
         return
     _ = tr(user.lang).gettext
     changed, notices = await core(context.services.live.check_in, user.id, context.now())
+    await set_staff_menu(context.bot, user.id, user.lang)
     text = (
         _("You are checked in. Waiting users will be offered to you with a Claim button; /checkout when you leave.")
         if changed

@@ -973,6 +973,8 @@ class BotApiServer:
     def _commands_key(self, params: Params) -> tuple[str, str]:
         scope = params.obj("scope")
         scope_type = scope.get("type", "default") if isinstance(scope, dict) else "default"
+        if isinstance(scope, dict) and "chat_id" in scope:
+            scope_type = f"{scope_type}:{scope['chat_id']}"  # a chat's own menu
         return scope_type, params.text("language_code") or ""
 
     def _get_my_commands(self, params: Params) -> list[dict[str, str]]:

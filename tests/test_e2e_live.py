@@ -83,6 +83,10 @@ async def test_checkin_queue_claim_race_relay_end_and_rating(helpdesk_factory: H
 
     assert "You are checked in." in (await say(desk, OP1, "/checkin")).text
     assert "签入成功" in (await say(desk, OP2, "/checkin")).text  # 签入 in Chinese
+    # Checked-in staff get their own command menu, staff commands first, in their language.
+    assert desk.botapi.commands(scope=f"chat:{OP1}")[0] == ("checkin", "Start taking live chats (签入)")
+    assert desk.botapi.commands(scope=f"chat:{OP2}")[0] == ("checkin", "签入，开始接待线上咨询")
+    assert desk.botapi.commands(scope=f"chat:{ALICE}") == []
 
     # Alice asks a question first, then asks for a person: she is told her place and the wait.
     await say(desk, ALICE, "how long is the work permit valid")
