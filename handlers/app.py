@@ -37,7 +37,6 @@ from handlers.transport import AiohttpRequest
 log = logging.getLogger(__name__)
 
 
-
 class PerChatUpdateProcessor(BaseUpdateProcessor):
     """Handles updates concurrently across chats but strictly in order within one chat."""
 
