@@ -11,16 +11,25 @@ from collections.abc import Callable
 from datetime import datetime
 
 from bot.errors import HelpdeskError, InvalidInput
-from bot.i18n import translator
+from bot.i18n import N_, translator
 from bot.services import Services
 from bot.text import Lang
-from bot.tickets import KIND_LABELS, KINDS, STATUS_LABELS, Filing, Notice, TicketView
+from bot.ticket_texts import error_text, filed_text, ticket_detail, ticket_summary
+from bot.tickets import KIND_LABELS, KINDS, Filing, Notice, TicketView
 
-APPLICANT_HELP = "/ticket – file a ticket · /mytickets – your tickets · /show NUMBER · /cancel"
-STAFF_HELP = (
+APPLICANT_HELP = N_("/ticket – file a ticket · /mytickets – your tickets · /show NUMBER – one of them · /cancel")
+STAFF_HELP = N_(
     "/tickets [open|new|overdue|mine|closed|TYPE] · /t NUMBER · /take NUMBER · /reply NUMBER TEXT · "
     "/note NUMBER TEXT · /kind NUMBER TYPE · /close NUMBER RESOLUTION · /reopen NUMBER"
 )
+NOTICE_LINES = {
+    "ticket_reply": N_("(the reply is sent to user {user})"),
+    "ticket_closed": N_("(user {user} is told the ticket is closed and asked for a rating)"),
+    "ticket_reopened_by_staff": N_("(user {user} is told the ticket is reopened)"),
+    "ticket_assigned": N_("(colleague {user} is told the ticket is theirs)"),
+}
+"""What the console shows for a notice the Telegram bot would send."""
+OTHER_NOTICE = N_("(user {user} is notified)")
 
 
 class DeskConsole:
@@ -38,36 +47,12 @@ class DeskConsole:
 
     # ----- formatting ------------------------------------------------------------------------
     def _line(self, ticket: TicketView) -> str:
-        _ = translator(self.lang).gettext
-        due = translator(self.lang).date(ticket.due_at)
         overdue = " ⚠" if ticket.overdue(self.clock()) else ""
-        return f"{ticket.number} · {_(KIND_LABELS[ticket.kind])} · {_(STATUS_LABELS[ticket.status])} · {due}{overdue}"
-
-    def _detail(self, ticket: TicketView) -> str:
-        t = translator(self.lang)
-        lines = [self._line(ticket), ticket.description]
-        if self.as_staff:
-            lines.append(
-                f"contact: {ticket.contact or '-'} · reference: {ticket.reference or '-'} · "
-                f"assignee: {ticket.assignee_id or '-'}"
-            )
-        for m in ticket.messages:
-            if m.kind == "note" and not self.as_staff:
-                continue
-            attachment = f" [{m.file_kind}]" if m.file_id else ""
-            lines.append(f"  [{m.kind} {t.datetime(m.created_at)}]{attachment} {m.text}")
-        if ticket.resolution:
-            lines.append(f"resolution: {ticket.resolution}")
-        return "\n".join(lines)
+        return ticket_summary(ticket, self.lang) + overdue
 
     def _notices(self, notices: list[Notice]) -> str:
-        return "\n".join(f"  (notice to {n.user_id}: {n.kind})" for n in notices)
-
-    def _error(self, error: HelpdeskError) -> str:
-        reason = getattr(error, "reason", None) or (error.args[0] if error.args else type(error).__name__)
-        details = getattr(error, "details", {})
-        extra = " ".join(f"{k}={v}" for k, v in details.items())
-        return f"! {type(error).__name__}: {reason}" + (f" ({extra})" if extra else "")
+        _ = translator(self.lang).gettext
+        return "\n".join(_(NOTICE_LINES.get(n.kind, OTHER_NOTICE)).format(user=n.user_id) for n in notices)
 
     def _filing_prompt(self, filing: Filing) -> str:
         _ = translator(self.lang).gettext
@@ -81,9 +66,15 @@ class DeskConsole:
                 "You can add documents or photos after filing."
             ).format(limit=limit)
         if filing.step == "contact":
-            return _("Optional: a phone number or e-mail address where staff can reach you.") + " [Enter = –]"
+            return (
+                _("Optional: a phone number or e-mail address where staff can reach you.")
+                + " "
+                + _("(Press Enter to skip.)")
+            )
         if filing.step == "reference":
-            return _("Optional: your application or permit number, if you have one.") + " [Enter = –]"
+            return (
+                _("Optional: your application or permit number, if you have one.") + " " + _("(Press Enter to skip.)")
+            )
         none = _("none")
         return "\n".join(
             [
@@ -92,7 +83,7 @@ class DeskConsole:
                 _("Description: {text}").format(text=filing.description or ""),
                 _("Contact: {contact}").format(contact=filing.contact or none),
                 _("Application/permit number: {reference}").format(reference=filing.reference or none),
-                "[y = ✅ / n = ✗]",
+                _("Type y to submit, or n to cancel."),
             ]
         )
 
@@ -111,7 +102,7 @@ class DeskConsole:
             )
             return handler(rest.strip()) if handler is not None else None
         except HelpdeskError as exc:
-            return self._error(exc)
+            return error_text(exc, self.lang)
 
     def _applicant_commands(self) -> dict[str, Callable[[str], str]]:
         return {
@@ -119,7 +110,7 @@ class DeskConsole:
             "/mytickets": self._mine,
             "/show": self._show_own,
             "/cancel": self._cancel,
-            "/deskhelp": lambda _rest: STAFF_HELP if self.as_staff else APPLICANT_HELP,
+            "/deskhelp": lambda _rest: translator(self.lang).gettext(STAFF_HELP if self.as_staff else APPLICANT_HELP),
         }
 
     def _staff_commands(self) -> dict[str, Callable[[str], str]]:
@@ -150,16 +141,7 @@ class DeskConsole:
             return self._filing_prompt(desk.skip(self.user_id, now))
         if filing.step == "confirm":
             if text.lower() in ("y", "yes", "是", "确认"):
-                ticket = desk.confirm(self.user_id, self.lang, now)
-                due = translator(self.lang).date(ticket.due_at)
-                return (
-                    translator(self.lang)
-                    .gettext(
-                        "Thank you. Your ticket number is {number}. We will answer by {due} (Beijing time). "
-                        "You can follow it with /mytickets."
-                    )
-                    .format(number=ticket.number, due=due)
-                )
+                return filed_text(desk.confirm(self.user_id, self.lang, now), self.lang)
             return self._cancel("")
         return self._filing_prompt(desk.give_text(self.user_id, text, now))
 
@@ -175,25 +157,18 @@ class DeskConsole:
         )
 
     def _show_own(self, rest: str) -> str:
-        return self._detail(self.services.tickets.get(self.user_id, rest))
+        return ticket_detail(self.services.tickets.get(self.user_id, rest), self.lang)
 
     # ----- staff ------------------------------------------------------------------------------
     def _list(self, rest: str) -> str:
         word = rest or "open"
-        filters: dict[str, object] = {"status": "open"}
-        if word in KINDS:
-            filters = {"kind": word, "status": "open"}
-        elif word == "overdue":
-            filters = {"overdue": True}
-        elif word == "mine":
-            filters = {"assignee": self.user_id, "status": "open"}
-        elif word in ("new", "closed", "answered", "in_progress"):
-            filters = {"status": word}
-        tickets = self.services.tickets.search(self.user_id, self.clock(), **filters)  # type: ignore[arg-type]
-        return "\n".join(self._line(t) for t in tickets) or "(none)"
+        tickets = self.services.tickets.find(self.user_id, self.clock(), word)
+        return "\n".join(self._line(t) for t in tickets) or translator(self.lang).gettext(
+            "No tickets match “{filter}”."
+        ).format(filter=word)
 
     def _open(self, rest: str) -> str:
-        return self._detail(self.services.tickets.get(self.user_id, rest))
+        return ticket_detail(self.services.tickets.get(self.user_id, rest), self.lang, as_staff=True)
 
     def _take(self, rest: str) -> str:
         return self._line(self.services.tickets.take(self.user_id, rest, self.clock()))

@@ -36,7 +36,6 @@ from bot.text import Lang, strip_control
 from bot.tickets import Notice, TicketDesk, TicketView
 
 MAX_RELAY = 4000
-OUTCOMES = ("resolved", "unresolved", "ticket", "no_reply", "handed_back")
 OPERATOR_OUTCOMES = ("resolved", "unresolved")
 
 
@@ -225,8 +224,9 @@ class LiveDesk:
             select(LiveSession).where(LiveSession.user_id == user_id, LiveSession.status == "active")
         ).first()
 
-    def _dispatch_notices(self, session: Session, request: HelpRequest) -> list[Notice]:
-        """Offer a waiting user to every checked-in operator (and the staff chat) with their context."""
+    def _dispatch_notices(self, session: Session, request: HelpRequest, only: int | None = None) -> list[Notice]:
+        """Offer a waiting user to every checked-in operator (and the staff chat), or to operator *only*,
+        with their context."""
         history = [
             (q.text[:200], q.decision, q.entry_id or q.chosen_entry)
             for q in self.helpdesk.recent_questions(request.user_id, session=session)
@@ -240,6 +240,8 @@ class LiveDesk:
             "name": user.display_name if user else "",
             "history": history,
         }
+        if only is not None:
+            return [Notice(only, "queue_new", params)]
         targets = [s.user_id for s in self._checked_in(session)]
         if self.policy.staff_chat_id is not None:
             targets.append(self.policy.staff_chat_id)
@@ -263,7 +265,7 @@ class LiveDesk:
             ).all()
             notices = []
             for request in waiting:
-                notices += [n for n in self._dispatch_notices(session, request) if n.user_id == operator_id]
+                notices += self._dispatch_notices(session, request, only=operator_id)
             return changed, notices
 
     def check_out(self, operator_id: int, now: datetime) -> tuple[int, list[Notice]]:
@@ -445,12 +447,6 @@ class LiveDesk:
         with session_scope(self.engine) as session:
             return self._session_view(session, self._operator_session(session, operator_id, None, reply_to))
 
-    def user_session(self, user_id: int) -> SessionView | None:
-        """The user's live session, if any."""
-        with session_scope(self.engine) as session:
-            row = self._active_session_row(session, user_id)
-            return None if row is None else self._session_view(session, row)
-
     def operator_sessions(self, operator_id: int) -> list[SessionView]:
         """The operator's live sessions."""
         with session_scope(self.engine) as session:
@@ -532,14 +528,20 @@ class LiveDesk:
             return self._session_view(session, row)
 
     def end(
-        self, operator_id: int, outcome: str, now: datetime, session_id: int | None = None
+        self,
+        operator_id: int,
+        outcome: str,
+        now: datetime,
+        session_id: int | None = None,
+        reply_to: tuple[int, int] | None = None,
     ) -> tuple[SessionView, list[Notice]]:
-        """End the operator's (focused) session with an outcome; the user is asked for a rating."""
+        """End the operator's session (by id, the relayed message replied to, or their focus) with an
+        outcome; the user is asked for a rating."""
         if outcome not in OPERATOR_OUTCOMES:
             raise InvalidInput("unknown_outcome")
         self.staff.require(operator_id)
         with session_scope(self.engine) as session:
-            row = self._operator_session(session, operator_id, session_id)
+            row = self._operator_session(session, operator_id, session_id, reply_to)
             row.status, row.ended_at, row.outcome = "ended", now, outcome
             audit(session, operator_id, "end_session", now, detail=f"session {row.id}: {outcome}")
             self._refocus(session, operator_id)

@@ -177,6 +177,7 @@ class LiveSession(SQLModel, table=True):
     reminded_at: datetime | None = _time(nullable=True)
     ended_at: datetime | None = _time(nullable=True)
     outcome: str | None = Field(default=None, max_length=32)
+    """resolved | unresolved (an operator's /end), ticket, no_reply (idle timer), handed_back (check-out)."""
 
 
 class SessionMessage(SQLModel, table=True):

@@ -75,6 +75,10 @@ class TicketPolicy:
         return deadlines
 
 
+LIST_FILTERS = ("open", "new", "overdue", "mine", "closed", *KINDS)
+"""The words staff list tickets by (``TicketDesk.find``)."""
+
+
 @dataclass(frozen=True)
 class Notice:
     """Something to tell a person later (rendered by the front end in the recipient's language)."""
@@ -386,6 +390,16 @@ class TicketDesk:
                 query = query.where(Ticket.assignee_id == assignee)
             rows = session.exec(query.order_by(col(Ticket.due_at), col(Ticket.id)).limit(limit)).all()
             return [_view(t) for t in rows]
+
+    def find(self, actor_id: int, now: datetime, word: str) -> list[TicketView]:
+        """Staff: the tickets one of ``LIST_FILTERS`` names (a ticket type lists its open tickets)."""
+        if word in KINDS:
+            return self.search(actor_id, now, kind=word, status="open")
+        if word == "overdue":
+            return self.search(actor_id, now, overdue=True)
+        if word == "mine":
+            return self.search(actor_id, now, assignee=actor_id, status="open")
+        return self.search(actor_id, now, status=word if word in ("new", "closed") else "open")
 
     # ----- the user's actions ------------------------------------------------------------
     def add_user_message(

@@ -7,7 +7,6 @@ import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from html import escape
 from typing import Any
 
 from telegram import Update
@@ -29,7 +28,7 @@ from bot.i18n import translator
 from bot.knowledge import KnowledgeBase
 from bot.services import Services, build_services
 from handlers import inbox, live, questions, staff, start, tickets, topics
-from handlers.common import expired, meet, reply_html, tr
+from handlers.common import expired, meet, reply_text, tr
 from handlers.context import BotData, HelpdeskContext, use_workers
 from handlers.menus import set_public_menus
 from handlers.transport import AiohttpRequest
@@ -171,7 +170,7 @@ async def unknown_command(update: Update, context: HelpdeskContext) -> None:
     """A command we do not have: point to /help."""
     user = await meet(update, context)
     text = tr(user.lang).gettext("I don't know that command. /help lists what I can do.")
-    await reply_html(update, context, escape(text, quote=False))
+    await reply_text(update, context, text)
 
 
 async def set_commands(app: Application[Any, Any, Any, Any, Any, Any]) -> None:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from html import escape
-
 from telegram import Update
 
 from bot.tickets import FLOW as FILING_FLOW
 from bot.tickets import Filing
 from handlers import live, questions, staff, tickets
-from handlers.common import arrive, meet, reply_html, reply_text, tr
+from handlers.common import arrive, meet, reply_text, tr
 from handlers.context import HelpdeskContext, core
 
 FLOW_NAMES = {FILING_FLOW, tickets.MESSAGE_FLOW, staff.INPUT_FLOW, "rating_comment"}
@@ -26,16 +24,10 @@ async def on_text(update: Update, context: HelpdeskContext) -> None:
             await tickets.filing_text(update, context, user)
         else:  # text while buttons are expected: say so and show the step again
             _ = tr(user.lang).gettext
-            await reply_html(
+            await reply_text(
                 update,
                 context,
-                escape(
-                    _(
-                        "You are filing a ticket. Please use the buttons, or /cancel "
-                        "to stop and ask a question instead."
-                    ),
-                    quote=False,
-                ),
+                _("You are filing a ticket. Please use the buttons, or /cancel to stop and ask a question instead."),
             )
             await tickets.show_filing(update, context, user, Filing.of(state))
     elif state is not None and state.name == tickets.MESSAGE_FLOW:
@@ -48,10 +40,10 @@ async def on_text(update: Update, context: HelpdeskContext) -> None:
 
 async def on_media(update: Update, context: HelpdeskContext) -> None:
     """Photos, documents and other media: accepted where a flow takes them, politely declined elsewhere."""
-    user = await meet(update, context)
+    arrival = await arrive(update, context)
+    user, state = arrival.user, arrival.flow
     message = update.effective_message
     assert message is not None
-    state = await core(context.services.flows.get, user.id)
     is_file = bool(message.photo or message.document)
     if state is not None and state.name == tickets.MESSAGE_FLOW and is_file:
         await tickets.ticket_message_input(update, context, user, state)
@@ -66,17 +58,14 @@ async def on_media(update: Update, context: HelpdeskContext) -> None:
         await reply_text(update, context, text)
     elif state is not None and state.name in FLOW_NAMES:
         _ = tr(user.lang).gettext
-        await reply_html(
+        await reply_text(
             update,
             context,
-            escape(
-                _("Sorry, I can't take that kind of message here. Please send text, a photo or a document."),
-                quote=False,
-            ),
+            _("Sorry, I can't take that kind of message here. Please send text, a photo or a document."),
         )
-    elif is_file and await live.route_live(update, context, user):
+    elif is_file and arrival.live_role is not None and await live.route_live(update, context, user, arrival.live_role):
         return
-    elif await core(context.services.live.chat_role, user.id) is not None:
+    elif arrival.live_role is not None:
         _ = tr(user.lang).gettext
         await reply_text(update, context, _("Only text, photos and documents can be passed on in a live chat."))
     else:

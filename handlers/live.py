@@ -8,6 +8,7 @@ Operators: /checkin, /checkout, /queue, the Claim button, then plain messages re
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from html import escape
 
 from telegram import Message, Update
@@ -17,15 +18,16 @@ from bot.errors import Conflict, HelpdeskError, InvalidInput, NotFound
 from bot.helpdesk import UserView
 from bot.live import Closed, QueueStatus, SessionView
 from bot.text import Lang
+from bot.ticket_texts import error_text
 from handlers import callback_data as cd
-from handlers.common import answer_query, drop_keyboard, expired, meet, reply_html, reply_text, send_html, tr
+from handlers.common import answer_query, drop_keyboard, expired, meet, reply_text, send_html, tr
 from handlers.context import HelpdeskContext, core
 from handlers.live_notices import relay_header
 from handlers.menus import set_staff_menu
 from handlers.notify import deliver
 from handlers.render import html_chunks, keyboard, sources_html
-from handlers.staff import _require_staff as require_staff
-from handlers.tickets import attachment_of, error_text, show_filing
+from handlers.staff import require_staff
+from handlers.tickets import attachment_of, show_filing
 
 log = logging.getLogger(__name__)
 
@@ -155,17 +157,20 @@ async def cancel_live(update: Update, context: HelpdeskContext, user: UserView) 
 
 # ----- relaying ----------------------------------------------------------------------------------
 async def _send_relayed(
-    context: HelpdeskContext, chat_id: int, header: str, text: str, file_id: str | None, file_kind: str | None
+    context: HelpdeskContext,
+    chat_id: int,
+    header: str,
+    chunks: list[str],
+    file_id: str | None = None,
+    file_kind: str | None = None,
+    caption: str = "",
 ) -> list[Message]:
-    """Send a relayed message (text, photo or document) under a bold sender line."""
+    """Send a relayed message under a bold sender line: HTML *chunks*, or a photo or document with *caption*."""
     if file_id is not None:
-        caption = header + ("\n" + escape(text[:900], quote=False) if text else "")
+        html = header + ("\n" + escape(caption[:900], quote=False) if caption else "")
         send = context.bot.send_photo if file_kind == "photo" else context.bot.send_document
-        return [await send(chat_id, file_id, caption=caption[:CAPTION_LIMIT], parse_mode="HTML")]
-    sent = []
-    for chunk in html_chunks(text):
-        sent.append(await context.bot.send_message(chat_id, header + "\n" + chunk, parse_mode="HTML"))
-    return sent
+        return [await send(chat_id, file_id, caption=html[:CAPTION_LIMIT], parse_mode="HTML")]
+    return [await context.bot.send_message(chat_id, header + "\n" + chunk, parse_mode="HTML") for chunk in chunks]
 
 
 async def relay_from_user(update: Update, context: HelpdeskContext, user: UserView) -> bool:
@@ -183,17 +188,14 @@ async def relay_from_user(update: Update, context: HelpdeskContext, user: UserVi
         return True
     header = "💬 " + relay_header(view.user_name or str(view.user_id), view.id)
     try:
-        sent = await _send_relayed(context, view.operator_id, header, text, file_id, file_kind)
+        sent = await _send_relayed(context, view.operator_id, header, html_chunks(text), file_id, file_kind, text)
     except (Forbidden, BadRequest) as exc:
         log.warning("could not relay to operator: %s", type(exc).__name__)
         _ = tr(user.lang).gettext
-        await reply_html(
+        await reply_text(
             update,
             context,
-            escape(
-                _("Sorry, your message could not be passed on. Please try again, or /cancel and file a ticket."),
-                quote=False,
-            ),
+            _("Sorry, your message could not be passed on. Please try again, or /cancel and file a ticket."),
         )
         return True
     for item in sent:
@@ -208,16 +210,13 @@ async def _to_user(
     chunks: list[str],
     file_id: str | None = None,
     file_kind: str | None = None,
-    text: str = "",
+    caption: str = "",
 ) -> None:
     """Deliver an operator's message to the session's user; tell the operator when that fails."""
-    header = relay_header(view.operator_name)
     try:
-        if file_id is not None:
-            await _send_relayed(context, view.user_id, header, text, file_id, file_kind)
-        else:
-            for chunk in chunks:
-                await context.bot.send_message(view.user_id, header + "\n" + chunk, parse_mode="HTML")
+        await _send_relayed(
+            context, view.user_id, relay_header(view.operator_name), chunks, file_id, file_kind, caption
+        )
     except Forbidden:
         await core(context.helpdesk.mark_blocked, view.user_id, context.now())
         operator = await meet(update, context)
@@ -227,6 +226,23 @@ async def _to_user(
             context,
             _("The user has blocked the bot, so the message was not delivered. You can /end the chat."),
         )
+
+
+async def _send_in_current_chat(
+    update: Update, context: HelpdeskContext, user: UserView, compose: Callable[[Lang], tuple[str, list[str]]]
+) -> bool:
+    """Send what *compose* makes in the user's language (text to record, HTML chunks to show) to the
+    operator's current chat. False, with the reason told, when there is none or it cannot be made."""
+    live = context.services.live
+    try:
+        current = await core(live.current_session, user.id)
+        text, chunks = compose(current.lang)
+        view = await core(live.operator_says, user.id, text, context.now(), None, None, current.id)
+    except (NotFound, InvalidInput) as exc:
+        await reply_text(update, context, live_error(exc, user.lang))
+        return False
+    await _to_user(update, context, view, chunks)
+    return True
 
 
 def _reply_to(message: Message) -> tuple[int, int] | None:
@@ -257,10 +273,8 @@ async def relay_from_operator(update: Update, context: HelpdeskContext, user: Us
     await _to_user(update, context, view, html_chunks(text), file_id, file_kind, text)
 
 
-async def route_live(update: Update, context: HelpdeskContext, user: UserView, role: str | None = None) -> bool:
-    """Relay the message if its sender is in a live chat (as operator or user). False otherwise."""
-    if role is None:
-        role = await core(context.services.live.chat_role, user.id)
+async def route_live(update: Update, context: HelpdeskContext, user: UserView, role: str) -> bool:
+    """Relay the message of a sender in a live chat (*role* "operator" or "user"). False when it is not relayed."""
     if role == "operator":
         await relay_from_operator(update, context, user)
         return True
@@ -270,10 +284,16 @@ async def route_live(update: Update, context: HelpdeskContext, user: UserView, r
 
 
 # ----- presence and the queue (staff) ------------------------------------------------------------
+async def _operator(update: Update, context: HelpdeskContext) -> UserView | None:
+    """The member of staff behind the update, or None once non-staff have been told it is staff-only."""
+    user, member = await require_staff(update, context)
+    return user if member is not None else None
+
+
 async def checkin_command(update: Update, context: HelpdeskContext) -> None:
     """/checkin (签入): start receiving waiting users."""
-    user, member = await require_staff(update, context)
-    if member is None:
+    user = await _operator(update, context)
+    if user is None:
         return
     _ = tr(user.lang).gettext
     changed, notices = await core(context.services.live.check_in, user.id, context.now())
@@ -292,8 +312,8 @@ async def checkin_command(update: Update, context: HelpdeskContext) -> None:
 
 async def checkout_command(update: Update, context: HelpdeskContext) -> None:
     """/checkout (签出): live chats go back to the queue."""
-    user, member = await require_staff(update, context)
-    if member is None:
+    user = await _operator(update, context)
+    if user is None:
         return
     _ = tr(user.lang).gettext
     handed_back, notices = await core(context.services.live.check_out, user.id, context.now())
@@ -310,8 +330,8 @@ async def checkout_command(update: Update, context: HelpdeskContext) -> None:
 
 async def queue_command(update: Update, context: HelpdeskContext) -> None:
     """/queue: who is waiting, with Claim buttons."""
-    user, member = await require_staff(update, context)
-    if member is None:
+    user = await _operator(update, context)
+    if user is None:
         return
     _ = tr(user.lang).gettext
     waiting = await core(context.services.live.waiting)
@@ -330,8 +350,8 @@ async def queue_command(update: Update, context: HelpdeskContext) -> None:
 
 async def claim_button(update: Update, context: HelpdeskContext) -> None:
     """Claim: exactly one operator gets the user; the others are told."""
-    user, member = await require_staff(update, context)
-    if member is None:
+    user = await _operator(update, context)
+    if user is None:
         return
     data = cd.parse(update.callback_query.data if update.callback_query else None)
     request_id = data.int_arg(0) if data is not None else None
@@ -357,11 +377,6 @@ async def claim_button(update: Update, context: HelpdeskContext) -> None:
 
 
 # ----- operator tools ----------------------------------------------------------------------------
-async def _operator(update: Update, context: HelpdeskContext) -> UserView | None:
-    user, member = await require_staff(update, context)
-    return user if member is not None else None
-
-
 async def end_command(update: Update, context: HelpdeskContext) -> None:
     """/end [resolved|unresolved]: end the current chat; the user is asked for a rating."""
     user = await _operator(update, context)
@@ -371,18 +386,16 @@ async def end_command(update: Update, context: HelpdeskContext) -> None:
     outcome = (context.args or ["resolved"])[0].lower()
     message = update.effective_message
     try:
-        current = await core(context.services.live.current_session, user.id, _reply_to(message) if message else None)
-        view, notices = await core(context.services.live.end, user.id, outcome, context.now(), current.id)
+        view, notices = await core(
+            context.services.live.end, user.id, outcome, context.now(), None, _reply_to(message) if message else None
+        )
     except (NotFound, InvalidInput) as exc:
         await reply_text(update, context, live_error(exc, user.lang))
         return
-    await reply_html(
+    await reply_text(
         update,
         context,
-        escape(
-            _("Chat #{id} ended ({outcome}). The user has been asked to rate it.").format(id=view.id, outcome=outcome),
-            quote=False,
-        ),
+        _("Chat #{id} ended ({outcome}). The user has been asked to rate it.").format(id=view.id, outcome=outcome),
     )
     await deliver(context, notices)
 
@@ -474,17 +487,15 @@ async def kb_command(update: Update, context: HelpdeskContext) -> None:
             _("Usage: /kb ENTRY_ID (ids are shown with the user's recent questions)"),
         )
         return
-    live = context.services.live
-    try:
-        current = await core(live.current_session, user.id)
-        reply = await core(context.helpdesk.entry, args[0][:64], current.lang)
-        view = await core(live.operator_says, user.id, reply.text, context.now(), None, None, current.id)
-    except (NotFound, InvalidInput) as exc:
-        await reply_text(update, context, live_error(exc, user.lang))
-        return
-    await _to_user(update, context, view, html_chunks(reply.text, sources_html(reply)))
-    title = context.services.kb.title(args[0][:64], user.lang)
-    await reply_text(update, context, _("Sent “{title}” to the user.").format(title=title))
+    entry_id = args[0][:64]
+
+    def compose(lang: Lang) -> tuple[str, list[str]]:
+        reply = context.helpdesk.entry(entry_id, lang)  # no database: the knowledge base is in memory
+        return reply.text, html_chunks(reply.text, sources_html(reply))
+
+    if await _send_in_current_chat(update, context, user, compose):
+        title = context.services.kb.title(entry_id, user.lang)
+        await reply_text(update, context, _("Sent “{title}” to the user.").format(title=title))
 
 
 async def canned_command(update: Update, context: HelpdeskContext) -> None:
@@ -524,16 +535,15 @@ async def _send_canned(update: Update, context: HelpdeskContext, user: UserView,
     if canned is None:
         await reply_text(update, context, _("There is no canned reply with that id. /canned lists them."))
         return
-    live = context.services.live
-    try:
-        current = await core(live.current_session, user.id)
-        text = canned.text(current.lang)
-        view = await core(live.operator_says, user.id, text, context.now(), None, None, current.id)
-    except (NotFound, InvalidInput) as exc:
-        await reply_text(update, context, live_error(exc, user.lang))
-        return
-    await _to_user(update, context, view, html_chunks(text))
-    await reply_text(update, context, _("Sent: {text}").format(text=text))
+
+    sent: list[str] = []
+
+    def compose(lang: Lang) -> tuple[str, list[str]]:
+        sent.append(canned.text(lang))  # in the user's language, as they will read it
+        return sent[-1], html_chunks(sent[-1])
+
+    if await _send_in_current_chat(update, context, user, compose):
+        await reply_text(update, context, _("Sent: {text}").format(text=sent[-1]))
 
 
 async def sessions_command(update: Update, context: HelpdeskContext) -> None:

@@ -14,19 +14,19 @@ from bot.flows import FlowState
 from bot.helpdesk import UserView
 from bot.staff import ROLE_LABELS, STAFF_ROLES, StaffView
 from bot.text import Lang
-from bot.tickets import KIND_LABELS, KINDS, TicketView
+from bot.ticket_texts import error_text, ticket_summary
+from bot.tickets import KIND_LABELS, KINDS, LIST_FILTERS, TicketView
 from handlers import callback_data as cd
 from handlers.common import answer_query, drop_keyboard, expired, meet, reply_html, reply_text, tr
 from handlers.context import HelpdeskContext, core
 from handlers.notify import deliver
 from handlers.render import keyboard
-from handlers.tickets import attachment_of, error_text, ticket_detail_html, ticket_summary
+from handlers.tickets import attachment_of, ticket_detail_html
 
 INPUT_FLOW = "staff_input"
-FILTERS = ("open", "new", "overdue", "mine", "closed", *KINDS)
 
 
-async def _require_staff(
+async def require_staff(
     update: Update, context: HelpdeskContext, supervisor: bool = False
 ) -> tuple[UserView, StaffView | None]:
     user = await meet(update, context)
@@ -79,22 +79,9 @@ async def _show_ticket(update: Update, context: HelpdeskContext, user: UserView,
     )
 
 
-def _filter_args(word: str, staff_id: int) -> dict[str, object]:
-    if word in KINDS:
-        return {"kind": word, "status": "open"}
-    filters: dict[str, dict[str, object]] = {
-        "open": {"status": "open"},
-        "new": {"status": "new"},
-        "closed": {"status": "closed"},
-        "overdue": {"overdue": True},
-        "mine": {"assignee": staff_id, "status": "open"},
-    }
-    return filters.get(word, {"status": "open"})
-
-
 async def _list(update: Update, context: HelpdeskContext, user: UserView, word: str) -> None:
     _ = tr(user.lang).gettext
-    tickets = await core(context.services.tickets.search, user.id, context.now(), **_filter_args(word, user.id))
+    tickets = await core(context.services.tickets.find, user.id, context.now(), word)
     filters_row = [(f"{'• ' if f == word else ''}{f}", cd.make("sl", f)) for f in ("open", "new", "overdue", "mine")]
     if not tickets:
         await reply_text(
@@ -108,29 +95,29 @@ async def _list(update: Update, context: HelpdeskContext, user: UserView, word: 
     rows = [[(("⏰ " if t.overdue(now) else "") + ticket_summary(t, user.lang), cd.make("sv", t.id))] for t in tickets]
     rows.append(filters_row)
     text = _("Tickets “{filter}” ({count}), earliest due first. Filters: {filters}").format(
-        filter=word, count=len(tickets), filters=", ".join(FILTERS)
+        filter=word, count=len(tickets), filters=", ".join(LIST_FILTERS)
     )
     await reply_text(update, context, text, keyboard(rows))
 
 
 async def tickets_command(update: Update, context: HelpdeskContext) -> None:
     """/tickets [open|new|overdue|mine|closed|enquiry|help|suggestion|complaint|report]."""
-    user, member = await _require_staff(update, context)
+    user, member = await require_staff(update, context)
     if member is None:
         return
     word = context.args[0].lower() if context.args else "open"
-    if word not in FILTERS:
+    if word not in LIST_FILTERS:
         word = "open"
     await _list(update, context, user, word)
 
 
 async def list_button(update: Update, context: HelpdeskContext) -> None:
     """A filter button under a ticket list."""
-    user, member = await _require_staff(update, context)
+    user, member = await require_staff(update, context)
     if member is None:
         return
     data = cd.parse(update.callback_query.data if update.callback_query else None)
-    if data is None or len(data.args) != 1 or data.args[0] not in FILTERS:
+    if data is None or len(data.args) != 1 or data.args[0] not in LIST_FILTERS:
         await expired(update, user.lang)
         return
     await answer_query(update)
@@ -139,7 +126,7 @@ async def list_button(update: Update, context: HelpdeskContext) -> None:
 
 async def ticket_command(update: Update, context: HelpdeskContext) -> None:
     """/t NUMBER: open a ticket."""
-    user, member = await _require_staff(update, context)
+    user, member = await require_staff(update, context)
     if member is None:
         return
     if not context.args:
@@ -150,7 +137,7 @@ async def ticket_command(update: Update, context: HelpdeskContext) -> None:
 
 async def view_button(update: Update, context: HelpdeskContext) -> None:
     """A ticket button in a staff list."""
-    user, member = await _require_staff(update, context)
+    user, member = await require_staff(update, context)
     if member is None:
         return
     data = cd.parse(update.callback_query.data if update.callback_query else None)
@@ -164,7 +151,7 @@ async def view_button(update: Update, context: HelpdeskContext) -> None:
 
 async def action_button(update: Update, context: HelpdeskContext) -> None:
     """Take / reply / note / change type / reassign / close / reopen on a ticket."""
-    user, member = await _require_staff(update, context)
+    user, member = await require_staff(update, context)
     if member is None:
         return
     data = cd.parse(update.callback_query.data if update.callback_query else None)
@@ -234,7 +221,7 @@ async def action_button(update: Update, context: HelpdeskContext) -> None:
 
 async def kind_button(update: Update, context: HelpdeskContext) -> None:
     """A new type for a ticket."""
-    user, member = await _require_staff(update, context)
+    user, member = await require_staff(update, context)
     if member is None:
         return
     data = cd.parse(update.callback_query.data if update.callback_query else None)
@@ -254,7 +241,7 @@ async def kind_button(update: Update, context: HelpdeskContext) -> None:
 
 async def reassign_button(update: Update, context: HelpdeskContext) -> None:
     """Reassign a ticket to the chosen member of staff."""
-    user, member = await _require_staff(update, context)
+    user, member = await require_staff(update, context)
     if member is None:
         return
     data = cd.parse(update.callback_query.data if update.callback_query else None)
@@ -333,7 +320,7 @@ async def staff_input(update: Update, context: HelpdeskContext, user: UserView, 
 
 async def quick_command(update: Update, context: HelpdeskContext) -> None:
     """/reply, /note, /close NUMBER TEXT in one go."""
-    user, member = await _require_staff(update, context)
+    user, member = await require_staff(update, context)
     message = update.effective_message
     if member is None or message is None or not message.text:
         return
@@ -364,7 +351,7 @@ async def staff_command(update: Update, context: HelpdeskContext) -> None:
     """/staff [list | add ID ROLE NAME | remove ID]: list for staff, changes for supervisors."""
     args = list(context.args or [])
     sub = args[0].lower() if args else "list"
-    user, member = await _require_staff(update, context, supervisor=sub in ("add", "remove"))
+    user, member = await require_staff(update, context, supervisor=sub in ("add", "remove"))
     if member is None:
         return
     _ = tr(user.lang).gettext

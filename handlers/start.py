@@ -64,15 +64,12 @@ async def language_chosen(update: Update, context: HelpdeskContext) -> None:
     user = await core(context.helpdesk.set_language, user.id, data.args[0], context.now())
     _ = tr(user.lang).gettext
     await answer_query(update, _("Language set to English.") if user.lang == "en" else _("Language set to Chinese."))
-    await reply_html(
+    await reply_text(
         update,
         context,
-        escape(
-            _("From now on I reply in English. You can still ask in either language.")
-            if user.lang == "en"
-            else _("From now on I reply in Chinese. You can still ask in either language."),
-            quote=False,
-        ),
+        _("From now on I reply in English. You can still ask in either language.")
+        if user.lang == "en"
+        else _("From now on I reply in Chinese. You can still ask in either language."),
     )
 
 

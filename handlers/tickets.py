@@ -6,12 +6,13 @@ from html import escape
 
 from telegram import InlineKeyboardMarkup, Message, Update
 
-from bot.errors import Conflict, HelpdeskError, InvalidInput, NotAllowed, NotFound
+from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.flows import FlowState
 from bot.helpdesk import UserView
 from bot.ratings import LEVEL_LABELS
 from bot.text import Lang
-from bot.tickets import KIND_LABELS, KINDS, STATUS_LABELS, Filing, TicketView
+from bot.ticket_texts import error_text, filed_text, ticket_detail, ticket_summary
+from bot.tickets import KIND_LABELS, KINDS, Filing, TicketView
 from handlers import callback_data as cd
 from handlers.common import answer_query, drop_keyboard, expired, meet, reply_html, reply_text, tr
 from handlers.context import HelpdeskContext, core
@@ -19,36 +20,6 @@ from handlers.notify import deliver
 from handlers.render import html_chunks, keyboard
 
 MESSAGE_FLOW = "ticket_message"
-
-
-def error_text(error: HelpdeskError, lang: Lang) -> str:
-    """A domain error as a polite sentence in *lang*."""
-    _ = tr(lang).gettext
-    reason = getattr(error, "reason", None) or (error.args[0] if error.args else "")
-    details = getattr(error, "details", {})
-    texts = {
-        "too_long": _("That is too long ({length} characters); the limit is {limit}. Please shorten it."),
-        "too_short": _("Please describe the matter in a little more detail (at least {minimum} characters)."),
-        "bad_contact": _("That doesn't look like a phone number or an e-mail address. Please check it, or skip."),
-        "bad_reference": _("An application or permit number has 3–40 letters or digits. Please check it, or skip."),
-        "use_buttons": _("Please use the buttons above, or /cancel to stop."),
-        "empty": _("There was nothing I could read in that message."),
-        "ticket_closed": _("This ticket is closed. You can reopen it from /mytickets."),
-        "already_closed": _("This ticket is already closed."),
-        "not_closed": _("This ticket is not closed."),
-        "reopen_window_passed": _("This ticket was closed too long ago to reopen. Please file a new one (/ticket)."),
-        "already_rated": _("This service has already been rated. Thank you!"),
-        "staff_only": _("Sorry, this is only for helpdesk staff."),
-        "supervisor_only": _("Sorry, only supervisors can do this."),
-    }
-    template = texts.get(str(reason))
-    if template is None:
-        return (
-            _("Sorry, that is not possible.")
-            if not isinstance(error, NotFound)
-            else _("Sorry, I can't find that. It may have expired or belong to someone else.")
-        )
-    return template.format(**{"length": "", "limit": "", "minimum": "", **details})
 
 
 def _kind_keyboard(lang: Lang) -> InlineKeyboardMarkup:
@@ -167,7 +138,7 @@ async def filing_button(update: Update, context: HelpdeskContext) -> None:
             ticket = await core(desk.confirm, user.id, user.lang, context.now())
             await answer_query(update)
             await drop_keyboard(update)
-            await reply_html(
+            await reply_text(
                 update, context, filed_text(ticket, user.lang), keyboard([[(_("My tickets"), cd.make("ml"))]])
             )
             return
@@ -185,19 +156,6 @@ async def filing_button(update: Update, context: HelpdeskContext) -> None:
     await show_filing(update, context, user, filing)
 
 
-def filed_text(ticket: TicketView, lang: Lang) -> str:
-    """Confirmation of a new ticket: its number and due date."""
-    _ = tr(lang).gettext
-    t = tr(lang)
-    return escape(
-        _(
-            "Thank you. Your ticket number is {number}. We will answer by {due} (Beijing time). "
-            "You can follow it with /mytickets."
-        ).format(number=ticket.number, due=t.date(ticket.due_at)),
-        quote=False,
-    )
-
-
 async def filing_text(update: Update, context: HelpdeskContext, user: UserView) -> None:
     """Typed text while filing."""
     message = update.effective_message
@@ -208,18 +166,6 @@ async def filing_text(update: Update, context: HelpdeskContext, user: UserView) 
         await reply_text(update, context, error_text(exc, user.lang))
         return
     await show_filing(update, context, user, filing)
-
-
-def ticket_summary(ticket: TicketView, lang: Lang) -> str:
-    """One line per ticket: number, type, status, due date."""
-    _ = tr(lang).gettext
-    t = tr(lang)
-    return _("{number} · {kind} · {status} · due {due}").format(
-        number=ticket.number,
-        kind=_(KIND_LABELS[ticket.kind]),
-        status=_(STATUS_LABELS[ticket.status]),
-        due=t.date(ticket.due_at),
-    )
 
 
 async def my_tickets(update: Update, context: HelpdeskContext) -> None:
@@ -236,27 +182,8 @@ async def my_tickets(update: Update, context: HelpdeskContext) -> None:
 
 
 def ticket_detail_html(ticket: TicketView, lang: Lang, as_staff: bool = False) -> list[str]:
-    """A ticket with its conversation (notes marked, and only present for staff)."""
-    _ = tr(lang).gettext
-    t = tr(lang)
-    lines = [
-        ticket_summary(ticket, lang),
-        _("Filed: {when}").format(when=t.datetime(ticket.created_at)),
-        "",
-        ticket.description,
-    ]
-    if as_staff:
-        lines[1:1] = [
-            _("Contact: {contact}").format(contact=ticket.contact or _("none")),
-            _("Application/permit number: {reference}").format(reference=ticket.reference or _("none")),
-        ]
-    labels = {"user": _("User"), "reply": _("Helpdesk"), "note": _("Internal note")}
-    for m in ticket.messages:
-        attachment = f" [{_('photo') if m.file_kind == 'photo' else _('document')}]" if m.file_id else ""
-        lines += ["", f"{labels.get(m.kind, m.kind)} · {t.datetime(m.created_at)}{attachment}", m.text]
-    if ticket.resolution:
-        lines += ["", _("Resolution: {resolution}").format(resolution=ticket.resolution)]
-    return html_chunks("\n".join(lines))
+    """A ticket with its conversation, as HTML messages under the limit."""
+    return html_chunks(ticket_detail(ticket, lang, as_staff))
 
 
 async def open_my_ticket(update: Update, context: HelpdeskContext) -> None:

@@ -6,7 +6,6 @@ transfer, end and rating, the out-of-hours path, timers on the JobQueue, and a r
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Iterator
 from datetime import datetime
@@ -133,8 +132,12 @@ async def test_checkin_queue_claim_race_relay_end_and_rating(helpdesk_factory: H
     assert photo.file_id is not None and "the error page" in (photo.caption or photo.text)
 
     # /kb sends a knowledge-base answer in the user's language; /canned a canned reply.
-    sent = await desk.ask(winner, "/kb reissue", language_code=CLIENT[winner])
-    assert "reissue" not in sent.text or "“" in sent.text
+    winner_lang: Lang = "zh" if winner == OP2 else "en"
+    title = desk.services.kb.title("reissue", winner_lang)
+    confirmation = _(winner_lang, "Sent “{title}” to the user.").format(title=title)
+    assert (await desk.ask(winner, "/kb reissue", containing(confirmation), language_code=CLIENT[winner])).text == (
+        confirmation
+    )
     kb_text = desk.services.helpdesk.entry("reissue", "en").text.strip().splitlines()[0]
     assert kb_text in (await desk.reply(ALICE, containing(kb_text))).text
     await desk.ask(winner, "/canned anything-else", language_code=CLIENT[winner])
@@ -341,4 +344,3 @@ async def test_blocked_user_does_not_break_the_operator(helpdesk_factory: Helpde
     desk.botapi.block(ALICE)
     told = await desk.ask(OP1, "hello?", containing("blocked"), language_code="en")
     assert "blocked the bot" in told.text
-    await asyncio.sleep(0)  # nothing pending

@@ -140,7 +140,7 @@ def test_check_out_hands_sessions_back_to_the_front_of_the_queue(desk: Services)
     count, notices = desk.live.check_out(OP1, OPEN + timedelta(minutes=2))
     assert count == 1
     assert any(n.user_id == ALICE and n.kind == "handed_back" for n in notices)
-    assert desk.live.user_session(ALICE) is None
+    assert desk.live.chat_role(ALICE) is None
     assert desk.live.queue_status(ALICE).position == 1  # type: ignore[union-attr]
     assert desk.live.queue_status(BOB).position == 2  # type: ignore[union-attr]
 
@@ -153,7 +153,7 @@ def test_turn_a_conversation_into_a_ticket(desk: Services) -> None:
     assert ticket.kind == "help" and ticket.assignee_id == OP1 and ticket.status == "in_progress"
     assert "who cancels the permit" in ticket.description
     assert notices[0].params["number"] == ticket.number
-    assert desk.live.user_session(ALICE) is None
+    assert desk.live.chat_role(ALICE) is None
 
 
 def test_timers_with_fixed_clocks(desk: Services) -> None:
@@ -170,7 +170,7 @@ def test_timers_with_fixed_clocks(desk: Services) -> None:
     assert desk.live.sweep(OPEN + timedelta(minutes=11)) == []  # each told once
     at_15 = desk.live.sweep(OPEN + timedelta(minutes=15))
     assert {(n.user_id, n.kind) for n in at_15} == {(BOB, "session_ended"), (OP1, "session_auto_closed")}
-    assert desk.live.user_session(BOB) is None
+    assert desk.live.chat_role(BOB) is None
 
 
 def test_activity_resets_the_idle_timer(desk: Services) -> None:
