@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlalchemy import bindparam, select
+from sqlalchemy.engine import Connection, Engine
+from sqlmodel import col
 
 from bot.db import session_scope
 from bot.models import Flow
@@ -23,18 +24,21 @@ class FlowState:
     data: dict[str, Any] = field(default_factory=dict)
 
 
+_FLOW = select(col(Flow.name), col(Flow.step), col(Flow.data)).where(col(Flow.user_id) == bindparam("user_id"))
+
+
 class Flows:
     """Read and write users' flow state."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def get(self, user_id: int, session: Session | None = None) -> FlowState | None:
-        """The user's flow, or None (in the caller's *session* when given)."""
-        if session is None:
-            with session_scope(self.engine) as own:
+    def get(self, user_id: int, connection: Connection | None = None) -> FlowState | None:
+        """The user's flow, or None (on the caller's *connection* when given: this runs for every message)."""
+        if connection is None:
+            with self.engine.connect() as own:
                 return self.get(user_id, own)
-        row = session.get(Flow, user_id)
+        row = connection.execute(_FLOW, {"user_id": user_id}).first()
         if row is None:
             return None
         try:

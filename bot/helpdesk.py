@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, Protocol
 
-from sqlalchemy import insert
-from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+import sqlalchemy as sa
+from sqlalchemy import bindparam, insert, update
+from sqlalchemy.engine import Connection, Engine
+from sqlmodel import Session, col, select
 
 from bot.answers import Answerer, Reply
 from bot.db import session_scope
@@ -48,7 +50,38 @@ class Answered:
     question_id: int
 
 
-def _view(user: User, is_new: bool) -> UserView:
+_USER = sa.select(
+    col(User.id),
+    col(User.display_name),
+    col(User.lang),
+    col(User.client_lang),
+    col(User.role),
+    col(User.subscribed),
+    col(User.blocked),
+).where(col(User.id) == bindparam("user_id"))
+
+
+_LOG_QUESTION = insert(QuestionLog)
+
+
+class _UserFields(Protocol):
+    """What a user view is made of: a ``User`` or a row of ``_USER``."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def display_name(self) -> str: ...
+    @property
+    def lang(self) -> str | None: ...
+    @property
+    def client_lang(self) -> str | None: ...
+    @property
+    def role(self) -> str | None: ...
+    @property
+    def subscribed(self) -> bool: ...
+
+
+def _view(user: _UserFields, is_new: bool) -> UserView:
     chosen = user.lang or user.client_lang
     lang: Lang = "zh" if chosen == "zh" else "en"
     return UserView(user.id, lang, user.lang is not None, user.role, user.subscribed, is_new, user.display_name)
@@ -64,25 +97,33 @@ class Helpdesk:
 
     # ----- users -------------------------------------------------------------------------
     def meet(
-        self, user_id: int, display_name: str, client_lang: str | None, now: datetime, session: Session | None = None
+        self,
+        user_id: int,
+        display_name: str,
+        client_lang: str | None,
+        now: datetime,
+        connection: Connection | None = None,
     ) -> UserView:
-        """Get or create the user; their language is their choice, else their client's."""
-        if session is None:
-            with session_scope(self.engine) as own:
+        """Get or create the user; their language is their choice, else their client's.
+
+        Runs for every update, so it reads one row with a plain SELECT and writes only when something changed.
+        """
+        if connection is None:
+            with self.engine.begin() as own:
                 return self.meet(user_id, display_name, client_lang, now, own)
-        user = session.get(User, user_id)
-        is_new = user is None
         name = strip_control(display_name)[:128]
-        client: Lang | None = negotiate(client_lang) if client_lang else None
-        if user is None:
+        client: str | None = negotiate(client_lang) if client_lang else None
+        row = connection.execute(_USER, {"user_id": user_id}).first()
+        if row is None:
             user = User(id=user_id, display_name=name, client_lang=client, created_at=now, updated_at=now)
-            session.add(user)
-        elif user.blocked or (name and user.display_name != name) or (client and user.client_lang != client):
-            user.blocked = False
-            user.display_name = name or user.display_name
-            user.client_lang = client or user.client_lang
-            user.updated_at = now
-        return _view(user, is_new)
+            connection.execute(insert(User), user.model_dump())
+            return _view(user, True)
+        name, client = name or row.display_name, client or row.client_lang
+        if row.blocked or name != row.display_name or client != row.client_lang:
+            changes: dict[str, Any] = {"blocked": False, "display_name": name, "client_lang": client, "updated_at": now}
+            connection.execute(update(User).where(col(User.id) == user_id).values(**changes))
+            return _view(User(**{**row._asdict(), **changes, "created_at": now}), False)
+        return _view(row, False)
 
     def user(self, user_id: int) -> UserView | None:
         """The user's settings, or None for someone who never wrote."""
@@ -132,13 +173,18 @@ class Helpdesk:
             return _view(user, False)
 
     # ----- questions ---------------------------------------------------------------------
-    def ask(self, user_id: int, text: str, lang: Lang | None, now: datetime) -> Answered:
+    def ask(
+        self, user_id: int, text: str, lang: Lang | None, now: datetime, connection: Connection | None = None
+    ) -> Answered:
         """Answer a free-text question and log it with the decision and score.
 
         *lang* is the user's chosen language; without one, the reply follows the question's script.
         Raises ``InvalidInput("too_long")`` for text over ``MAX_MESSAGE_CHARS`` and
         ``InvalidInput("empty")`` for text with nothing to match (emoji only, blanks, control codes).
         """
+        if connection is None:
+            with self.engine.begin() as own:
+                return self.ask(user_id, text, lang, now, own)
         clean = strip_control(text)
         if len(clean) > MAX_MESSAGE_CHARS:
             raise InvalidInput("too_long", limit=MAX_MESSAGE_CHARS)
@@ -156,10 +202,9 @@ class Helpdesk:
             "score": match.score,
             "created_at": now,
         }
-        # A plain INSERT (no ORM unit of work): this runs for every question.
-        with self.engine.begin() as connection:
-            result = connection.execute(insert(QuestionLog).values(**values))
-            question_id = result.inserted_primary_key[0]  # type: ignore[index]
+        # A plain INSERT with its parameters apart (no ORM, a cached statement): this runs for every question.
+        result = connection.execute(_LOG_QUESTION, values)
+        question_id = result.inserted_primary_key[0]  # type: ignore[index]
         return Answered(reply, int(question_id))
 
     def choose(self, user_id: int, question_id: int, entry_id: str, lang: Lang) -> Answered:

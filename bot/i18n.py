@@ -31,6 +31,7 @@ BABEL_LOCALE: dict[Lang, str] = {"en": "en", "zh": "zh_Hans_CN"}
 SUPPORTED: tuple[Lang, Lang] = ("en", "zh")
 
 
+@lru_cache(maxsize=1024)
 def negotiate(code: str | None) -> Lang:
     """Pick our language for a client language code such as ``zh-hans``, ``zh-TW`` or ``en-GB``."""
     if not code:

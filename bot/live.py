@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, or_, update
-from sqlalchemy.engine import Engine
+from sqlalchemy import and_, bindparam, case, or_, update
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, col, func, select
 
 from bot.db import session_scope
@@ -89,6 +89,16 @@ class Closed:
 
 def _lang(value: str | None) -> Lang:
     return "zh" if value == "zh" else "en"
+
+
+_CHAT_ROLE = (
+    select(LiveSession.operator_id, LiveSession.user_id)
+    .where(
+        LiveSession.status == "active",
+        or_(col(LiveSession.operator_id) == bindparam("user_id"), col(LiveSession.user_id) == bindparam("user_id")),
+    )
+    .limit(2)
+)
 
 
 class LiveDesk:
@@ -422,22 +432,15 @@ class LiveDesk:
             self._focus(session, operator_id, session_id)
             return self._session_view(session, row)
 
-    def chat_role(self, user_id: int, session: Session | None = None) -> str | None:
+    def chat_role(self, user_id: int, connection: Connection | None = None) -> str | None:
         """ "operator" when *user_id* runs a live session, "user" when they are served in one, else None.
 
         One query: every incoming message asks this to route it (relay or question).
         """
-        if session is None:
-            with session_scope(self.engine) as own:
+        if connection is None:
+            with self.engine.connect() as own:
                 return self.chat_role(user_id, own)
-        rows = session.exec(
-            select(LiveSession.operator_id, LiveSession.user_id)
-            .where(
-                LiveSession.status == "active",
-                or_(col(LiveSession.operator_id) == user_id, col(LiveSession.user_id) == user_id),
-            )
-            .limit(2)
-        ).all()
+        rows = connection.execute(_CHAT_ROLE, {"user_id": user_id}).all()
         if any(operator == user_id for operator, _user in rows):
             return "operator"
         return "user" if rows else None

@@ -159,7 +159,7 @@ class Matcher:
             for text in mapped:
                 tokens = tokenise(text, self._keep_pair)
                 if tokens:
-                    strings.append(join_tokens(tokens))
+                    strings.append(join_tokens(sorted(tokens)))  # sorted once here: see ``_fuzzy``
                     sets.append(frozenset(tokens))
             self._question_strings.append(strings)
             question_tokens.append(sets)
@@ -194,7 +194,21 @@ class Matcher:
         for token in sorted(self._df, key=lambda t: (-self._df[t], t)):
             if token.isascii() and token.isalpha() and len(token) >= 5:
                 self._latin_stems[token[0]].append(token)
-        self._questions = [[(qs, self._norm(qs)) for qs in sets] for sets in question_tokens]
+        # Every question of every entry in one row space, so that a query scores them all with a few array
+        # operations: which questions hold each token, each question's norm, where each entry's rows start.
+        # An entry without questions gets one empty row (cosine 0), so that every entry has a row.
+        question_rows: dict[str, list[int]] = defaultdict(list)
+        norms: list[float] = []
+        starts: list[int] = []
+        for sets in question_tokens:
+            starts.append(len(norms))
+            for question in sets or [frozenset()]:
+                for token in question:
+                    question_rows[token].append(len(norms))
+                norms.append(self._norm(question))
+        self._question_rows = {token: np.array(rows, dtype=np.int32) for token, rows in question_rows.items()}
+        self._question_norms = np.array(norms, dtype=np.float64)
+        self._entry_starts = np.array(starts, dtype=np.intp)
 
     def _keep_pair(self, pair: str, left: str, right: str) -> bool:
         """False for a pair that binds more weakly than both its neighbours: it straddles a word boundary.
@@ -276,19 +290,36 @@ class Matcher:
         known = sum(weight for token, weight in weights.items() if token in vocab)
         return known / total if total else 0.0
 
-    def _cosine(self, tokens: frozenset[str], norm: float, index: int, squares: dict[str, float]) -> float:
-        """Best IDF-weighted cosine between the query and one of the entry's questions.
+    def _coverages(self, weights: dict[str, float]) -> np.ndarray:
+        """``_coverage`` for every entry at once (an entry's vocabulary is exactly its BM25 postings)."""
+        known = np.zeros(len(self.entry_ids), dtype=np.float64)
+        for token, weight in weights.items():
+            posting = self._postings.get(token)
+            if posting is not None:
+                known[posting[0]] += weight
+        total = sum(weights.values())
+        return known / total if total else known
 
-        *squares* holds the query tokens' squared weights: only tokens the two share count in the dot product.
+    def _cosines(self, squares: dict[str, float], norm: float) -> np.ndarray:
+        """For every entry, the best IDF-weighted cosine between the query and one of its questions.
+
+        *squares* holds the query tokens' squared weights: only tokens a question shares count in the dot
+        product, so each token adds its square to the rows of the questions holding it.
         """
-        best = 0.0
-        for question, q_norm in self._questions[index]:
-            common = tokens & question
-            if common:
-                dot = sum(squares[t] for t in common)
-                if dot > best * norm * q_norm:
-                    best = dot / (norm * q_norm)
-        return best
+        dots = np.zeros(len(self._question_norms), dtype=np.float64)
+        for token, square in squares.items():
+            rows = self._question_rows.get(token)
+            if rows is not None:
+                dots[rows] += square
+        return np.maximum.reduceat(dots / (norm * self._question_norms), self._entry_starts)
+
+    def _fuzzy(self, query: str, index: int) -> float:
+        """rapidfuzz ``token_sort_ratio`` (0…1) between the query and the entry's closest question.
+
+        That scorer is ``ratio`` over the tokens sorted: the questions are stored sorted, so only the query is.
+        """
+        best = process.extractOne(query, self._question_strings[index], scorer=fuzz.ratio)
+        return best[1] / 100 if best else 0.0
 
     def score(self, question: str) -> list[tuple[str, float]]:
         """Every candidate entry with its combined 0…1 score, best first."""
@@ -298,19 +329,18 @@ class Matcher:
         candidates = self._candidates(tokens)
         if not candidates:
             return []
-        query = join_tokens(tokens)
-        token_set = frozenset(tokens)
-        weights = {t: self._weight(t) for t in token_set}
+        query = join_tokens(sorted(tokens))
+        weights = {t: self._weight(t) for t in set(tokens)}
         squares = {t: w * w for t, w in weights.items()}
         norm = math.sqrt(sum(squares.values())) or 1.0
+        cosines = self._cosines(squares, norm)
+        coverages = self._coverages(weights)
         scored = []
         for index in candidates:
-            best = process.extractOne(query, self._question_strings[index], scorer=fuzz.token_sort_ratio)
-            fuzzy = best[1] / 100 if best else 0.0
             combined = (
-                W_COSINE * self._cosine(token_set, norm, index, squares)
-                + W_COVERAGE * self._coverage(token_set, index, weights)
-                + W_FUZZY * fuzzy
+                W_COSINE * float(cosines[index])
+                + W_COVERAGE * float(coverages[index])
+                + W_FUZZY * self._fuzzy(query, index)
             )
             scored.append((self.entry_ids[index], round(combined, 4)))
         scored.sort(key=lambda kv: kv[1], reverse=True)

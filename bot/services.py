@@ -9,9 +9,10 @@ from sqlalchemy.engine import Engine
 
 from bot.canned import Canned, load_canned
 from bot.config import Settings
-from bot.db import make_engine, session_scope
+from bot.db import make_engine
+from bot.errors import InvalidInput
 from bot.flows import Flows, FlowState
-from bot.helpdesk import Helpdesk, UserView
+from bot.helpdesk import Answered, Helpdesk, UserView
 from bot.hours import desk_hours
 from bot.knowledge import KnowledgeBase
 from bot.live import LiveDesk, LivePolicy, session_rateable
@@ -22,11 +23,15 @@ from bot.tickets import TicketDesk, TicketPolicy
 
 @dataclass(frozen=True)
 class Arrival:
-    """Who wrote, the flow they are in, and their part in a live chat ("operator", "user" or None)."""
+    """Who wrote, the flow they are in, and their part in a live chat ("operator", "user" or None).
+
+    ``answered`` is set when the message was a question, answered and logged already (see ``arrive``).
+    """
 
     user: UserView
     flow: FlowState | None
     live_role: str | None
+    answered: Answered | None = None
 
 
 @dataclass
@@ -44,11 +49,27 @@ class Services:
     live: LiveDesk
     canned: dict[str, Canned]
 
-    def arrive(self, user_id: int, display_name: str, client_lang: str | None, now: datetime) -> Arrival:
-        """Everything needed to route an incoming message, in one transaction (it runs for every message)."""
-        with session_scope(self.engine) as session:
-            user = self.helpdesk.meet(user_id, display_name, client_lang, now, session)
-            return Arrival(user, self.flows.get(user_id, session), self.live.chat_role(user_id, session))
+    def arrive(
+        self, user_id: int, display_name: str, client_lang: str | None, now: datetime, text: str | None = None
+    ) -> Arrival:
+        """Everything needed to route an incoming message, in one transaction (it runs for every message).
+
+        With the *text* of a text message from someone in no flow and no live chat, that text is a
+        question: it is answered and logged in the same transaction, so the commonest message costs one
+        round trip. Text the helpdesk cannot take (too long, nothing to read) is left to the front end's
+        question path, which says why.
+        """
+        with self.engine.begin() as connection:
+            user = self.helpdesk.meet(user_id, display_name, client_lang, now, connection)
+            flow, role = self.flows.get(user_id, connection), self.live.chat_role(user_id, connection)
+            answered = None
+            if text is not None and flow is None and role is None:
+                lang = user.lang if user.lang_chosen else None
+                try:
+                    answered = self.helpdesk.ask(user_id, text, lang, now, connection)
+                except InvalidInput:
+                    answered = None
+            return Arrival(user, flow, role, answered)
 
 
 def build_services(settings: Settings, kb: KnowledgeBase, engine: Engine | None = None) -> Services:

@@ -26,12 +26,13 @@ async def meet(update: Update, context: HelpdeskContext) -> UserView:
     return await core(context.helpdesk.meet, tg_user.id, tg_user.first_name or "", tg_user.language_code, context.now())
 
 
-async def arrive(update: Update, context: HelpdeskContext) -> Arrival:
-    """The user behind this message, their flow and their part in a live chat (one database round trip)."""
+async def arrive(update: Update, context: HelpdeskContext, text: str | None = None) -> Arrival:
+    """The user behind this message, their flow and their part in a live chat (one database round trip);
+    with *text*, also the answer when the text is a question (see ``Services.arrive``)."""
     tg_user = update.effective_user
     assert tg_user is not None
     return await core(
-        context.services.arrive, tg_user.id, tg_user.first_name or "", tg_user.language_code, context.now()
+        context.services.arrive, tg_user.id, tg_user.first_name or "", tg_user.language_code, context.now(), text
     )
 
 

@@ -44,20 +44,28 @@ class HelpdeskContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, An
 
 
 _executor: ThreadPoolExecutor | None = None
+"""The threads that run core calls; None runs them on the event loop itself."""
 
 
 def use_workers(count: int) -> None:
-    """How many threads run core calls. One for SQLite: it has a single writer, and threads that wait
-    for its lock back off in sleeps of up to 100 ms, which costs far more than queueing in-process."""
+    """How many threads run core calls; 0 runs them on the event loop itself (what SQLite gets).
+
+    SQLite has a single writer, so one thread was all it could use, and a stalled database stalled
+    every handler behind that thread anyway. But a thread costs: it shares the interpreter lock with
+    the event loop, and each SQLite statement gives the lock up and has to win it back from a busy
+    loop. Measured in ``scripts/bench_telegram.py``, that doubled the CPU time of each call; run on the
+    loop, a question (routing, matching and logging, about a millisecond) costs what it costs.
+    PostgreSQL gets threads: its calls wait on the network, and many can wait at once.
+    """
     global _executor
-    old, _executor = _executor, ThreadPoolExecutor(max_workers=count, thread_name_prefix="core")
+    old, _executor = _executor, (ThreadPoolExecutor(max_workers=count, thread_name_prefix="core") if count else None)
     if old is not None:
         old.shutdown(wait=False)
 
 
 async def core(func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Run a blocking core call (database work) off the event loop, on the core's worker threads."""
+    """Run a blocking core call (database work): on the core's threads, or on the loop (see ``use_workers``)."""
     if _executor is None:
-        use_workers(4)
+        return func(*args, **kwargs)
     loop = asyncio.get_running_loop()
     return await loop.run_in_executor(_executor, functools.partial(func, *args, **kwargs))

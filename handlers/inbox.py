@@ -15,9 +15,11 @@ FLOW_NAMES = {FILING_FLOW, tickets.MESSAGE_FLOW, staff.INPUT_FLOW, "rating_comme
 
 async def on_text(update: Update, context: HelpdeskContext) -> None:
     """Free text: the current flow's input, a message in a live chat, or a question for the knowledge base."""
-    arrival = await arrive(update, context)
+    arrival = await arrive(update, context, update.effective_message.text if update.effective_message else None)
     user, state = arrival.user, arrival.flow
-    if state is not None and state.name == staff.INPUT_FLOW:
+    if arrival.answered is not None:  # a question, answered on arrival (the common case)
+        await questions.send_reply(update, context, arrival.answered)
+    elif state is not None and state.name == staff.INPUT_FLOW:
         await staff.staff_input(update, context, user, state)
     elif state is not None and state.name == FILING_FLOW:
         if state.step in ("description", "contact", "reference"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.errors import InvalidInput, NotFound
-from bot.helpdesk import UserView
+from bot.helpdesk import Answered, UserView
 from handlers import callback_data as cd
 from handlers.common import answer_query, drop_keyboard, expired, meet, reply_html, reply_text, tr
 from handlers.context import HelpdeskContext, core
@@ -32,6 +32,11 @@ async def question(update: Update, context: HelpdeskContext, user: UserView | No
             text = _("I can only read text questions. Please type your question about the work permit.")
         await reply_text(update, context, text)
         return
+    await send_reply(update, context, answered)
+
+
+async def send_reply(update: Update, context: HelpdeskContext, answered: Answered) -> None:
+    """The engine's reply to a question: the answer, the clarify choices or the honest fallback."""
     reply, qid = answered.reply, answered.question_id
     if reply.match.decision == "answer":
         chunks, markup = answer_messages(reply, qid)

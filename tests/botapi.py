@@ -476,6 +476,8 @@ class BotApiServer:
         self.port = 0
         self.calls: list[ApiCall] = []
         self.errors: list[ApiError] = []
+        self.body_types: list[str] = []
+        """The content type of each request's body, in order ("" for none)."""
         self.conflicts: list[ApiError] = []
         self.callback_answers: dict[str, CallbackAnswer] = {}
         self._runner: web.AppRunner | None = None
@@ -556,6 +558,7 @@ class BotApiServer:
     # ----- HTTP ----------------------------------------------------------------------------------------
     async def _params(self, request: web.Request) -> dict[str, Any]:
         values: dict[str, Any] = dict(request.query)
+        self.body_types.append(request.content_type if request.can_read_body else "")
         if request.can_read_body:
             if request.content_type == "application/json":
                 body = await request.json()

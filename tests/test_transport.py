@@ -31,6 +31,21 @@ async def test_calls_and_uploads_reach_the_server(botapi: BotApiServer) -> None:
     assert kinds == ["message", "document"]
 
 
+async def test_parameters_go_as_json_and_files_as_form_data(botapi: BotApiServer) -> None:
+    from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+    await botapi.push_message(7, "/start")
+    markup = InlineKeyboardMarkup([[InlineKeyboardButton("👍 有帮助", callback_data="fb:1:1")]])
+    async with bot_on(botapi.base_url) as bot:
+        botapi.body_types.clear()
+        sent = await bot.send_message(7, "<b>工作许可</b> &amp; 😀 “quotes”", parse_mode="HTML", reply_markup=markup)
+        await bot.send_document(7, b"scan", filename="scan.pdf")
+    assert sent.text == "工作许可 & 😀 “quotes”"
+    stored = botapi.messages(7)[-2]
+    assert stored.buttons == [[("👍 有帮助", "fb:1:1")]]
+    assert botapi.body_types == ["application/json", "multipart/form-data"]
+
+
 async def test_telegram_errors_come_back_as_telegram_errors(botapi: BotApiServer) -> None:
     from telegram.error import BadRequest
 
