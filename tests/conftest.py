@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,3 +30,12 @@ def kb() -> KnowledgeBase:
 @pytest.fixture(scope="session")
 def answerer(kb: KnowledgeBase) -> Answerer:
     return Answerer(kb)
+
+
+def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> Mapping[str, Callable[[], Any]]:
+    """Tests marked ``production_loop`` run on the event loop ``bot run`` uses (uvloop); others on asyncio's."""
+    if item.get_closest_marker("production_loop") is None:
+        return {"asyncio": asyncio.new_event_loop}
+    from handlers.app import new_event_loop
+
+    return {"production": new_event_loop}

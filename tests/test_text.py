@@ -1,4 +1,6 @@
-from bot.text import SynonymMap, detect_lang, normalise, strip_control, tokenise
+import re
+
+from bot.text import SynonymMap, detect_lang, normalise, strip_control, tokenise, trie_pattern
 
 
 def test_normalise_full_width_case_and_chinese_punctuation() -> None:
@@ -52,6 +54,21 @@ def test_synonyms_whole_words_for_english_anywhere_for_chinese() -> None:
     assert synonyms.apply("renewal") == "renewal"
     assert synonyms.apply("我的工作证丢了") == "我的 工作许可 丢了"
     assert synonyms.apply("lost my permit card") == "lost my work permit"
+
+
+def test_synonyms_take_the_longest_variant_that_is_a_whole_word() -> None:
+    synonyms = SynonymMap({"permit": "licence", "permit card": "work permit", "permit cards": "work permits"})
+    assert synonyms.apply("two permit cards") == "two work permits"
+    assert synonyms.apply("a permit cardboard box") == "a licence cardboard box"  # "card" is not a word here
+    assert synonyms.apply("permits") == "permits"
+
+
+def test_trie_pattern_matches_the_same_as_a_longest_first_alternation() -> None:
+    words = ["work", "work permit", "worker", "工作", "工作许可", "a", "a+b", "w.p"]
+    factored = re.compile(trie_pattern(words))
+    plain = re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)))
+    for text in ["work permit", "workers", "工作许可证", "a+b=c", "w.p and wxp", "wor", ""]:
+        assert factored.findall(text) == plain.findall(text), text
 
 
 def test_detect_lang() -> None:
