@@ -208,7 +208,8 @@ class Matcher:
                 norms.append(self._norm(question))
         self._question_rows = {token: np.array(rows, dtype=np.int32) for token, rows in question_rows.items()}
         self._question_norms = np.array(norms, dtype=np.float64)
-        self._entry_starts = np.array(starts, dtype=np.intp)
+        bounds = [*starts, len(norms)]
+        self._entry_rows = [np.arange(bounds[i], bounds[i + 1], dtype=np.intp) for i in range(len(starts))]
 
     def _keep_pair(self, pair: str, left: str, right: str) -> bool:
         """False for a pair that binds more weakly than both its neighbours: it straddles a word boundary.
@@ -300,18 +301,23 @@ class Matcher:
         total = sum(weights.values())
         return known / total if total else known
 
-    def _cosines(self, squares: dict[str, float], norm: float) -> np.ndarray:
-        """For every entry, the best IDF-weighted cosine between the query and one of its questions.
+    def _cosines(self, squares: dict[str, float], norm: float, candidates: list[int]) -> list[float]:
+        """For each candidate entry, the best IDF-weighted cosine between the query and one of its questions.
 
         *squares* holds the query tokens' squared weights: only tokens a question shares count in the dot
-        product, so each token adds its square to the rows of the questions holding it.
+        product, so each token adds its square to the rows of the questions holding it. Only the
+        candidates' rows are divided and compared, which keeps a large knowledge base cheap.
         """
         dots = np.zeros(len(self._question_norms), dtype=np.float64)
         for token, square in squares.items():
             rows = self._question_rows.get(token)
             if rows is not None:
                 dots[rows] += square
-        return np.maximum.reduceat(dots / (norm * self._question_norms), self._entry_starts)
+        parts = [self._entry_rows[index] for index in candidates]
+        rows = np.concatenate(parts)
+        starts = np.cumsum([0] + [len(part) for part in parts[:-1]])
+        best = np.maximum.reduceat(dots[rows] / (norm * self._question_norms[rows]), starts)
+        return [float(value) for value in best]
 
     def _fuzzy(self, query: str, index: int) -> float:
         """rapidfuzz ``token_sort_ratio`` (0…1) between the query and the entry's closest question.
@@ -333,15 +339,11 @@ class Matcher:
         weights = {t: self._weight(t) for t in set(tokens)}
         squares = {t: w * w for t, w in weights.items()}
         norm = math.sqrt(sum(squares.values())) or 1.0
-        cosines = self._cosines(squares, norm)
+        cosines = self._cosines(squares, norm, candidates)
         coverages = self._coverages(weights)
         scored = []
-        for index in candidates:
-            combined = (
-                W_COSINE * float(cosines[index])
-                + W_COVERAGE * float(coverages[index])
-                + W_FUZZY * self._fuzzy(query, index)
-            )
+        for index, cosine in zip(candidates, cosines, strict=True):
+            combined = W_COSINE * cosine + W_COVERAGE * float(coverages[index]) + W_FUZZY * self._fuzzy(query, index)
             scored.append((self.entry_ids[index], round(combined, 4)))
         scored.sort(key=lambda kv: kv[1], reverse=True)
         return scored
