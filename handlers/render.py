@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -95,7 +96,14 @@ def answer_messages(reply: Reply, question_id: int) -> tuple[list[str], InlineKe
         [("👍", cd.make("fb", question_id, 1)), ("👎", cd.make("fb", question_id, 0))],
         help_buttons(reply.lang, question_id),
     ]
-    return html_chunks(reply.text, footer), keyboard(rows)
+    return list(_answer_chunks(reply.text, footer)), keyboard(rows)
+
+
+@lru_cache(maxsize=256)
+def _answer_chunks(text: str, footer_html: str) -> tuple[str, ...]:
+    """``html_chunks`` for knowledge-base answers: a few hundred texts, asked for again and again.
+    (Only these: texts with users' own words are not kept.)"""
+    return tuple(html_chunks(text, footer_html))
 
 
 def clarify_message(reply: Reply, question_id: int) -> tuple[str, InlineKeyboardMarkup]:
