@@ -123,6 +123,8 @@ class Match:
 
 _SENTENCE_RE = re.compile(r"(?<=[.?!;])\s+|[。？！；\n]+|(?<=[?!])")
 MIN_SENTENCE_TOKENS = 3
+MAX_SENTENCES = 12
+"""At most this many distinct sentences of one message are scored apart (each costs a full score)."""
 
 
 class Matcher:
@@ -357,9 +359,11 @@ class Matcher:
         whole message's top candidates.
         """
         whole = self.score(question)
-        sentences = [p for p in _SENTENCE_RE.split(question) if p.strip()]
+        sentences = list(dict.fromkeys(p.strip() for p in _SENTENCE_RE.split(question) if p.strip()))
         if len(sentences) < 2 or not whole:
             return whole
+        if len(sentences) > MAX_SENTENCES:  # a wall of text: its opening and its end, where questions sit
+            sentences = sentences[:2] + sentences[2 - MAX_SENTENCES :]
         agreeing = {entry_id for entry_id, _score in whole[:MAX_CLARIFY]}
         ranked = whole
         for sentence in sentences:

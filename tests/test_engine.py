@@ -207,3 +207,25 @@ def test_a_lone_candidate_is_answered_not_offered_alone(kb: KnowledgeBase) -> No
     lone = Matcher(kb, Thresholds(answer=0.99, lone=0.50)).match(question, "en")
     assert (lone.decision, lone.entry) == ("answer", "cancellation")
     assert Thresholds().clarify < Thresholds().lone < Thresholds().answer
+
+
+def test_a_wall_of_sentences_is_scored_by_its_opening_and_its_end(
+    answerer: Answerer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.matching import MAX_SENTENCES
+
+    matcher = answerer.matcher
+    scored: list[str] = []
+    score = matcher.score
+
+    def counting(question: str) -> list[tuple[str, float]]:
+        scored.append(question)
+        return score(question)
+
+    monkeypatch.setattr(matcher, "score", counting)
+    filler = [f"Our company number {i} hired a new engineer from abroad last month." for i in range(150)]
+    question = "How long is the work permit valid?"
+    answerer.ask(" ".join([*filler, question, question, question]), "en")
+    assert len(scored) == 1 + MAX_SENTENCES  # the whole message, then the sentences kept
+    assert scored[1:3] == filler[:2]  # the opening
+    assert scored.count(question) == 1 and scored[-1] == question  # the end, repeats scored once
