@@ -122,7 +122,7 @@ class Helpdesk:
         if row.blocked or name != row.display_name or client != row.client_lang:
             changes: dict[str, Any] = {"blocked": False, "display_name": name, "client_lang": client, "updated_at": now}
             connection.execute(update(User).where(col(User.id) == user_id).values(**changes))
-            return _view(User(**{**row._asdict(), **changes, "created_at": now}), False)
+            return _view(User(**(row._asdict() | changes)), False)
         return _view(row, False)
 
     def user(self, user_id: int) -> UserView | None:

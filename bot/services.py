@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -65,10 +66,8 @@ class Services:
             answered = None
             if text is not None and flow is None and role is None:
                 lang = user.lang if user.lang_chosen else None
-                try:
+                with contextlib.suppress(InvalidInput):  # the question path tells the user why
                     answered = self.helpdesk.ask(user_id, text, lang, now, connection)
-                except InvalidInput:
-                    answered = None
             return Arrival(user, flow, role, answered)
 
 
