@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
-from sqlalchemy import event
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import event, inspect
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, create_engine
@@ -22,7 +25,7 @@ def normalise_url(url: str) -> str:
 
 
 def make_engine(url: str) -> Engine:
-    """Create the engine for *url* and its tables (idempotent).
+    """Create the engine for *url*, its tables created or migrated (idempotent).
 
     SQLite gets WAL, a busy timeout and foreign keys; ``sqlite://`` (memory) shares one connection.
     """
@@ -45,8 +48,39 @@ def make_engine(url: str) -> Engine:
             cursor.close()
     else:
         engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
-    SQLModel.metadata.create_all(engine)
+    migrate(engine)
     return engine
+
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+BASELINE = "0001"
+"""The first migration: the schema as it was when migrations came in (2026-11-23)."""
+
+
+def migrations_config() -> Config:
+    """Alembic's configuration for ``bot/migrations`` (the connection goes in ``attributes["connection"]``)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the database's schema to the newest migration (``bot/migrations``), in one transaction.
+
+    An empty database gets every table at once and is stamped as up to date; one made before
+    migrations existed (tables, no ``alembic_version``) is taken to be at the baseline.
+    """
+    config = migrations_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        tables = set(inspect(connection).get_table_names())
+        if "alembic_version" not in tables:
+            if not tables & set(SQLModel.metadata.tables):
+                SQLModel.metadata.create_all(connection)
+                command.stamp(config, "head")
+                return
+            command.stamp(config, BASELINE)
+        command.upgrade(config, "head")
 
 
 @contextmanager
