@@ -9,7 +9,8 @@ All questions are pushed at once (``--per-user`` from each of ``--users`` users,
 updates per second for each bot, our ratio to the echo bot, and our reply latency (push → reply
 recorded by the server) p50/p99; first, the start-up time of ``python -m bot run`` to its first answer.
 
-Our bot runs exactly as in production (handlers, database on a fresh SQLite file, per-chat ordering,
+Our bot runs exactly as in production (handlers, database on a fresh SQLite file or, with
+``--database-url``, a fresh schema on that PostgreSQL server; per-chat ordering,
 AIORateLimiter), except that the overall send rate is raised with ``--rate-limit`` so that Telegram's
 30 messages/s is not what is measured; ``--rate-limit 30`` shows the production throttle instead.
 The echo bot is the bare library: ``ApplicationBuilder`` defaults and one MessageHandler, on asyncio's
@@ -39,10 +40,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from sqlalchemy import create_engine, text  # noqa: E402
 from telegram import Update  # noqa: E402
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, MessageHandler, filters  # noqa: E402
 
 from bot.config import Settings  # noqa: E402
+from bot.db import normalise_url  # noqa: E402
 from bot.knowledge import load_knowledge  # noqa: E402
 from bot.services import build_services  # noqa: E402
 from handlers.app import build_application, new_event_loop, settle  # noqa: E402
@@ -83,10 +86,10 @@ async def _load(server: TimedServer, users: int, per_user: int) -> dict[str, flo
     server.expected = len(texts)
     pushed: defaultdict[int, list[float]] = defaultdict(list)
     start = time.perf_counter()
-    for index, text in enumerate(texts):
+    for index, question in enumerate(texts):
         user = 10_000 + index % users
         pushed[user].append(time.perf_counter())
-        await server.push_message(user, text, language_code="en", first_name="Bench")
+        await server.push_message(user, question, language_code="en", first_name="Bench")
     await asyncio.wait_for(server.done.wait(), 600)
     elapsed = time.perf_counter() - start
     latencies = sorted(
@@ -190,12 +193,35 @@ async def echo_like_helpdesk(base_url: str) -> AnyApp:
     return app
 
 
-def helpdesk_app(rate_limit: float, folder: Path) -> Callable[[str], Awaitable[AnyApp]]:
+SCHEMAS: list[tuple[str, str]] = []
+"""PostgreSQL schemas made for runs (``--database-url``), dropped at the end."""
+
+
+def drop_schemas() -> None:
+    for database_url, schema in SCHEMAS:
+        admin = create_engine(normalise_url(database_url))
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def helpdesk_app(rate_limit: float, folder: Path, database_url: str | None) -> Callable[[str], Awaitable[AnyApp]]:
     async def make(base_url: str) -> AnyApp:
+        if database_url:  # a fresh schema on that server for each run
+            schema = f"bench_{time.time_ns()}"
+            admin = create_engine(normalise_url(database_url))
+            with admin.begin() as connection:
+                connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+            admin.dispose()
+            SCHEMAS.append((database_url, schema))
+            separator = "&" if "?" in database_url else "?"
+            url = f"{database_url}{separator}options=-csearch_path%3D{schema}"
+        else:
+            url = f"sqlite:///{folder}/bench-{time.time_ns()}.sqlite3"
         settings = Settings(
             telegram_bot_token=TOKEN,
             telegram_api_url=base_url,  # type: ignore[call-arg]
-            database_url=f"sqlite:///{folder}/bench-{time.time_ns()}.sqlite3",
+            database_url=url,
             telegram_rate_limit=rate_limit,
             _env_file=None,
         )
@@ -261,6 +287,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3, help="interleaved runs of each bot; medians are reported")
     parser.add_argument("--loop", choices=["production", "asyncio"], default="production")
     parser.add_argument("--skip-echo", action="store_true")
+    parser.add_argument("--database-url", help="PostgreSQL URL: the helpdesk on a fresh schema there (default SQLite)")
     args = parser.parse_args()
     ours_loop = new_event_loop if args.loop == "production" else asyncio.new_event_loop
     bots: list[tuple[str, Runner, Callable[[], asyncio.AbstractEventLoop]]] = []
@@ -270,16 +297,19 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         seconds = asyncio.run(startup(Path(tmp)))
         print(f"  start-up of `python -m bot run` to the first answer: {seconds:.2f} s (target ≤ 2 s)")
-        helpdesk = helpdesk_app(args.rate_limit, Path(tmp))
+        helpdesk = helpdesk_app(args.rate_limit, Path(tmp), args.database_url)
         bots.append((f"helpdesk (rate limit {args.rate_limit:g}/s)", helpdesk, ours_loop))
         print(
             f"Telegram front end: {args.users} users × {args.per_user} questions, pushed at once; "
             f"{args.repeat} interleaved runs, medians; our bots on the {args.loop} event loop"
         )
         results: dict[str, list[dict[str, float]]] = {name: [] for name, _make, _loop in bots}
-        for _round in range(args.repeat):
-            for name, make, loop in bots:
-                results[name].append(run_on(loop(), make, args))
+        try:
+            for _round in range(args.repeat):
+                for name, make, loop in bots:
+                    results[name].append(run_on(loop(), make, args))
+        finally:
+            drop_schemas()
     for name, runs in results.items():
         report(name, {key: statistics.median(r[key] for r in runs) for key in runs[0]})
     ours = results[bots[-1][0]]
