@@ -75,14 +75,23 @@ OTHER_SERVICE = re.compile(
         [
             r"居住证|身份证|户口|户籍|(?<![a-z])(?:id card|identity card|hukou)(?![a-z])",
             r"中国护照|chinese passport|中国公民出国|出国劳务|出国工作|出国打工",
-            r"结婚登记|登记结婚|(?<![a-z])(?:register (?:a |our |my )?marriage|marriage registration)(?![a-z])",
-            rf"(?<![a-z])(?:for|to)(?: the)? (?:{_COUNTRIES})(?![a-z])|(?:去|到|赴)(?:{_COUNTRIES})",
+            r"结婚登记|登记结婚|结婚\S{0,3}登记",
+            r"(?<![a-z])(?:register (?:a |our |my )?marriage|marriage registration)(?![a-z])",
+            # going there (not going back home: "without flying back to the UK" is about China)
+            rf"(?<![a-z])(?<!back )(?<!return )(?:for|to)(?: the)? (?:{_COUNTRIES})(?![a-z])",
+            rf"(?<!回)(?:去|到|赴)(?:{_COUNTRIES})",
             rf"(?:{_COUNTRIES})\s*(?:的)?\s*(?:签证|工签|zvisa|工作许可|work permit)",
             rf"(?<![a-z])(?:{_NATIONALITIES}) (?:visa|zvisa|work permit|green card)(?![a-z])",
+            r"(?<![a-z])(?:h ?1 ?b|h-1b|green card|iang|working holiday)(?![a-z])",
+            rf"(?<![a-z])(?:work|works|working|job|jobs) in(?: the)? (?:{_COUNTRIES})(?![a-z])",
+            rf"在(?:{_COUNTRIES})(?:工作|上班|打工|就业)",
+            r"(?<![a-z])(?:hong kong|hk|macau|macao|taiwan) (?:[a-z]+ ){0,2}visa(?![a-z])",
+            r"(?:香港|澳门|台湾)\S{0,4}(?:签证|工签)",
         ]
     )
 )
 """A question about another service: a Chinese citizen's ID card, passport or domestic residence card (居住证),
+marriage registration, Hong Kong's, Macau's or Taiwan's own visas,
 work abroad, another country's visa or work permit. The knowledge base cannot answer it, whatever words it shares."""
 
 OTHER_VISA = re.compile(
@@ -121,7 +130,8 @@ class Match:
     score: float
 
 
-_SENTENCE_RE = re.compile(r"(?<=[.?!;])\s+|[。？！；\n]+|(?<=[?!])")
+_SENTENCE_RE = re.compile(r"(?<=[.?!;])\s+|(?<=[。？！；])\s*|\n+|(?<=[?!])")
+"""Sentence ends: the punctuation stays with its sentence (a question keeps its question mark)."""
 MIN_SENTENCE_TOKENS = 3
 MAX_SENTENCES = 12
 """At most this many distinct sentences of one message are scored apart (each costs a full score)."""
@@ -365,15 +375,19 @@ class Matcher:
         if len(sentences) > MAX_SENTENCES:  # a wall of text: its opening and its end, where questions sit
             sentences = sentences[:2] + sentences[2 - MAX_SENTENCES :]
         agreeing = {entry_id for entry_id, _score in whole[:MAX_CLARIFY]}
-        ranked = whole
+        ranked, asked = whole, whole
         for sentence in sentences:
             if len(set(self.query_tokens(sentence))) < MIN_SENTENCE_TOKENS:
                 continue
             candidate = self.score(sentence)
             # The sentence must point where the whole message already leans: context can sharpen, not redirect.
-            if candidate and candidate[0][0] in agreeing and candidate[0][1] > ranked[0][1]:
-                ranked = candidate
-        return ranked
+            if candidate and candidate[0][0] in agreeing:
+                if candidate[0][1] > ranked[0][1]:
+                    ranked = candidate
+                if sentence.endswith(("?", "？")) and candidate[0][1] > asked[0][1]:
+                    asked = candidate
+        # A question that sharpens the message beats its context ("… offered me a job. Can I apply here?").
+        return asked if asked is not whole else ranked
 
     def match(self, question: str, lang: Lang | None = None) -> Match:
         """Decide answer / clarify / fallback for *question*; *lang* is the reply language if known."""
