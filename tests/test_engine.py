@@ -77,6 +77,8 @@ def test_variants_typos_and_traditional(answerer: Answerer, question: str, entry
         "和外国人结婚怎么登记",  # civil affairs, however it is worded
         "my cousin from Shanghai wants to work in Germany, which permit",  # work abroad
         "我想在加拿大上班需要什么",
+        "申请护照要带哪些材料",  # a Chinese citizen's passport
+        "留学回来回国找工作，留服认证怎么做",  # a returnee's degree check
     ],
 )
 def test_other_services_are_not_answered(answerer: Answerer, question: str) -> None:
@@ -169,9 +171,9 @@ def test_dev_set_regression_gate(answerer: Answerer) -> None:
         # written blind, later used for tuning (sentence scoring, guards)
         ("eval_holdout.jsonl", 0.85, 0.03, 0.03),
         # written blind, never tuned on by reading it (its summary counts guided two KB edits): see README
-        ("eval_fresh.jsonl", 0.89, 0.03, 0.06),
+        ("eval_fresh.jsonl", 0.90, 0.03, 0.06),
         # written blind on 2026-11-23; its misses then led to 19 alternate questions, synonyms and guards
-        ("eval_blind.jsonl", 0.84, 0.03, 0.05),
+        ("eval_blind.jsonl", 0.87, 0.03, 0.05),
     ],
 )
 def test_independent_eval_set_gates(
