@@ -376,7 +376,9 @@ class Matcher:
             return whole
         if len(sentences) > MAX_SENTENCES:  # a wall of text: its opening and its end, where questions sit
             sentences = sentences[:2] + sentences[2 - MAX_SENTENCES :]
-        agreeing = {entry_id for entry_id, _score in whole[:MAX_CLARIFY]}
+        # Entries the whole message already leans to: among its top three, and near its best.
+        near = whole[0][1] - self.thresholds.clarify_window
+        agreeing = {entry_id for entry_id, score in whole[:MAX_CLARIFY] if score >= near}
         ranked, asked = whole, whole
         for sentence in sentences:
             if len(set(self.query_tokens(sentence))) < MIN_SENTENCE_TOKENS:
@@ -396,10 +398,13 @@ class Matcher:
         reply_lang: Lang = lang or detect_lang(question)
         ranked = self._score_sentences(question)
         t = self.thresholds
-        text = self.kb.synonyms.apply(normalise(question))
-        if ranked and OTHER_SERVICE.search(text):
+        raw = normalise(question)
+        text = self.kb.synonyms.apply(raw)
+        # The guards read the words as typed and as the synonyms map them (公司 becomes 用人单位, say).
+        if ranked and (OTHER_SERVICE.search(raw) or OTHER_SERVICE.search(text)):
             return Match(question, reply_lang, "fallback", None, (), ranked[0][1])
-        may_answer = not (OTHER_VISA.search(text) and not WORK_WORDS.search(text))
+        other_visa = OTHER_VISA.search(raw) or OTHER_VISA.search(text)
+        may_answer = not (other_visa and not (WORK_WORDS.search(raw) or WORK_WORDS.search(text)))
         if not ranked or ranked[0][1] < t.clarify:
             top = ranked[0][1] if ranked else 0.0
             return Match(question, reply_lang, "fallback", None, (), top)
