@@ -134,6 +134,8 @@ class Match:
 
 _SENTENCE_RE = re.compile(r"(?<=[.?!;])\s+|(?<=[。？！；])\s*|\n+|(?<=[?!])")
 """Sentence ends: the punctuation stays with its sentence (a question keeps its question mark)."""
+_CLAUSE_RE = re.compile(r"[，,]")
+_CJK_CHAR_RE = re.compile(r"[\u4e00-\u9fff]")
 MIN_SENTENCE_TOKENS = 3
 MAX_SENTENCES = 12
 """At most this many distinct sentences of one message are scored apart (each costs a full score)."""
@@ -368,10 +370,19 @@ class Matcher:
         People write context before the question ("I'm an HR assistant at a factory … Could you give me
         the checklist for a first application?"): the context's words dilute the question's. A sentence
         only counts with at least ``MIN_SENTENCE_TOKENS`` keywords and when its best entry is among the
-        whole message's top candidates.
+        whole message's top candidates and within ``clarify_window`` of its best (context can sharpen,
+        not redirect). Of those, a question (ending in ? or ？) wins over a statement; a long Chinese
+        sentence's last two clauses count as a sentence of their own.
         """
         whole = self.score(question)
-        sentences = list(dict.fromkeys(p.strip() for p in _SENTENCE_RE.split(question) if p.strip()))
+        parts = [p.strip() for p in _SENTENCE_RE.split(question) if p.strip()]
+        # Chinese runs a whole story together with commas: a long sentence's last two clauses, where the
+        # question usually sits, are scored as a sentence of their own.
+        for part in list(parts):
+            clauses = [c for c in _CLAUSE_RE.split(part) if c.strip()]
+            if len(clauses) >= 3 and _CJK_CHAR_RE.search(part):
+                parts.append("，".join(clauses[-2:]))
+        sentences = list(dict.fromkeys(parts))
         if len(sentences) < 2 or not whole:
             return whole
         if len(sentences) > MAX_SENTENCES:  # a wall of text: its opening and its end, where questions sit

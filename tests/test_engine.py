@@ -107,6 +107,12 @@ def test_a_generic_sentence_cannot_redirect_the_message(answerer: Answerer) -> N
     assert match.decision == "answer" and match.entry == "cancellation"
 
 
+def test_a_long_chinese_sentence_is_read_by_its_last_clauses(answerer: Answerer) -> None:
+    message = "我们新来的员工学历认证还没办下来，大使馆说还要几周，能不能先提交申请，材料以后再补交？"
+    match = answerer.matcher.match(message)  # one comma-run sentence: its story dilutes its question
+    assert match.decision == "answer" and match.entry == "pledge-acceptance"
+
+
 def test_working_on_another_visa_is_still_in_scope(answerer: Answerer) -> None:
     match = answerer.matcher.match("can I work here while on a tourist visa")
     assert match.decision in ("answer", "clarify")
@@ -182,8 +188,8 @@ def test_dev_set_regression_gate(answerer: Answerer) -> None:
         # written blind on 2026-11-23; its misses then led to 19 alternate questions, synonyms and guards
         ("eval_blind.jsonl", 0.87, 0.03, 0.05),
         # written blind on 2026-11-23 by another author, scored once blind (86.5 %), then its misses
-        # led to two rules and four Chinese alternate questions
-        ("eval_blind2.jsonl", 0.85, 0.02, 0.03),
+        # led to three rules and four Chinese alternate questions
+        ("eval_blind2.jsonl", 0.87, 0.02, 0.03),
     ],
 )
 def test_independent_eval_set_gates(
