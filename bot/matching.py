@@ -85,10 +85,12 @@ OTHER_SERVICE = re.compile(
             rf"(?:{_COUNTRIES})\s*(?:的)?\s*(?:签证|工签|zvisa|工作许可|work permit)",
             rf"(?<![a-z])(?:{_NATIONALITIES}) (?:visa|zvisa|work permit|green card)(?![a-z])",
             r"(?<![a-z])(?:h ?1 ?b|h-1b|green card|iang|working holiday)(?![a-z])",
-            rf"(?<![a-z])(?:work|works|working|job|jobs) in(?: the)? (?:{_COUNTRIES})(?![a-z])",
-            rf"在(?:{_COUNTRIES})(?:工作|上班|打工|就业)",
-            r"(?<![a-z])(?:hong kong|hk|macau|macao|taiwan) (?:[a-z]+ ){0,2}visa(?![a-z])",
-            r"(?:香港|澳门|台湾)\S{0,4}(?:签证|工签)",
+            # wanting to work there (not having worked there: "5 years in Germany" is experience to prove)
+            rf"(?<![a-z])(?:want|wants|wanted|plan|plans|planning|going|hope|hoping|like)"
+            rf" to (?:work|find a job|get a job) in(?: the)? (?:{_COUNTRIES})(?![a-z])",
+            rf"(?:想|要|打算|准备)(?:在|去|到)(?:{_COUNTRIES})(?:工作|上班|打工|就业)",
+            r"(?<![a-z])(?:hong kong|hk|macau|macao|taiwan)(?:'s)? (?:[a-z]+ ){0,2}(?:visa|work permit)(?![a-z])",
+            r"(?:香港|澳门|台湾)\S{0,6}(?:签证|工签|工作许可)",
         ]
     )
 )
@@ -99,13 +101,16 @@ work abroad, another country's visa or work permit. The knowledge base cannot an
 OTHER_VISA = re.compile(
     r"(?<![a-z])(?:tourist|student|study|business|visit|visitor|family|transit|visa free|l|x|m|q|s) visa(?![a-z])"
     r"|旅游签|学生签|留学签|商务签|探亲签|访问签|免签|过境|落地签"
-    r"|注册公司|公司注册|注册资本|(?<![a-z])(?:register|registering|set up|open) (?:a |my |our )?company(?![a-z])"
+    r"|注册\S{0,4}公司|公司注册|注册资本|设立\S{0,4}公司"
+    r"|(?<![a-z])(?:register|registering|set up|open) (?:a |my |our )?company(?![a-z])"
 )
 """Another kind of visa, or setting up a company: only in scope when the question is also about working."""
 
 WORK_WORDS = re.compile(
-    r"(?<![a-z])(?:work|works|working|job|jobs|employ\w*|hire|hired|hiring)(?![a-z])|工作|上班|就业|打工|聘|雇|兼职"
+    r"(?<![a-z])(?<!not )(?<!no )(?:work|works|working|job|jobs|employ\w*|hire|hired|hiring)(?![a-z])"
+    r"|(?<!不)(?<!没)(?<!没有)(?:工作|上班|就业|打工|聘|雇|兼职)"
 )
+"""Working, said without a "not" ("I'm only studying, not working" is not about working)."""
 
 
 @dataclass(frozen=True)
