@@ -69,7 +69,10 @@ _COUNTRIES = (
     "japan|korea|canada|usa|america|uk|britain|england|australia|germany|france|singapore|new zealand|ireland|"
     "日本|韩国|加拿大|美国|英国|澳洲|澳大利亚|德国|法国|新加坡|新西兰|爱尔兰|欧洲|europe|申根|schengen"
 )
-_NATIONALITIES = "japanese|korean|canadian|american|british|australian|german|french|schengen|us|uk"
+_NATIONALITIES = (
+    "japanese|korean|canadian|american|british|australian|german|french|schengen|us|uk|"
+    "uae|emirates|dubai|saudi|thai|vietnamese|malaysian|indonesian|russian|italian|spanish|dutch|swiss"
+)
 OTHER_SERVICE = re.compile(
     "|".join(
         [

@@ -53,6 +53,7 @@ def test_out_of_scope_falls_back(answerer: Answerer, question: str) -> None:
         ("跳槽了 工作许可要重新办吗", "change-employer"),
         ("they turned down our application, what now", "rejection"),  # refused, denied, declined … = rejected
         ("申请被拒绝了还能再申请吗", "rejection"),
+        ("where do i apply for the RP", "residence-permit"),  # RP = residence permit
     ],
 )
 def test_variants_typos_and_traditional(answerer: Answerer, question: str, entry: str) -> None:
@@ -83,6 +84,7 @@ def test_variants_typos_and_traditional(answerer: Answerer, question: str, entry
         "设立外资公司要什么流程",
         "my student visa ends soon, how do I extend it? I'm only studying, not working",  # "not working"
         "台湾的外国人工作许可怎么申请",  # Taiwan's own system
+        "our Chinese engineer goes to Dubai next month, how do we get a UAE visa",
     ],
 )
 def test_other_services_are_not_answered(answerer: Answerer, question: str) -> None:
@@ -208,7 +210,7 @@ def test_dev_set_regression_gate(answerer: Answerer) -> None:
         ("eval_blind2.jsonl", 0.87, 0.02, 0.03),
         # written blind on 2026-11-23 by a third author, scored once blind (89.0 %, 4 of 45 out of scope
         # answered), then its out-of-scope misses led to four guards
-        ("eval_blind3.jsonl", 0.87, 0.025, 0.03),
+        ("eval_blind3.jsonl", 0.88, 0.025, 0.03),
     ],
 )
 def test_independent_eval_set_gates(
