@@ -79,7 +79,7 @@ OTHER_SERVICE = re.compile(
             r"居住证|身份证|户口|户籍|(?<![a-z])(?:id card|identity card|hukou)(?![a-z])",
             r"中国护照|chinese passport|中国公民出国|出国劳务|出国工作|出国打工",
             # a Chinese citizen's own matters: applying for a passport, a returnee's degree check (留服认证)
-            r"(?:申请|办理|办)(?:中国)?护照|中国公民\S{0,6}护照|留服认证|留学服务中心|回国(?:找)?工作",
+            r"(?:申请|办理|办)(?:中国)?护照|中国公民.{0,8}护照|留服认证|留学服务中心|回国(?:找)?工作",
             r"结婚登记|登记结婚|结婚\S{0,3}登记",
             r"(?<![a-z])(?:register (?:a |our |my )?marriage|marriage registration)(?![a-z])",
             # going there (not going back home: "without flying back to the UK" is about China)
