@@ -23,6 +23,7 @@ Thresholds were calibrated with ``python -m bot kb eval`` (see README).
 
 from __future__ import annotations
 
+import heapq
 import math
 import re
 from collections import Counter, defaultdict
@@ -352,7 +353,12 @@ class Matcher:
         return best[1] / 100 if best else 0.0
 
     def score(self, question: str) -> list[tuple[str, float]]:
-        """Every candidate entry with its combined 0…1 score, best first."""
+        """The candidate entries that can make the top three, with their combined 0…1 score, best first.
+
+        The fuzzy similarity is the costly part, so candidates are taken by their score without it,
+        and the rest are dropped once even a perfect fuzzy match (adding ``W_FUZZY``) could not lift
+        them into the top three: the top three and their order are exactly those of scoring them all.
+        """
         tokens = self.query_tokens(question)
         if not tokens:
             return []
@@ -365,12 +371,23 @@ class Matcher:
         norm = math.sqrt(sum(squares.values())) or 1.0
         cosines = self._cosines(squares, norm, candidates)
         coverages = self._coverages(weights)
-        scored = []
-        for index, cosine in zip(candidates, cosines, strict=True):
-            combined = W_COSINE * cosine + W_COVERAGE * float(coverages[index]) + W_FUZZY * self._fuzzy(query, index)
-            scored.append((self.entry_ids[index], round(combined, 4)))
-        scored.sort(key=lambda kv: kv[1], reverse=True)
-        return scored
+        partial = [
+            (W_COSINE * cosine + W_COVERAGE * float(coverages[index]), rank, index)
+            for rank, (index, cosine) in enumerate(zip(candidates, cosines, strict=True))
+        ]
+        partial.sort(key=lambda item: (-item[0], item[1]))
+        scored: list[tuple[float, int, str]] = []  # (score, BM25 rank for ties, entry id)
+        best: list[float] = []  # the MAX_CLARIFY best scores so far, a min-heap: best[0] is the third
+        for without_fuzzy, rank, index in partial:
+            if len(best) == MAX_CLARIFY and without_fuzzy + W_FUZZY < best[0] - 1e-4:
+                break
+            combined = round(without_fuzzy + W_FUZZY * self._fuzzy(query, index), 4)
+            scored.append((combined, rank, self.entry_ids[index]))
+            heapq.heappush(best, combined)
+            if len(best) > MAX_CLARIFY:
+                heapq.heappop(best)
+        scored.sort(key=lambda item: (-item[0], item[1]))
+        return [(entry_id, score) for score, _rank, entry_id in scored]
 
     def _score_sentences(self, question: str) -> list[tuple[str, float]]:
         """Scores for the whole message, or for one of its sentences when that fits better.

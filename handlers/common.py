@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from telegram import InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 
@@ -17,6 +17,9 @@ from handlers.context import HelpdeskContext, core
 from handlers.render import html_chunks
 
 log = logging.getLogger(__name__)
+
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+"""Answers carry source links; a preview card under each would crowd the chat."""
 
 
 async def meet(update: Update, context: HelpdeskContext) -> UserView:
@@ -57,7 +60,7 @@ async def send_html(
                 part,
                 parse_mode=ParseMode.HTML,
                 reply_markup=markup if index == len(parts) - 1 else None,
-                disable_web_page_preview=True,
+                link_preview_options=NO_PREVIEW,
             )
     except Forbidden:
         log.info("user %s has blocked the bot", chat_id)
