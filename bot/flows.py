@@ -24,7 +24,18 @@ class FlowState:
     data: dict[str, Any] = field(default_factory=dict)
 
 
-_FLOW = select(col(Flow.name), col(Flow.step), col(Flow.data)).where(col(Flow.user_id) == bindparam("user_id"))
+FLOW_COLUMNS = (col(Flow.name), col(Flow.step), col(Flow.data))
+"""What a flow state is made of (also read by ``Services.arrive`` in its routing query)."""
+_FLOW = select(*FLOW_COLUMNS).where(col(Flow.user_id) == bindparam("user_id"))
+
+
+def flow_state(name: str, step: str, data: str) -> FlowState:
+    """The state stored in a flow row (data that is not a JSON object reads as empty)."""
+    try:
+        parsed = json.loads(data)
+    except json.JSONDecodeError:
+        parsed = {}
+    return FlowState(name, step, parsed if isinstance(parsed, dict) else {})
 
 
 class Flows:
@@ -39,13 +50,7 @@ class Flows:
             with self.engine.connect() as own:
                 return self.get(user_id, own)
         row = connection.execute(_FLOW, {"user_id": user_id}).first()
-        if row is None:
-            return None
-        try:
-            data = json.loads(row.data)
-        except json.JSONDecodeError:
-            data = {}
-        return FlowState(row.name, row.step, data if isinstance(data, dict) else {})
+        return None if row is None else flow_state(row.name, row.step, row.data)
 
     def set(self, user_id: int, state: FlowState, now: datetime) -> FlowState:
         """Start or advance the user's flow (one flow per user: a new one replaces the old)."""

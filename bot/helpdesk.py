@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy import bindparam, insert, update
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Engine, Row
 from sqlmodel import Session, col, select
 
 from bot.answers import Answerer, Reply
@@ -50,7 +50,7 @@ class Answered:
     question_id: int
 
 
-_USER = sa.select(
+USER_COLUMNS = (
     col(User.id),
     col(User.display_name),
     col(User.lang),
@@ -58,7 +58,9 @@ _USER = sa.select(
     col(User.role),
     col(User.subscribed),
     col(User.blocked),
-).where(col(User.id) == bindparam("user_id"))
+)
+"""What ``meet`` reads of a user (also read by ``Services.arrive`` in its routing query)."""
+_USER = sa.select(*USER_COLUMNS).where(col(User.id) == bindparam("user_id"))
 
 
 _LOG_QUESTION = insert(QuestionLog)
@@ -111,9 +113,21 @@ class Helpdesk:
         if connection is None:
             with self.engine.begin() as own:
                 return self.meet(user_id, display_name, client_lang, now, own)
+        row = connection.execute(_USER, {"user_id": user_id}).first()
+        return self.greet(connection, user_id, row, display_name, client_lang, now)
+
+    def greet(
+        self,
+        connection: Connection,
+        user_id: int,
+        row: Row[*tuple[Any, ...]] | None,
+        display_name: str,
+        client_lang: str | None,
+        now: datetime,
+    ) -> UserView:
+        """``meet`` with the user's row (``USER_COLUMNS``) already read: create, update or just view it."""
         name = strip_control(display_name)[:128]
         client: str | None = negotiate(client_lang) if client_lang else None
-        row = connection.execute(_USER, {"user_id": user_id}).first()
         if row is None:
             user = User(id=user_id, display_name=name, client_lang=client, created_at=now, updated_at=now)
             connection.execute(insert(User), user.model_dump())

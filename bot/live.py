@@ -91,14 +91,17 @@ def _lang(value: str | None) -> Lang:
     return "zh" if value == "zh" else "en"
 
 
-_CHAT_ROLE = (
-    select(LiveSession.operator_id, LiveSession.user_id)
+LIVE_ROLE = (
+    select(func.max(case((col(LiveSession.operator_id) == bindparam("user_id"), 2), else_=1)))
     .where(
         LiveSession.status == "active",
         or_(col(LiveSession.operator_id) == bindparam("user_id"), col(LiveSession.user_id) == bindparam("user_id")),
     )
-    .limit(2)
+    .scalar_subquery()
 )
+"""2 when the user runs an active live session, 1 when they are served in one, else NULL."""
+LIVE_ROLES = {2: "operator", 1: "user"}
+_CHAT_ROLE = select(LIVE_ROLE)
 
 
 class LiveDesk:
@@ -440,10 +443,7 @@ class LiveDesk:
         if connection is None:
             with self.engine.connect() as own:
                 return self.chat_role(user_id, own)
-        rows = connection.execute(_CHAT_ROLE, {"user_id": user_id}).all()
-        if any(operator == user_id for operator, _user in rows):
-            return "operator"
-        return "user" if rows else None
+        return LIVE_ROLES.get(connection.execute(_CHAT_ROLE, {"user_id": user_id}).scalar() or 0)
 
     def current_session(self, operator_id: int, reply_to: tuple[int, int] | None = None) -> SessionView:
         """The session an operator's next message goes to (the one replied to, else their focus)."""

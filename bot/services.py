@@ -6,20 +6,32 @@ import contextlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import sqlalchemy as sa
+from sqlalchemy import bindparam
 from sqlalchemy.engine import Engine
+from sqlmodel import col
 
 from bot.canned import Canned, load_canned
 from bot.config import Settings
 from bot.db import make_engine
 from bot.errors import InvalidInput
-from bot.flows import Flows, FlowState
-from bot.helpdesk import Answered, Helpdesk, UserView
+from bot.flows import FLOW_COLUMNS, Flows, FlowState, flow_state
+from bot.helpdesk import USER_COLUMNS, Answered, Helpdesk, UserView
 from bot.hours import desk_hours
 from bot.knowledge import KnowledgeBase
-from bot.live import LiveDesk, LivePolicy, session_rateable
+from bot.live import LIVE_ROLE, LIVE_ROLES, LiveDesk, LivePolicy, session_rateable
+from bot.models import Flow, User
 from bot.ratings import Ratings
 from bot.staff import StaffRegistry
 from bot.tickets import TicketDesk, TicketPolicy
+
+_ROUTING = (
+    sa.select(*USER_COLUMNS, *FLOW_COLUMNS, LIVE_ROLE.label("live"))
+    .select_from(User)
+    .outerjoin(Flow, col(Flow.user_id) == col(User.id))
+    .where(col(User.id) == bindparam("user_id"))
+)
+"""Everything routing needs in one statement: the user, their flow and their part in a live chat."""
 
 
 @dataclass(frozen=True)
@@ -61,8 +73,13 @@ class Services:
         question path, which says why.
         """
         with self.engine.begin() as connection:
-            user = self.helpdesk.meet(user_id, display_name, client_lang, now, connection)
-            flow, role = self.flows.get(user_id, connection), self.live.chat_role(user_id, connection)
+            row = connection.execute(_ROUTING, {"user_id": user_id}).first()
+            user = self.helpdesk.greet(connection, user_id, row, display_name, client_lang, now)
+            if row is None:  # first contact: no user row to join on (staff may exist without one)
+                flow, role = self.flows.get(user_id, connection), self.live.chat_role(user_id, connection)
+            else:
+                flow = flow_state(row.name, row.step, row.data) if row.name is not None else None
+                role = LIVE_ROLES.get(row.live or 0)
             answered = None
             if text is not None and flow is None and role is None:
                 lang = user.lang if user.lang_chosen else None
