@@ -42,6 +42,7 @@ from bot.text import (
     ENGLISH_STOPWORDS,
     Lang,
     detect_lang,
+    has_cjk,
     join_tokens,
     normalise,
     stem,
@@ -117,6 +118,11 @@ WORK_WORDS = re.compile(
 """Working, said without a "not" ("I'm only studying, not working" is not about working)."""
 
 
+def _says(pattern: re.Pattern[str], forms: tuple[str, ...]) -> bool:
+    """Whether *pattern* occurs in any of the forms of a question."""
+    return any(pattern.search(form) for form in forms)
+
+
 @dataclass(frozen=True)
 class Thresholds:
     """Decision thresholds on the combined 0…1 score."""
@@ -144,7 +150,6 @@ class Match:
 _SENTENCE_RE = re.compile(r"(?<=[.?!;])\s+|(?<=[。？！；])\s*|\n+|(?<=[?!])")
 """Sentence ends: the punctuation stays with its sentence (a question keeps its question mark)."""
 _CLAUSE_RE = re.compile(r"[，,]")
-_CJK_CHAR_RE = re.compile(r"[\u4e00-\u9fff]")
 MIN_SENTENCE_TOKENS = 3
 MAX_SENTENCES = 12
 """At most this many distinct sentences of one message are scored apart (each costs a full score)."""
@@ -159,7 +164,6 @@ class Matcher:
         self.entry_ids: list[str] = list(kb.entries)
         question_tokens: list[list[frozenset[str]]] = []
         self._question_strings: list[list[str]] = []
-        self._vocab: list[frozenset[str]] = []
         postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
         lengths: list[int] = []
         mapped_texts: list[list[str]] = []
@@ -172,7 +176,6 @@ class Matcher:
             counts: Counter[str] = Counter()
             for text in mapped:
                 counts.update(set(tokenise(text)))
-            self._vocab.append(frozenset(counts))
             lengths.append(sum(counts.values()))
             for token, tf in counts.items():
                 postings[token].append((index, tf))
@@ -308,16 +311,8 @@ class Matcher:
         top = np.argpartition(-scores, k - 1)[:k]
         return [int(i) for i in top[np.argsort(-scores[top])]]
 
-    def _coverage(self, tokens: frozenset[str], index: int, weights: dict[str, float] | None = None) -> float:
-        """Share of the query's keyword weight that the entry's vocabulary knows."""
-        weights = weights if weights is not None else {t: self._weight(t) for t in tokens}
-        total = sum(weights.values())
-        vocab = self._vocab[index]
-        known = sum(weight for token, weight in weights.items() if token in vocab)
-        return known / total if total else 0.0
-
     def _coverages(self, weights: dict[str, float]) -> np.ndarray:
-        """``_coverage`` for every entry at once (an entry's vocabulary is exactly its BM25 postings)."""
+        """For every entry, the share of the query's keyword weight its vocabulary (its BM25 postings) knows."""
         known = np.zeros(len(self.entry_ids), dtype=np.float64)
         for token, weight in weights.items():
             posting = self._postings.get(token)
@@ -405,7 +400,7 @@ class Matcher:
         # question usually sits, are scored as a sentence of their own.
         for part in list(parts):
             clauses = [c for c in _CLAUSE_RE.split(part) if c.strip()]
-            if len(clauses) >= 3 and _CJK_CHAR_RE.search(part):
+            if len(clauses) >= 3 and has_cjk(part):
                 parts.append("，".join(clauses[-2:]))
         sentences = list(dict.fromkeys(parts))
         if len(sentences) < 2 or not whole:
@@ -435,20 +430,19 @@ class Matcher:
         ranked = self._score_sentences(question)
         t = self.thresholds
         raw = normalise(question)
-        text = self.kb.synonyms.apply(raw)
         # The guards read the words as typed and as the synonyms map them (公司 becomes 用人单位, say).
-        if ranked and (OTHER_SERVICE.search(raw) or OTHER_SERVICE.search(text)):
+        forms = (raw, self.kb.synonyms.apply(raw))
+        if ranked and _says(OTHER_SERVICE, forms):
             return Match(question, reply_lang, "fallback", None, (), ranked[0][1])
-        other_visa = OTHER_VISA.search(raw) or OTHER_VISA.search(text)
-        may_answer = not (other_visa and not (WORK_WORDS.search(raw) or WORK_WORDS.search(text)))
+        may_answer = not (_says(OTHER_VISA, forms) and not _says(WORK_WORDS, forms))
         if not ranked or ranked[0][1] < t.clarify:
             top = ranked[0][1] if ranked else 0.0
             return Match(question, reply_lang, "fallback", None, (), top)
         best_id, best = ranked[0]
         if self.kb.entries[best_id].theme == "smalltalk":
             # "hello" is a greeting, "translate good morning into Chinese" is not: every keyword must be small talk.
-            tokens = frozenset(self.query_tokens(question))
-            may_answer = may_answer and self._coverage(tokens, self.entry_ids.index(best_id)) >= 1.0
+            weights = {token: self._weight(token) for token in self.query_tokens(question)}
+            may_answer = may_answer and self._coverages(weights)[self.entry_ids.index(best_id)] >= 1.0
         second = ranked[1][1] if len(ranked) > 1 else 0.0
         if may_answer and best >= t.answer and best - second >= t.margin:
             return Match(question, reply_lang, "answer", best_id, (best_id,), best)

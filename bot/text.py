@@ -390,6 +390,11 @@ def detect_lang(text: str) -> Lang:
     return "zh" if cjk and cjk / 2 >= latin else "en"
 
 
+def has_cjk(text: str) -> bool:
+    """True when *text* has a Chinese character."""
+    return _CJK_RE.search(text) is not None
+
+
 def has_content(text: str) -> bool:
     """True when *text* has at least one letter or digit worth matching."""
     return bool(normalise(text))
