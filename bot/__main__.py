@@ -5,7 +5,8 @@ console [--lang en|zh] [--as applicant|operator|supervisor]
                           chat in the terminal; tickets on both sides
 ask [QUESTION] [--lang en|zh] [--json]
                           answer one question, or one per line of standard input
-kb validate               check the knowledge base and every profile; exit 1 on problems
+kb validate               check the knowledge base, every profile and the calendar files; exit 1 on problems
+calendar [YEAR ...]       the holiday schedule in force for each year (default: this year and next)
 kb eval FILE.jsonl        score the engine on labelled questions
 staff add ID --role operator|supervisor --name NAME, staff list, staff remove ID
 """
@@ -17,9 +18,13 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
+from datetime import UTC, date, datetime
 from typing import TextIO
 
+import holidays
+
 from bot.answers import Answerer, Reply
+from bot.calendar_files import load_calendar_files, template
 from bot.canned import load_canned
 from bot.config import Settings, get_settings
 from bot.console import render_plain, run_console
@@ -27,6 +32,7 @@ from bot.errors import KnowledgeBaseError
 from bot.evaluation import evaluate, format_report, read_labelled
 from bot.knowledge import KnowledgeBase, load_knowledge
 from bot.text import Lang, strip_control
+from bot.workdays import SHANGHAI, ScheduleSource, WorkCalendar
 
 log = logging.getLogger("bot")
 
@@ -64,6 +70,8 @@ def _parser() -> argparse.ArgumentParser:
     ev = kb_sub.add_parser("eval", help="score the engine on a JSONL file of {q, expect}")
     ev.add_argument("file")
     ev.add_argument("--misses", action="store_true", help="list every question not answered correctly")
+    calendar = sub.add_parser("calendar", help="the holiday schedule in force for each year")
+    calendar.add_argument("years", nargs="*", type=int, help="default: this year and next")
     return parser
 
 
@@ -72,6 +80,7 @@ def load_kb_or_exit(settings: Settings) -> KnowledgeBase:
     try:
         kb = load_knowledge(settings.helpdesk_kb_dir, settings.helpdesk_profile)
         load_canned(settings.helpdesk_kb_dir / "canned.toml")  # checked now: the bot and console need it
+        load_calendar_files(settings.helpdesk_kb_dir / "calendar")
         return kb
     except KnowledgeBaseError as exc:
         print(f"The knowledge base in {settings.helpdesk_kb_dir} cannot be used:", file=sys.stderr)
@@ -113,21 +122,57 @@ def _ask(answerer: Answerer, question: str | None, lang: Lang | None, as_json: b
     return 0
 
 
-def _kb_validate(settings: Settings) -> int:
+def _kb_validate(settings: Settings, now: datetime) -> int:
+    problems = []
     try:
         kb = load_knowledge(settings.helpdesk_kb_dir, settings.helpdesk_profile)
         canned = load_canned(settings.helpdesk_kb_dir / "canned.toml")
     except KnowledgeBaseError as exc:
-        for problem in exc.problems:
+        problems += exc.problems
+    try:
+        office = load_calendar_files(settings.helpdesk_kb_dir / "calendar")
+    except KnowledgeBaseError as exc:
+        problems += exc.problems
+    if problems:
+        for problem in problems:
             print(problem, file=sys.stderr)
-        print(f"{len(exc.problems)} problem(s) found.", file=sys.stderr)
+        print(f"{len(problems)} problem(s) found.", file=sys.stderr)
         return 1
     questions = sum(len(qs) for e in kb.entries.values() for qs in e.questions.values())
     print(
         f"OK: {len(kb.entries)} entries, {questions} alternate questions, {len(kb.topic_ids)} topics covered, "
-        f"{len(canned)} canned replies."
+        f"{len(canned)} canned replies, {len(office)} holiday schedule file(s)."
     )
+    for year in WorkCalendar(office).years_to_enter(now):
+        print(
+            f"warning: the official holiday schedule for {year} is not known yet, so deadlines that reach into "
+            f"{year} are provisional. Enter the State Council's notice in {settings.kb_dir_label}/{template(year)}."
+        )
     return 0
+
+
+def _calendar(settings: Settings, years: list[int], now: datetime) -> int:
+    """``calendar [YEAR …]``: each year's source, days off and adjusted working days."""
+    calendar = WorkCalendar(load_calendar_files(settings.helpdesk_kb_dir / "calendar"))
+    today = now.astimezone(SHANGHAI).date()
+    for year in years or [today.year, today.year + 1]:
+        schedule = calendar.schedule(year)
+        source = {
+            ScheduleSource.OFFICE: f"office file {settings.kb_dir_label}/{template(year)} ({schedule.notice})",
+            ScheduleSource.PACKAGE: f"the holidays package {holidays.__version__}",
+            ScheduleSource.PROVISIONAL: (
+                "PROVISIONAL: statutory holidays only, no adjusted working days; "
+                f"enter the official schedule in {settings.kb_dir_label}/{template(year)}"
+            ),
+        }[schedule.source]
+        print(f"{year}: {source}")
+        print("  days off:          " + _days(schedule.days_off))
+        print("  adjusted workdays: " + (_days(schedule.workdays) or "none"))
+    return 0
+
+
+def _days(days: frozenset[date]) -> str:
+    return ", ".join(f"{day:%m-%d %a}" for day in sorted(days))
 
 
 def _kb_eval(answerer: Answerer, path: str, misses: bool) -> int:
@@ -148,8 +193,6 @@ def _kb_eval(answerer: Answerer, path: str, misses: bool) -> int:
 
 def _staff(settings: Settings, args: argparse.Namespace) -> int:
     """``staff add|list|remove`` on the configured database."""
-    from datetime import UTC, datetime
-
     from bot.db import make_engine
     from bot.errors import HelpdeskError, NotFound
     from bot.staff import StaffRegistry
@@ -184,7 +227,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = get_settings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.command == "kb" and args.kb_command == "validate":
-        return _kb_validate(settings)
+        return _kb_validate(settings, datetime.now(UTC))
+    if args.command == "calendar":
+        try:
+            return _calendar(settings, args.years, datetime.now(UTC))
+        except KnowledgeBaseError as exc:
+            print("\n".join(str(p) for p in exc.problems), file=sys.stderr)
+            return 1
     if args.command == "staff":
         return _staff(settings, args)
     kb = load_kb_or_exit(settings)
@@ -202,8 +251,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _console(settings: Settings, kb: KnowledgeBase, answerer: Answerer, args: argparse.Namespace) -> int:
     """The terminal console, with tickets on the configured database (staff side with --as)."""
-    from datetime import UTC, datetime
-
     from bot.console_desk import DeskConsole
     from bot.services import build_services
 

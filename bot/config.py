@@ -47,6 +47,12 @@ class Settings(BaseSettings):
         return None if value == "" else value
 
     @property
+    def kb_dir_label(self) -> str:
+        """The knowledge directory as staff should read it: relative to the project when inside it."""
+        directory = self.helpdesk_kb_dir.resolve()
+        return str(directory.relative_to(ROOT)) if directory.is_relative_to(ROOT) else str(directory)
+
+    @property
     def supervisor_ids(self) -> list[int]:
         """Telegram ids listed in HELPDESK_SUPERVISORS (comma-separated)."""
         return [int(part) for part in self.helpdesk_supervisors.replace(" ", "").split(",") if part]

@@ -48,7 +48,7 @@ class DeskConsole:
     # ----- formatting ------------------------------------------------------------------------
     def _line(self, ticket: TicketView) -> str:
         overdue = " ⚠" if ticket.overdue(self.clock()) else ""
-        return ticket_summary(ticket, self.lang) + overdue
+        return ticket_summary(ticket, self.lang, self.as_staff) + overdue
 
     def _notices(self, notices: list[Notice]) -> str:
         _ = translator(self.lang).gettext

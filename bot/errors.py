@@ -6,8 +6,7 @@ HelpdeskError
 ├── NotFound               a ticket, user or session the caller named does not exist (or is not theirs)
 ├── NotAllowed             the caller may not do this (not staff, not their ticket, wrong role)
 ├── InvalidInput           user input was rejected; ``reason`` is a stable code for a localised message
-├── Conflict               the action lost a race or no longer applies (already claimed, already rated…)
-└── CalendarUnknown        the holiday calendar does not know the year asked about
+└── Conflict               the action lost a race or no longer applies (already claimed, already rated…)
 
 Handlers turn these into localised replies; anything else is a bug and goes to the error handler.
 """
@@ -73,7 +72,3 @@ class InvalidInput(HelpdeskError):
 
 class Conflict(HelpdeskError):
     """The action no longer applies (lost a race, already done)."""
-
-
-class CalendarUnknown(HelpdeskError):
-    """The holiday calendar has no official schedule for the year asked about."""

@@ -5,12 +5,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.knowledge import WorkingHours
-from bot.workdays import is_working_day
+from bot.workdays import WorkCalendar
 
 
 @dataclass(frozen=True)
@@ -19,6 +19,7 @@ class DeskHours:
 
     hours: WorkingHours
     always: bool = False
+    calendar: WorkCalendar = field(default_factory=WorkCalendar)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -27,7 +28,7 @@ class DeskHours:
     def _staffed_day(self, day: date) -> bool:
         # A working day on the official calendar; the profile's weekdays can only narrow it
         # (an adjusted working Saturday or Sunday counts as staffed).
-        return is_working_day(day) and (day.isoweekday() in self.hours.days or day.isoweekday() >= 6)
+        return self.calendar.is_working_day(day) and (day.isoweekday() in self.hours.days or day.isoweekday() >= 6)
 
     def is_open(self, now: datetime) -> bool:
         """True while staff should be at the desk."""
@@ -61,6 +62,6 @@ class DeskHours:
         raise RuntimeError("no working day within 60 days")  # pragma: no cover - the calendar always has one
 
 
-def desk_hours(setting: str, hours: WorkingHours) -> DeskHours:
-    """The desk hours for HELPDESK_HOURS (``always`` or ``profile``)."""
-    return DeskHours(hours, always=setting.strip().lower() == "always")
+def desk_hours(setting: str, hours: WorkingHours, calendar: WorkCalendar | None = None) -> DeskHours:
+    """The desk hours for HELPDESK_HOURS (``always`` or ``profile``) on the working-day *calendar*."""
+    return DeskHours(hours, always=setting.strip().lower() == "always", calendar=calendar or WorkCalendar())

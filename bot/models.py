@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, String, TypeDecorator, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    String,
+    TypeDecorator,
+    UniqueConstraint,
+    false,
+)
 from sqlmodel import Field, SQLModel
 
 
@@ -97,6 +107,8 @@ class Ticket(SQLModel, table=True):
     created_at: datetime = _time(nullable=False)
     updated_at: datetime = _time(nullable=False)
     due_at: datetime = _time(nullable=False, index=True)
+    due_provisional: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
+    """The deadline was counted across a year whose official holiday schedule is not known yet (``bot.workdays``)."""
     closed_at: datetime | None = _time(nullable=True)
 
 
@@ -205,6 +217,15 @@ class OperatorFocus(SQLModel, table=True):
 
     operator_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     session_id: int = Field(foreign_key="livesession.id")
+
+
+class JobRun(SQLModel, table=True):
+    """A piece of scheduled work done once for a period (e.g. a weekly reminder): it is never done twice,
+    across restarts and instances, because a second insert of the same (job, period) fails."""
+
+    job: str = Field(primary_key=True, max_length=32)
+    period: str = Field(primary_key=True, max_length=32)
+    done_at: datetime = _time(nullable=False)
 
 
 def ensure_user(session: Any, user_id: int, now: datetime) -> None:

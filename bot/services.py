@@ -11,6 +11,8 @@ from sqlalchemy import bindparam
 from sqlalchemy.engine import Engine
 from sqlmodel import col
 
+from bot.calendar_files import load_calendar_files
+from bot.calendar_upkeep import CalendarUpkeep
 from bot.canned import Canned, load_canned
 from bot.config import Settings
 from bot.db import make_engine
@@ -24,6 +26,7 @@ from bot.models import Flow, User
 from bot.ratings import Ratings
 from bot.staff import StaffRegistry
 from bot.tickets import TicketDesk, TicketPolicy
+from bot.workdays import WorkCalendar
 
 _ROUTING = (
     sa.select(*USER_COLUMNS, *FLOW_COLUMNS, LIVE_ROLE.label("live"))
@@ -61,6 +64,8 @@ class Services:
     ratings: Ratings
     live: LiveDesk
     canned: dict[str, Canned]
+    calendar: WorkCalendar
+    upkeep: CalendarUpkeep
 
     def arrive(
         self, user_id: int, display_name: str, client_lang: str | None, now: datetime, text: str | None = None
@@ -88,9 +93,16 @@ class Services:
             return Arrival(user, flow, role, answered)
 
 
-def build_services(settings: Settings, kb: KnowledgeBase, engine: Engine | None = None) -> Services:
-    """Create every service on the database named by the settings (or the given engine)."""
+def build_services(
+    settings: Settings, kb: KnowledgeBase, engine: Engine | None = None, calendar: WorkCalendar | None = None
+) -> Services:
+    """Create every service on the database named by the settings (or the given engine).
+
+    The working-day *calendar* defaults to the office files in the knowledge base's ``calendar/``
+    over the ``holidays`` package (``bot.workdays``).
+    """
     engine = engine or make_engine(settings.database_url)
+    calendar = calendar or WorkCalendar(load_calendar_files(settings.helpdesk_kb_dir / "calendar"))
     staff = StaffRegistry(engine)
     flows = Flows(engine)
     policy = TicketPolicy(
@@ -99,7 +111,7 @@ def build_services(settings: Settings, kb: KnowledgeBase, engine: Engine | None 
         max_description=settings.helpdesk_max_description,
     )
     helpdesk = Helpdesk(kb, engine)
-    tickets = TicketDesk(engine, staff, flows, policy)
+    tickets = TicketDesk(engine, staff, flows, policy, calendar)
     ratings = Ratings(engine, staff, flows)
     ratings.owner_checks["session"] = session_rateable
     live_policy = LivePolicy(
@@ -109,7 +121,7 @@ def build_services(settings: Settings, kb: KnowledgeBase, engine: Engine | None 
         auto_assign=settings.helpdesk_auto_assign,
         staff_chat_id=settings.helpdesk_staff_chat,
     )
-    hours = desk_hours(settings.helpdesk_hours, kb.profile.hours)
+    hours = desk_hours(settings.helpdesk_hours, kb.profile.hours, calendar)
     return Services(
         settings=settings,
         kb=kb,
@@ -121,4 +133,6 @@ def build_services(settings: Settings, kb: KnowledgeBase, engine: Engine | None 
         ratings=ratings,
         live=LiveDesk(engine, staff, helpdesk, tickets, hours, live_policy),
         canned=load_canned(settings.helpdesk_kb_dir / "canned.toml"),
+        calendar=calendar,
+        upkeep=CalendarUpkeep(engine, calendar, staff, tickets, settings.kb_dir_label),
     )

@@ -6,7 +6,7 @@ Shared by the Telegram handlers (which escape and split it) and the terminal con
 from __future__ import annotations
 
 from bot.errors import HelpdeskError, NotFound
-from bot.i18n import translator
+from bot.i18n import SHANGHAI, translator
 from bot.text import Lang
 from bot.tickets import KIND_LABELS, STATUS_LABELS, TicketView
 
@@ -41,16 +41,17 @@ def error_text(error: HelpdeskError, lang: Lang) -> str:
     return template.format(**{"length": "", "limit": "", "minimum": "", **details})
 
 
-def ticket_summary(ticket: TicketView, lang: Lang) -> str:
-    """One line per ticket: number, type, status, due date."""
+def ticket_summary(ticket: TicketView, lang: Lang, as_staff: bool = False) -> str:
+    """One line per ticket: number, type, status, due date (staff also see that a deadline is provisional)."""
     t = translator(lang)
     _ = t.gettext
-    return _("{number} · {kind} · {status} · due {due}").format(
+    line = _("{number} · {kind} · {status} · due {due}").format(
         number=ticket.number,
         kind=_(KIND_LABELS[ticket.kind]),
         status=_(STATUS_LABELS[ticket.status]),
         due=t.date(ticket.due_at),
     )
+    return line + _(" (provisional)") if as_staff and ticket.due_provisional else line
 
 
 def ticket_detail(ticket: TicketView, lang: Lang, as_staff: bool = False) -> str:
@@ -58,11 +59,18 @@ def ticket_detail(ticket: TicketView, lang: Lang, as_staff: bool = False) -> str
     t = translator(lang)
     _ = t.gettext
     lines = [
-        ticket_summary(ticket, lang),
+        ticket_summary(ticket, lang, as_staff),
         _("Filed: {when}").format(when=t.datetime(ticket.created_at)),
         "",
         ticket.description,
     ]
+    if as_staff and ticket.due_provisional:
+        lines[1:1] = [
+            _(
+                "Provisional deadline: the official holiday schedule for {year} is not known yet. The deadline "
+                "will be counted again when it is."
+            ).format(year=ticket.due_at.astimezone(SHANGHAI).year)
+        ]
     if as_staff:
         lines[1:1] = [
             _("Contact: {contact}").format(contact=ticket.contact or _("none")),

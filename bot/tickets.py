@@ -2,7 +2,9 @@
 
 Lifecycle: new → in_progress (a member of staff took it) → answered (staff replied) → closed
 (with a resolution). A user may reopen their closed ticket within ``reopen_days``; staff may reopen
-any time. Deadlines are working days per type on the Chinese calendar (``bot.workdays``).
+any time. Deadlines are working days per type on the Chinese calendar (``bot.workdays``); one counted
+across a year whose official schedule is not known yet is *provisional* (staff see it so) and is
+recomputed once the schedule is known (``recompute_deadlines``).
 
 Visibility: a user sees only their own tickets and never internal notes; staff see everything.
 Every staff action goes to the audit log.
@@ -19,7 +21,7 @@ from typing import Any
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from bot.db import session_scope
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
@@ -28,7 +30,7 @@ from bot.i18n import N_, SHANGHAI
 from bot.models import Ticket, TicketMessage, ensure_user
 from bot.staff import StaffRegistry, audit
 from bot.text import Lang, has_content, strip_control
-from bot.workdays import due_at
+from bot.workdays import WorkCalendar
 
 KINDS = ("enquiry", "help", "suggestion", "complaint", "report")
 KIND_LABELS: Mapping[str, str] = {
@@ -118,6 +120,8 @@ class TicketView:
     due_at: datetime
     closed_at: datetime | None
     messages: tuple[MessageView, ...] = ()
+    due_provisional: bool = False
+    """The deadline was counted on a provisional holiday schedule (shown to staff, not to the user)."""
 
     def overdue(self, now: datetime) -> bool:
         """Still open after its deadline."""
@@ -150,6 +154,7 @@ def _view(ticket: Ticket, messages: list[TicketMessage] | None = None) -> Ticket
         ticket.due_at,
         ticket.closed_at,
         shown,
+        ticket.due_provisional,
     )
 
 
@@ -197,11 +202,19 @@ class Filing:
 class TicketDesk:
     """Filing and working tickets."""
 
-    def __init__(self, engine: Engine, staff: StaffRegistry, flows: Flows, policy: TicketPolicy | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        staff: StaffRegistry,
+        flows: Flows,
+        policy: TicketPolicy | None = None,
+        calendar: WorkCalendar | None = None,
+    ) -> None:
         self.engine = engine
         self.staff = staff
         self.flows = flows
         self.policy = policy or TicketPolicy()
+        self.calendar = calendar or WorkCalendar()
 
     # ----- filing ------------------------------------------------------------------------
     def start_filing(
@@ -305,7 +318,7 @@ class TicketDesk:
         """Create a ticket directly (the filing flow, a live session turned into a ticket, a left message)."""
         if kind not in KINDS:
             raise InvalidInput("unknown_kind")
-        due = due_at(now, self.policy.deadlines[kind])
+        due = self.calendar.due(now, self.policy.deadlines[kind])
         with session_scope(self.engine) as session:
             ensure_user(session, user_id, now)
             ticket = Ticket(
@@ -319,7 +332,8 @@ class TicketDesk:
                 origin=origin,
                 created_at=now,
                 updated_at=now,
-                due_at=due,
+                due_at=due.at,
+                due_provisional=due.provisional,
             )
             session.add(ticket)
             session.flush()
@@ -563,7 +577,8 @@ class TicketDesk:
             ticket = self._staff_ticket(session, actor_id, number_or_id)
             old = ticket.kind
             ticket.kind = kind
-            ticket.due_at = due_at(ticket.created_at, self.policy.deadlines[kind])
+            due = self.calendar.due(ticket.created_at, self.policy.deadlines[kind])
+            ticket.due_at, ticket.due_provisional = due.at, due.provisional
             ticket.updated_at = now
             audit(session, actor_id, "change_kind", now, ticket.id, f"{old} -> {kind}")
             return _view(ticket)
@@ -619,3 +634,51 @@ class TicketDesk:
             ticket.closed_at, ticket.updated_at = None, now
             audit(session, actor_id, "reopen", now, ticket.id)
             return _view(ticket), [Notice(ticket.user_id, "ticket_reopened_by_staff", {"number": ticket.number})]
+
+    # ----- the holiday calendar ------------------------------------------------------------
+    def recompute_deadlines(self, now: datetime) -> tuple[list[DeadlineChange], list[Notice]]:
+        """Count every provisional deadline again on the calendar in force (after a year's official schedule
+        became known: an office file added or the package upgraded). Each change is audited; the owner of an
+        open ticket whose deadline moved later is told the new date (one that moved earlier is staff's to meet).
+
+        Idempotent, and safe with several instances: the rows are locked while they are recounted.
+        """
+        changes: list[DeadlineChange] = []
+        notices: list[Notice] = []
+        with session_scope(self.engine) as session:
+            query = select(Ticket).where(col(Ticket.due_provisional)).order_by(col(Ticket.id)).with_for_update()
+            for ticket in session.exec(query).all():
+                due = self.calendar.due(ticket.created_at, self.policy.deadlines[ticket.kind])
+                if due.at == ticket.due_at and due.provisional:
+                    continue
+                old = ticket.due_at
+                ticket.due_at, ticket.due_provisional = due.at, due.provisional
+                change = DeadlineChange(_id(ticket), str(ticket.number), old, due.at, due.provisional)
+                changes.append(change)
+                detail = f"{old.astimezone(SHANGHAI):%Y-%m-%d} -> {due.at.astimezone(SHANGHAI):%Y-%m-%d}"
+                audit(session, 0, "deadline_recomputed", now, ticket.id, detail + (" (provisional)" * due.provisional))
+                if change.later and ticket.status in OPEN_STATUSES:
+                    params = {"number": ticket.number, "ticket_id": ticket.id, "due": due.at}
+                    notices.append(Notice(ticket.user_id, "ticket_due_later", params))
+        return changes, notices
+
+    def provisional_count(self) -> int:
+        """How many tickets have a provisional deadline."""
+        with session_scope(self.engine) as session:
+            return session.exec(select(func.count()).select_from(Ticket).where(col(Ticket.due_provisional))).one()
+
+
+@dataclass(frozen=True)
+class DeadlineChange:
+    """A provisional deadline counted again on a newly known holiday schedule."""
+
+    ticket_id: int
+    number: str
+    old: datetime
+    new: datetime
+    provisional: bool
+    """Still provisional (the deadline reaches into another year not yet known)."""
+
+    @property
+    def later(self) -> bool:
+        return self.new > self.old

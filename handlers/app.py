@@ -28,7 +28,7 @@ from bot.config import Settings
 from bot.i18n import translator
 from bot.knowledge import KnowledgeBase
 from bot.services import Services, build_services
-from handlers import inbox, live, questions, staff, start, tickets, topics
+from handlers import calendar_jobs, inbox, live, questions, staff, start, tickets, topics
 from handlers.common import expired, meet, reply_text, tr
 from handlers.context import BotData, HelpdeskContext, use_workers
 from handlers.menus import set_public_menus
@@ -210,6 +210,10 @@ def build_application(
     if app.job_queue is not None:
         interval = settings.helpdesk_sweep_seconds
         app.job_queue.run_repeating(live.sweep_job, interval=interval, first=interval, name="live-desk-timers")
+        app.job_queue.run_once(calendar_jobs.recount_deadlines_job, when=0, name="recount-deadlines")
+        app.job_queue.run_repeating(
+            calendar_jobs.calendar_upkeep_job, interval=calendar_jobs.UPKEEP_INTERVAL, first=1, name="calendar-upkeep"
+        )
     return app
 
 

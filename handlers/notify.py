@@ -68,6 +68,20 @@ def _render(notice: Notice, lang: Lang) -> tuple[list[str], InlineKeyboardMarkup
         if p.get("comment"):
             text += "\n" + _("Comment: {comment}").format(comment=p["comment"])
         return html_chunks(text), None
+    if notice.kind == "ticket_due_later":
+        text = _(
+            "The official holiday schedule has been published, so the deadline of your ticket {number} moved: "
+            "we will now answer by {due} (Beijing time)."
+        ).format(number=p["number"], due=translator(lang).date(p["due"]))
+        return [escape(text, quote=False)], None
+    if notice.kind == "calendar_unknown":
+        text = _(
+            "📅 The official holiday schedule for {year} is not known yet. Deadlines that reach into {year} are "
+            "provisional ({count} ticket(s) so far) and adjusted working days are not counted. When the State "
+            "Council publishes its notice, enter it in {file} and restart the bot: the deadlines are then "
+            "counted again. (A reminder once a week until it is done.)"
+        ).format(year=p["year"], count=p["provisional"], file=p["file"])
+        return [escape(text, quote=False)], None
     log.error("no rendering for notice kind %s", notice.kind)
     return [number], None
 

@@ -92,7 +92,10 @@ async def _list(update: Update, context: HelpdeskContext, user: UserView, word: 
         )
         return
     now = context.now()
-    rows = [[(("⏰ " if t.overdue(now) else "") + ticket_summary(t, user.lang), cd.make("sv", t.id))] for t in tickets]
+    rows = [
+        [(("⏰ " if t.overdue(now) else "") + ticket_summary(t, user.lang, as_staff=True), cd.make("sv", t.id))]
+        for t in tickets
+    ]
     rows.append(filters_row)
     text = _("Tickets “{filter}” ({count}), earliest due first. Filters: {filters}").format(
         filter=word, count=len(tickets), filters=", ".join(LIST_FILTERS)

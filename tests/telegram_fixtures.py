@@ -2,7 +2,8 @@
 
 ``botapi``           the stand-in server on 127.0.0.1 (a free port), stopped after the test
 ``clock``            a settable fixed clock (``clock.now = …``; ``clock.advance(hours=2)``)
-``helpdesk_factory`` ``await helpdesk_factory(**settings)`` starts a helpdesk on a fresh SQLite file
+``helpdesk_factory`` ``await helpdesk_factory(calendar=None, **settings)`` starts a helpdesk on a fresh SQLite file
+                     (the working-day calendar defaults to the knowledge base's office files over the package)
 ``helpdesk_app``     one started helpdesk with the default settings
 ``no_errors``        use it (``pytestmark = pytest.mark.usefixtures("no_errors")``) to fail a test that logged
                      an error, made a call Telegram would refuse, or told someone "something went wrong"
@@ -29,6 +30,7 @@ from bot.config import Settings
 from bot.i18n import translator
 from bot.knowledge import KnowledgeBase
 from bot.services import Services, build_services
+from bot.workdays import WorkCalendar
 from handlers.app import build_application
 from tests.botapi import TOKEN, BotApiServer, CallbackAnswer, SentMessage
 
@@ -57,11 +59,20 @@ class Clock:
 class Helpdesk:
     """The real application on a database, talking to the stand-in Bot API."""
 
-    def __init__(self, botapi: BotApiServer, kb: KnowledgeBase, clock: Clock, database: Path, **settings: Any):
+    def __init__(
+        self,
+        botapi: BotApiServer,
+        kb: KnowledgeBase,
+        clock: Clock,
+        database: Path,
+        calendar: WorkCalendar | None = None,
+        **settings: Any,
+    ):
         self.botapi = botapi
         self.kb = kb
         self.clock = clock
         self.database = database
+        self.calendar = calendar
         self.overrides = settings
         self._services: Services | None = None
         self._app: Application[Any, Any, Any, Any, Any, Any] | None = None
@@ -89,7 +100,7 @@ class Helpdesk:
     async def start(self) -> None:
         """Build and start the application as ``run_polling`` does (post_init sets the command menus)."""
         settings = self.settings()
-        services = build_services(settings, self.kb)
+        services = build_services(settings, self.kb, calendar=self.calendar)
         services.staff.bootstrap_supervisors(settings.supervisor_ids, self.clock())
         app = build_application(services, clock=self.clock)
         await app.initialize()
@@ -113,9 +124,10 @@ class Helpdesk:
         if services is not None:
             services.engine.dispose()
 
-    async def restart(self, **settings: Any) -> None:
-        """A new process on the same database (and optionally changed settings)."""
+    async def restart(self, calendar: WorkCalendar | None = None, **settings: Any) -> None:
+        """A new process on the same database (and optionally changed settings or holiday calendar)."""
         await self.stop()
+        self.calendar = calendar or self.calendar
         self.overrides.update(settings)
         await self.start()
 
@@ -216,8 +228,8 @@ async def helpdesk_factory(
 ) -> AsyncIterator[HelpdeskFactory]:
     started: list[Helpdesk] = []
 
-    async def factory(**settings: Any) -> Helpdesk:
-        desk = Helpdesk(botapi, kb, clock, tmp_path / f"hd{len(started) or ''}.sqlite3", **settings)
+    async def factory(calendar: WorkCalendar | None = None, **settings: Any) -> Helpdesk:
+        desk = Helpdesk(botapi, kb, clock, tmp_path / f"hd{len(started) or ''}.sqlite3", calendar, **settings)
         started.append(desk)
         await desk.start()
         return desk

@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
-from bot.db import make_engine, migrate, migrations_config
+from bot.db import BASELINE, make_engine, migrate, migrations_config
 from bot.helpdesk import Helpdesk
 from bot.knowledge import KnowledgeBase
 from tests.dbs import postgres_engine
@@ -68,12 +68,27 @@ def test_a_new_database_starts_at_the_newest_migration(empty: Engine) -> None:
 def test_a_database_from_before_migrations_is_taken_up_from_the_baseline(tmp_path: Path, kb: KnowledgeBase) -> None:
     url = f"sqlite:///{tmp_path}/old.sqlite3"
     old = create_engine(url)
-    SQLModel.metadata.create_all(old)  # how databases were made until 2026-11-23
+    config = migrations_config()
+    with old.begin() as connection:  # the schema of 2026-11-23, made as it was then: no version table
+        config.attributes["connection"] = connection
+        command.upgrade(config, BASELINE)
+        connection.execute(text("DROP TABLE alembic_version"))
     Helpdesk(kb, old).meet(1001, "Alice", "en", NOW)
+    with old.begin() as connection:  # a ticket filed then: its deadline was never provisional
+        connection.execute(
+            text(
+                "INSERT INTO ticket (number, user_id, kind, status, description, lang, origin, created_at, "
+                "updated_at, due_at) VALUES ('T2603-0001', 1001, 'enquiry', 'new', 'A question.', 'en', 'bot', "
+                ":now, :now, :now)"
+            ),
+            {"now": NOW},
+        )
     old.dispose()
 
     engine = make_engine(url)
     assert HEAD is not None and version(engine) == HEAD
     user = Helpdesk(kb, engine).user(1001)
     assert user is not None and user.name == "Alice"  # the data is still there
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT number, due_provisional FROM ticket")).all() == [("T2603-0001", False)]
     engine.dispose()
