@@ -8,6 +8,7 @@ ask [QUESTION] [--lang en|zh] [--json]
 kb validate               check the knowledge base, every profile and the calendar files; exit 1 on problems
 calendar [YEAR ...]       the holiday schedule in force for each year (default: this year and next)
 kb eval FILE.jsonl        score the engine on labelled questions
+kb build                  train the classifier now (it is cached by a hash of its inputs)
 staff add ID --role operator|supervisor --name NAME, staff list, staff remove ID
 """
 
@@ -67,6 +68,7 @@ def _parser() -> argparse.ArgumentParser:
     kb = sub.add_parser("kb", help="knowledge-base tools")
     kb_sub = kb.add_subparsers(dest="kb_command", required=True)
     kb_sub.add_parser("validate", help="check the knowledge base")
+    kb_sub.add_parser("build", help="train the classifier (cached by a hash of its inputs)")
     ev = kb_sub.add_parser("eval", help="score the engine on a JSONL file of {q, expect}")
     ev.add_argument("file")
     ev.add_argument("--misses", action="store_true", help="list every question not answered correctly")
@@ -175,6 +177,26 @@ def _days(days: frozenset[date]) -> str:
     return ", ".join(f"{day:%m-%d %a}" for day in sorted(days))
 
 
+def _kb_build(kb: KnowledgeBase, settings: Settings) -> int:
+    """``kb build``: train (or find in the cache) the classifier for the knowledge base."""
+    import time
+
+    from bot.classifier import fingerprint, load_or_train, training_set
+
+    started = time.perf_counter()
+    examples = training_set(kb)
+    model = load_or_train(kb, settings.helpdesk_cache_dir)
+    if model is None:
+        print("Classifier: not enough classes to train one; the engine answers alone.")
+        return 0
+    path = settings.helpdesk_cache_dir / f"classifier-{fingerprint(examples, kb)}.npz"
+    print(
+        f"Classifier: {len(model.classes)} classes, {len(model.vocabulary)} features, {len(examples)} examples, "
+        f"{len(model.domain_terms)} domain terms; {path} ({time.perf_counter() - started:.1f} s)"
+    )
+    return 0
+
+
 def _kb_eval(answerer: Answerer, path: str, misses: bool) -> int:
     from pathlib import Path
 
@@ -237,6 +259,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "staff":
         return _staff(settings, args)
     kb = load_kb_or_exit(settings)
+    if args.command == "kb" and args.kb_command == "build":
+        return _kb_build(kb, settings)
     answerer = Answerer(kb)
     if args.command == "ask":
         return _ask(answerer, args.question, args.lang, args.json, sys.stdin)

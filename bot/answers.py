@@ -5,14 +5,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.i18n import translator
-from bot.knowledge import KnowledgeBase
+from bot.knowledge import KnowledgeBase, Source
 from bot.matching import Match, Matcher
 from bot.text import Lang, has_content
+
+SMALL_TALK = "smalltalk"
+"""The theme of greetings and thanks: answered with the short text alone (no sources, buttons or see-also)."""
+MAX_SEE_ALSO = 3
+"""At most this many "see also" links under an answer."""
+MAX_SOURCES = 3
+"""At most this many sources under an answer (official ones first)."""
 
 
 @dataclass(frozen=True)
 class Option:
-    """A clarify choice: the entry id (for buttons and numbers) and its title."""
+    """A clarify choice or a "see also" link: the entry id (for buttons and numbers) and its title."""
 
     entry_id: str
     title: str
@@ -24,12 +31,22 @@ class Reply:
 
     match: Match
     text: str
-    sources: tuple[str, ...] = ()
+    sources: tuple[Source, ...] = ()
+    """The sources to show (at most ``MAX_SOURCES``, official first): registry entries, shown by title."""
     options: tuple[Option, ...] = ()
+    theme: str | None = None
+    """The answered entry's theme (None for a clarify or a fallback)."""
+    see_also: tuple[Option, ...] = ()
+    """Related entries to offer under an answer (none for small talk)."""
 
     @property
     def lang(self) -> Lang:
         return self.match.lang
+
+    @property
+    def small_talk(self) -> bool:
+        """A greeting or thanks: shown as the short text alone, without sources, feedback or links."""
+        return self.theme == SMALL_TALK
 
 
 class Answerer:
@@ -38,6 +55,14 @@ class Answerer:
     def __init__(self, kb: KnowledgeBase, matcher: Matcher | None = None) -> None:
         self.kb = kb
         self.matcher = matcher or Matcher(kb)
+
+    def see_also_ids(self, entry_id: str) -> tuple[str, ...]:
+        """The entries offered as "see also" under *entry_id*'s answer: its first related ones, none for small talk."""
+        entry = self.kb.entries[entry_id]
+        if entry.theme == SMALL_TALK:
+            return ()
+        related = [r for r in entry.related if r in self.kb.entries and r != entry_id]
+        return tuple(related[:MAX_SEE_ALSO])
 
     def ask(self, question: str, lang: Lang | None = None) -> Reply:
         """Match *question* and compose the reply in *lang* (default: the question's language)."""
@@ -60,11 +85,19 @@ class Answerer:
     def entry_reply(self, entry_id: str, match: Match) -> Reply:
         """The reply for one entry (an answer, or the entry a user picked when clarifying)."""
         entry = self.kb.entries[entry_id]
-        return Reply(match, self.kb.answer(entry_id, match.lang), sources=entry.sources)
+        see_also = tuple(Option(r, self.kb.title(r, match.lang)) for r in self.see_also_ids(entry_id))
+        sources = self.kb.cited(entry_id)[:MAX_SOURCES]
+        return Reply(match, self.kb.answer(entry_id, match.lang), sources=sources, theme=entry.theme, see_also=see_also)
 
     def sources_line(self, reply: Reply) -> str:
         """ "Sources: …" in the reply's language, or empty."""
-        if not reply.sources:
-            return ""
-        _ = translator(reply.lang).gettext
-        return _("Sources: {sources}").format(sources="; ".join(reply.sources))
+        return sources_text(reply)
+
+
+def sources_text(reply: Reply) -> str:
+    """ "Sources: title; title" (依据：…；…) in the reply's language, by title, never a code; or empty."""
+    if not reply.sources:
+        return ""
+    _ = translator(reply.lang).gettext
+    separator = "；" if reply.lang == "zh" else "; "
+    return _("Sources: {sources}").format(sources=separator.join(s.title[reply.lang] for s in reply.sources))

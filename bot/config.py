@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     helpdesk_auto_assign: bool = False
     helpdesk_staff_chat: int | None = None
     helpdesk_sweep_seconds: float = 30
+    helpdesk_cache_dir: Path = ROOT / ".cache"
+    """Where the trained classifier is cached (named by a hash of its inputs; safe to delete)."""
     telegram_rate_limit: float = 30
     """Messages per second the bot sends overall (Telegram's limit is about 30)."""
     log_level: str = "INFO"

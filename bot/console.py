@@ -13,8 +13,10 @@ from bot.text import Lang, detect_lang
 
 
 def render_plain(answerer: Answerer, reply: Reply) -> str:
-    """A reply as terminal text, with numbered choices when clarifying."""
+    """A reply as terminal text, with numbered choices when clarifying; small talk is the short text alone."""
     lines = [reply.text]
+    if reply.small_talk:
+        return "\n".join(lines)
     if reply.options:
         _ = translator(reply.lang).gettext
         lines += [f"  {n}. {opt.title}" for n, opt in enumerate(reply.options, 1)]

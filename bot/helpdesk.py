@@ -64,6 +64,18 @@ _USER = sa.select(*USER_COLUMNS).where(col(User.id) == bindparam("user_id"))
 
 
 _LOG_QUESTION = insert(QuestionLog)
+_QUESTION = sa.select(
+    col(QuestionLog.user_id),
+    col(QuestionLog.text),
+    col(QuestionLog.decision),
+    col(QuestionLog.entry_id),
+    col(QuestionLog.chosen_entry),
+).where(col(QuestionLog.id) == bindparam("question_id"))
+BROWSE = "browse"
+"""``QuestionLog.decision`` of an entry opened from /topics (``text`` is the entry's title)."""
+RELATED = "related"
+"""``QuestionLog.decision`` of an entry opened by a "see also" button (``text`` is the question it came from,
+``candidates`` the entry whose answer listed it)."""
 
 
 class _UserFields(Protocol):
@@ -233,6 +245,56 @@ class Helpdesk:
             match = Match(row.text, lang, "answer", entry_id, (entry_id,), row.score)
         return Answered(self.answerer.entry_reply(entry_id, match), question_id)
 
+    def browse(self, user_id: int, entry_id: str, lang: Lang, now: datetime) -> Answered:
+        """An entry opened from /topics: its answer, logged (decision ``browse``) so that 👍/👎 under it
+        is recorded like any answer's. One transaction."""
+        if entry_id not in self.kb.entries:
+            raise NotFound("entry")
+        with self.engine.begin() as connection:
+            return self._log_entry(connection, user_id, BROWSE, self.kb.title(entry_id, lang), entry_id, "", lang, now)
+
+    def see_also(self, user_id: int, question_id: int, entry_id: str, lang: Lang, now: datetime) -> Answered:
+        """A "see also" button under the answer to *question_id*: *entry_id*'s answer, logged as a question of
+        its own (decision ``related``) so that 👍/👎 under it is recorded. One transaction.
+
+        Raises ``NotFound`` unless the question is the user's and its answer offered *entry_id* (stale or forged).
+        """
+        with self.engine.begin() as connection:
+            row = connection.execute(_QUESTION, {"question_id": question_id}).first()
+            if row is None or row.user_id != user_id:
+                raise NotFound("question")
+            shown = row.chosen_entry if row.decision == "clarify" else row.entry_id
+            if shown not in self.kb.entries or entry_id not in self.answerer.see_also_ids(shown):
+                raise NotFound("entry")
+            return self._log_entry(connection, user_id, RELATED, row.text, entry_id, shown, lang, now)
+
+    def _log_entry(
+        self,
+        connection: Connection,
+        user_id: int,
+        decision: str,
+        text: str,
+        entry_id: str,
+        source: str,
+        lang: Lang,
+        now: datetime,
+    ) -> Answered:
+        """Log an entry the user opened by a button (no matching: score 0) and compose its answer."""
+        values = {
+            "user_id": user_id,
+            "text": text[:1000],
+            "lang": lang,
+            "decision": decision,
+            "entry_id": entry_id,
+            "candidates": source,
+            "score": 0.0,
+            "created_at": now,
+        }
+        result = connection.execute(_LOG_QUESTION, values)
+        question_id = result.inserted_primary_key[0]  # type: ignore[index]
+        match = Match(text, lang, "answer", entry_id, (entry_id,), 1.0)
+        return Answered(self.answerer.entry_reply(entry_id, match), int(question_id))
+
     def none_of_these(self, user_id: int, question_id: int) -> None:
         """The user said none of the clarify choices fits (counts as negative feedback)."""
         self.feedback(user_id, question_id, helpful=False)
@@ -266,7 +328,7 @@ class Helpdesk:
         return list(reversed(rows))
 
     def entry(self, entry_id: str, lang: Lang) -> Reply:
-        """An entry's answer (browsing /topics or an operator sending it by id)."""
+        """An entry's answer, not logged (an operator sending it by id; /topics logs it: ``browse``)."""
         if entry_id not in self.kb.entries:
             raise NotFound("entry")
         match = Match("", lang, "answer", entry_id, (entry_id,), 1.0)

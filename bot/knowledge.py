@@ -5,6 +5,7 @@ Layout of a knowledge directory (``knowledge/`` in the repository)::
     topics.toml          the topic ids every deployment must cover
     synonyms.toml        [map] what people type = the knowledge base's word
     entries/*.toml       [[entry]] tables: id, theme, audience, titles, questions, answers, sources
+    sources.toml         the sources registry: one table per source code (titles, official, issuer, year, link)
     profiles/*.toml      local profiles (office, hours, local rules), picked by HELPDESK_PROFILE
 
 ``load_knowledge`` either returns a complete, valid ``KnowledgeBase`` or raises
@@ -49,8 +50,13 @@ MAX_ANSWER_CHARS = 1200
 MAX_FILLED_ANSWER_CHARS = 2000
 MAX_TITLE_CHARS = {"en": 48, "zh": 24}
 PROFILE_KEYS_REQUIRED = ("office_name", "office_address", "office_hours", "office_phone")
+SOURCES_FILE = "sources.toml"
+MAX_SOURCE_TITLE_CHARS = {"en": 120, "zh": 60}
+SOURCE_FIELDS = frozenset({"title_en", "title_zh", "official", "issuer", "year", "link"})
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+_SOURCE_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*")
+_LINK = re.compile(r"(https?://)?[^\s/]+\.[^\s]+")
 
 
 @dataclass(frozen=True)
@@ -66,6 +72,19 @@ class Entry:
     sources: tuple[str, ...]
     related: tuple[str, ...]
     file: str
+
+
+@dataclass(frozen=True)
+class Source:
+    """One entry of the sources registry: what a source code stands for, in both languages."""
+
+    code: str
+    title: Mapping[Lang, str]
+    official: bool
+    """A law, a government notice or a government body's own page, as against a report, an article or a note."""
+    issuer: str | None = None
+    year: int | None = None
+    link: str | None = None
 
 
 @dataclass(frozen=True)
@@ -97,6 +116,7 @@ class KnowledgeBase:
     synonyms: SynonymMap
     topic_ids: tuple[str, ...]
     directory: Path
+    sources: Mapping[str, Source] = field(default_factory=dict)
 
     def answer(self, entry_id: str, lang: Lang) -> str:
         """The entry's answer in *lang* with the local profile filled in."""
@@ -109,6 +129,11 @@ class KnowledgeBase:
     def by_theme(self, theme: str) -> list[Entry]:
         """Entries of one theme, in file order."""
         return [e for e in self.entries.values() if e.theme == theme]
+
+    def cited(self, entry_id: str) -> tuple[Source, ...]:
+        """The registry's sources of an entry: official ones first, otherwise in the entry's order."""
+        found = [self.sources[code] for code in self.entries[entry_id].sources if code in self.sources]
+        return tuple(sorted(found, key=lambda source: not source.official))
 
 
 def placeholders(text: str) -> set[str]:
@@ -123,6 +148,9 @@ class _Checker:
         self.root = root
         self.problems: list[KnowledgeProblem] = []
         self.invalid_ids: set[str] = set()
+        self.cited: set[str] = set()
+        """Every source code an entry names, invalid entries' too (so none is called unused by mistake)."""
+        self.invalid_sources: set[str] = set()
 
     def add(self, file: Path | str, entry: str | None, fld: str | None, message: str) -> None:
         path = Path(file)
@@ -189,6 +217,78 @@ def _read_synonyms(directory: Path, checker: _Checker) -> SynonymMap:
         else:
             clean[variant] = canonical
     return SynonymMap(clean)
+
+
+def _read_sources(directory: Path, checker: _Checker) -> dict[str, Source] | None:
+    """The sources registry (valid tables only), or None when the file cannot be read."""
+    path = directory / SOURCES_FILE
+    data = _read_toml(path, checker)
+    if data is None:
+        return None
+    if not data:
+        checker.add(path, None, None, "no sources")
+    sources: dict[str, Source] = {}
+    for code, raw in data.items():
+        source = _read_source(path, code, raw, checker)
+        if source is None:
+            checker.invalid_sources.add(code)
+        else:
+            sources[code] = source
+    return sources
+
+
+def _read_source(path: Path, code: str, raw: Any, checker: _Checker) -> Source | None:
+    """One registry table; None (with the problems noted) when anything in it is wrong."""
+    if not isinstance(raw, dict):
+        checker.add(path, code, None, "must be a table")
+        return None
+    before = len(checker.problems)
+    if not _SOURCE_CODE.fullmatch(code):
+        checker.add(path, code, None, "a source code is ASCII letters, digits and -")
+    titles: dict[Lang, str] = {}
+    for lang in LANGS:
+        key = f"title_{lang}"
+        titles[lang] = checker.text(path, code, raw, key) or ""
+        if len(titles[lang]) > MAX_SOURCE_TITLE_CHARS[lang]:
+            checker.add(path, code, key, f"longer than {MAX_SOURCE_TITLE_CHARS[lang]} characters")
+        if titles[lang] == code:
+            checker.add(path, code, key, "must be a readable title, not the code")
+    if titles["zh"] and not _CJK.search(titles["zh"]):
+        checker.add(path, code, "title_zh", "has no Chinese")
+    official = raw.get("official")
+    if official is None:
+        checker.add(path, code, "official", "missing")
+    elif not isinstance(official, bool):
+        checker.add(path, code, "official", "must be true or false")
+    issuer = checker.text(path, code, raw, "issuer") if "issuer" in raw else None
+    year = raw.get("year")
+    if year is not None and (isinstance(year, bool) or not isinstance(year, int) or not 1900 <= year <= 2100):
+        checker.add(path, code, "year", "must be a year such as 2017")
+    link = raw.get("link")
+    if link is not None and not (isinstance(link, str) and _LINK.fullmatch(link)):
+        checker.add(path, code, "link", "must be a web address without spaces")
+    for key in raw:
+        if key not in SOURCE_FIELDS:
+            checker.add(path, code, key, "unknown field")
+    if len(checker.problems) > before:
+        return None
+    return Source(code, titles, bool(official), issuer, year, link)
+
+
+def _check_citations(directory: Path, entries: list[Entry], sources: Mapping[str, Source], checker: _Checker) -> None:
+    """Every code an entry cites is in the registry, once; every code in the registry is cited."""
+    known = set(sources) | checker.invalid_sources
+    for entry in entries:
+        seen: set[str] = set()
+        for code in entry.sources:
+            if code not in known:
+                checker.add(entry.file, entry.id, "sources", f"unknown source {code!r} (not in {SOURCES_FILE})")
+            elif code in seen:
+                checker.add(entry.file, entry.id, "sources", f"{code!r} is cited twice")
+            seen.add(code)
+    for code in sources:
+        if code not in checker.cited:
+            checker.add(directory / SOURCES_FILE, code, None, "not cited by any entry")
 
 
 def _parse_time(value: Any) -> time:
@@ -310,6 +410,7 @@ def _read_entry(path: Path, index: int, raw: dict[str, Any], checker: _Checker) 
         if lang == "zh" and answers[lang] and not _CJK.search(answers[lang]):
             checker.add(path, entry_id, "answer_zh", "has no Chinese")
     sources = checker.texts(path, entry_id, raw, "sources")
+    checker.cited.update(sources)
     if not sources:
         checker.add(path, entry_id, "sources", "at least one source is needed")
     related = checker.texts(path, entry_id, raw, "related")
@@ -385,7 +486,8 @@ def available_profiles(directory: Path) -> list[str]:
 def load_knowledge(directory: Path, profile_id: str = "default") -> KnowledgeBase:
     """Read and validate the knowledge base in *directory* with the local profile *profile_id*.
 
-    Every profile shipped is checked (so any can be chosen later); the chosen one must exist.
+    Every profile shipped is checked (so any can be chosen later); the chosen one must exist. The sources
+    registry must hold every code the entries cite, and nothing they do not.
     Raises ``KnowledgeBaseError`` carrying every problem found.
     """
     checker = _Checker(directory)
@@ -395,7 +497,10 @@ def load_knowledge(directory: Path, profile_id: str = "default") -> KnowledgeBas
     synonyms = _read_synonyms(directory, checker)
     profiles = [p for path in sorted((directory / "profiles").glob("*.toml")) if (p := _read_profile(path, checker))]
     entries = list(_read_entries(directory, checker))
+    sources = _read_sources(directory, checker)
     _cross_checks(directory, entries, topic_ids, profiles, checker)
+    if sources is not None:
+        _check_citations(directory, entries, sources, checker)
     chosen = next((p for p in profiles if p.id == profile_id), None)
     if chosen is None:
         names = ", ".join(p.id for p in profiles) or "none"
@@ -404,4 +509,4 @@ def load_knowledge(directory: Path, profile_id: str = "default") -> KnowledgeBas
         )
     if checker.problems or chosen is None:
         raise KnowledgeBaseError(checker.problems)
-    return KnowledgeBase({e.id: e for e in entries}, chosen, synonyms, topic_ids, directory)
+    return KnowledgeBase({e.id: e for e in entries}, chosen, synonyms, topic_ids, directory, sources or {})

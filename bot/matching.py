@@ -30,19 +30,23 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
+from bot.classifier import OOS, TEMPERATURE, LinearModel, default_cache_dir, features, load_or_train
 from bot.knowledge import LANGS, KnowledgeBase
 from bot.text import (
     CHINESE_STOPCHARS,
     ENGLISH_STOPWORDS,
     Lang,
     detect_lang,
+    english_words,
     has_cjk,
+    is_english_word,
     join_tokens,
     normalise,
     stem,
@@ -125,7 +129,7 @@ def _says(pattern: re.Pattern[str], forms: tuple[str, ...]) -> bool:
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Decision thresholds on the combined 0…1 score."""
+    """Decision thresholds on the combined 0…1 score (without a classifier: the engine's score alone)."""
 
     answer: float = 0.55
     margin: float = 0.05
@@ -133,6 +137,27 @@ class Thresholds:
     clarify_window: float = 0.15
     lone: float = 0.47
     """A single candidate, with no other within the clarify window, is answered from this score on."""
+
+
+@dataclass(frozen=True)
+class Blend:
+    """How the classifier's probabilities and the engine's scores make one score. Chosen by cross-validation
+    over ``knowledge/training`` (``scripts/tune_blend.py``: right − 4 × wrong − 2 × out of scope answered)."""
+
+    engine_weight: float = 0.5
+    """score = engine_weight × engine score + (1 − engine_weight) × classifier probability"""
+    answer: float = 0.40
+    margin: float = 0.10
+    clarify: float = 0.30
+    clarify_window: float = 0.15
+    out_of_scope: float = 0.10
+    """The classifier's out-of-scope probability from which a question falls back…"""
+    out_of_scope_unless: float = 0.8
+    """…unless the blended score of the best entry reaches this;"""
+    out_of_scope_offer: float = 0.55
+    """from this blended score on, a question that may be out of scope is offered its entries, not answered."""
+    temperature: float = TEMPERATURE
+    """The classifier's decision values × this, through a softmax, are its probabilities."""
 
 
 @dataclass(frozen=True)
@@ -147,6 +172,28 @@ class Match:
     score: float
 
 
+@dataclass(frozen=True)
+class Evidence:
+    """What is known about one question before deciding (see ``Matcher.evidence``)."""
+
+    question: str
+    lang: Lang
+    ranked: tuple[tuple[str, float], ...]
+    """The engine's candidates with their 0…1 scores, best first."""
+    other_service: bool
+    """The question is about another service (guard): never answered."""
+    other_visa: bool
+    """About another kind of visa, or setting up a company, and not about working: never answered outright."""
+    coverages: np.ndarray
+    """For each entry, the share of the question's keyword weight it knows."""
+    keywords: int
+    """How many keyword tokens the question has (0: function words only, such as 在吗)."""
+    domain: bool
+    """The question holds a domain term (the classifier's list)."""
+    decision_values: np.ndarray | None
+    """The classifier's decision value per class (None without a classifier)."""
+
+
 _SENTENCE_RE = re.compile(r"(?<=[.?!;])\s+|(?<=[。？！；])\s*|\n+|(?<=[?!])")
 """Sentence ends: the punctuation stays with its sentence (a question keeps its question mark)."""
 _CLAUSE_RE = re.compile(r"[，,]")
@@ -155,12 +202,30 @@ MAX_SENTENCES = 12
 """At most this many distinct sentences of one message are scored apart (each costs a full score)."""
 
 
-class Matcher:
-    """An index over one knowledge base; ``match`` is safe to call from many tasks."""
+AUTO: Literal["auto"] = "auto"
+"""``Matcher(model=AUTO)``: the classifier for the knowledge base from the cache, trained if needed."""
 
-    def __init__(self, kb: KnowledgeBase, thresholds: Thresholds | None = None) -> None:
+
+class Matcher:
+    """An index over one knowledge base, with its classifier; ``match`` is safe to call from many tasks.
+
+    *model* is the trained classifier (``bot.classifier``), ``AUTO`` to load or train it (cached in
+    *cache_dir*), or None for the engine alone.
+    """
+
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        thresholds: Thresholds | None = None,
+        model: LinearModel | Literal["auto"] | None = AUTO,
+        blend: Blend | None = None,
+        cache_dir: Path | None = None,
+    ) -> None:
         self.kb = kb
         self.thresholds = thresholds or Thresholds()
+        self.blend = blend or Blend()
+        self.model = load_or_train(kb, cache_dir or default_cache_dir()) if model == AUTO else model
+        english_words()  # loaded now, not on the first question
         self.entry_ids: list[str] = list(kb.entries)
         question_tokens: list[list[frozenset[str]]] = []
         self._question_strings: list[list[str]] = []
@@ -271,8 +336,14 @@ class Matcher:
         return math.sqrt(sum(self._weight(t) ** 2 for t in tokens)) or 1.0
 
     def _correct_word(self, word: str) -> str:
-        """A known spelling for an unknown English *word* (typos, two words run together), else *word*."""
+        """A known spelling for an unknown English *word* (typos, two words run together), else *word*.
+
+        A word of the English language is never "corrected" into another (protection is not project,
+        deported is not depart): it stays, unknown to the knowledge base, and says so in the scores.
+        """
         if word in self._surface or word in ENGLISH_STOPWORDS or len(word) < 3 or stem(word) in self._postings:
+            return word
+        if is_english_word(word):
             return word
         return self._closest(word)
 
@@ -424,31 +495,95 @@ class Matcher:
         # A question that sharpens the message beats its context ("… offered me a job. Can I apply here?").
         return asked if asked is not whole else ranked
 
-    def match(self, question: str, lang: Lang | None = None) -> Match:
-        """Decide answer / clarify / fallback for *question*; *lang* is the reply language if known."""
-        reply_lang: Lang = lang or detect_lang(question)
+    def evidence(self, question: str, lang: Lang | None = None) -> Evidence:
+        """Everything the decision reads about *question*: the engine's ranking, the classifier's
+        probabilities, the guards (computed once; ``decide`` may weigh it under several settings)."""
         ranked = self._score_sentences(question)
-        t = self.thresholds
         raw = normalise(question)
         # The guards read the words as typed and as the synonyms map them (公司 becomes 用人单位, say).
         forms = (raw, self.kb.synonyms.apply(raw))
-        if ranked and _says(OTHER_SERVICE, forms):
-            return Match(question, reply_lang, "fallback", None, (), ranked[0][1])
-        may_answer = not (_says(OTHER_VISA, forms) and not _says(WORK_WORDS, forms))
-        if not ranked or ranked[0][1] < t.clarify:
-            top = ranked[0][1] if ranked else 0.0
-            return Match(question, reply_lang, "fallback", None, (), top)
-        best_id, best = ranked[0]
+        tokens = self.query_tokens(question)
+        weights = {token: self._weight(token) for token in tokens}
+        return Evidence(
+            question=question,
+            lang=lang or detect_lang(question),
+            ranked=tuple(ranked),
+            other_service=bool(ranked) and _says(OTHER_SERVICE, forms),
+            other_visa=_says(OTHER_VISA, forms) and not _says(WORK_WORDS, forms),
+            coverages=self._coverages(weights) if weights else np.zeros(len(self.entry_ids)),
+            keywords=len(weights),
+            domain=self.model is not None and not self.model.domain_terms.isdisjoint(tokens),
+            decision_values=None if self.model is None else self.model.decision(features(question, self.kb)),
+        )
+
+    def match(self, question: str, lang: Lang | None = None) -> Match:
+        """Decide answer / clarify / fallback for *question*; *lang* is the reply language if known."""
+        return self.decide(self.evidence(question, lang))
+
+    def decide(self, evidence: Evidence, blend: Blend | None = None) -> Match:
+        """The decision for *evidence*: the engine and the classifier together, or the engine alone."""
+        e = evidence
+        if e.other_service:
+            return Match(e.question, e.lang, "fallback", None, (), e.ranked[0][1])
+        if self.model is None or e.decision_values is None:
+            return self._decide_alone(e)
+        return self._decide_blended(e, blend or self.blend)
+
+    def _small_talk_only(self, evidence: Evidence, entry_id: str) -> bool:
+        """ "hello" is a greeting, "translate good morning into Chinese" is not: every keyword must be small talk
+        (a question of function words only, such as 在吗, has none to spoil it)."""
+        return evidence.keywords == 0 or bool(evidence.coverages[self.entry_ids.index(entry_id)] >= 1.0)
+
+    def _decide_alone(self, e: Evidence) -> Match:
+        """The engine's scores alone (a knowledge base too small to train a classifier)."""
+        t = self.thresholds
+        if not e.ranked or e.ranked[0][1] < t.clarify:
+            top = e.ranked[0][1] if e.ranked else 0.0
+            return Match(e.question, e.lang, "fallback", None, (), top)
+        best_id, best = e.ranked[0]
+        may_answer = not e.other_visa
         if self.kb.entries[best_id].theme == "smalltalk":
-            # "hello" is a greeting, "translate good morning into Chinese" is not: every keyword must be small talk.
-            weights = {token: self._weight(token) for token in self.query_tokens(question)}
-            may_answer = may_answer and self._coverages(weights)[self.entry_ids.index(best_id)] >= 1.0
-        second = ranked[1][1] if len(ranked) > 1 else 0.0
+            may_answer = may_answer and self._small_talk_only(e, best_id)
+        second = e.ranked[1][1] if len(e.ranked) > 1 else 0.0
         if may_answer and best >= t.answer and best - second >= t.margin:
-            return Match(question, reply_lang, "answer", best_id, (best_id,), best)
+            return Match(e.question, e.lang, "answer", best_id, (best_id,), best)
         floor = max(t.clarify, best - t.clarify_window)
-        candidates = tuple(eid for eid, s in ranked[:MAX_CLARIFY] if s >= floor)
+        candidates = tuple(eid for eid, s in e.ranked[:MAX_CLARIFY] if s >= floor)
         if may_answer and len(candidates) == 1 and best >= t.lone and best - second >= t.margin:
             # "Did you mean X?" with X alone and nothing near it: answering is the better service.
-            return Match(question, reply_lang, "answer", best_id, (best_id,), best)
-        return Match(question, reply_lang, "clarify", None, candidates, best)
+            return Match(e.question, e.lang, "answer", best_id, (best_id,), best)
+        return Match(e.question, e.lang, "clarify", None, candidates, best)
+
+    def _decide_blended(self, e: Evidence, b: Blend) -> Match:
+        """The engine's scores and the classifier's probabilities, blended; the classifier's out-of-scope
+        class and the domain gate decline what the knowledge base does not cover."""
+        assert self.model is not None and e.decision_values is not None
+        probabilities = self.model.softmax(e.decision_values, b.temperature)
+        engine = dict(e.ranked)
+        learned = sorted((p, label) for label, p in probabilities.items() if label != OOS)[-MAX_CLARIFY:]
+        candidates = set(engine) | {label for _p, label in learned}
+        w = b.engine_weight
+        scored = sorted(
+            ((round(w * engine.get(c, 0.0) + (1 - w) * probabilities.get(c, 0.0), 4), c) for c in candidates),
+            key=lambda item: (-item[0], item[1]),
+        )
+        if not scored:
+            return Match(e.question, e.lang, "fallback", None, (), 0.0)
+        best, best_id = scored[0]
+        second = scored[1][0] if len(scored) > 1 else 0.0
+        doubtful = probabilities.get(OOS, 0.0) >= b.out_of_scope and best < b.out_of_scope_unless
+        if doubtful and best < b.out_of_scope_offer:
+            return Match(e.question, e.lang, "fallback", None, (), best)
+        may_answer = not e.other_visa
+        if self.kb.entries[best_id].theme == "smalltalk":
+            may_answer = may_answer and self._small_talk_only(e, best_id)
+        elif not e.domain:
+            # the domain gate: nothing is answered on everyday words alone
+            return Match(e.question, e.lang, "fallback", None, (), best)
+        if may_answer and not doubtful and best >= b.answer and best - second >= b.margin:
+            return Match(e.question, e.lang, "answer", best_id, (best_id,), best)
+        if best < b.clarify:
+            return Match(e.question, e.lang, "fallback", None, (), best)
+        floor = max(b.clarify, best - b.clarify_window)
+        options = tuple(c for s, c in scored[:MAX_CLARIFY] if s >= floor)
+        return Match(e.question, e.lang, "clarify", None, options, best)

@@ -62,7 +62,11 @@ class User(SQLModel, table=True):
 
 
 class QuestionLog(SQLModel, table=True):
-    """Every free-text question, what the engine decided, and what the user did with it."""
+    """Every free-text question, what the engine decided, and what the user did with it.
+
+    Entries opened by a button are logged too, so 👍/👎 under them is kept: ``decision`` is ``browse`` for
+    /topics and ``related`` for a "see also" button (score 0; see ``bot.helpdesk``).
+    """
 
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = _user_fk()

@@ -8,6 +8,9 @@ characters and character pairs).
 
 from __future__ import annotations
 
+import gzip
+import importlib.resources
+import json
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
@@ -339,6 +342,25 @@ class SynonymMap:
         if self._re is None:
             return text
         return " ".join(self._re.sub(lambda m: f" {self.mapping[m.group(0)]} ", text).split())
+
+
+ENGLISH_WORD_MIN_FREQUENCY = 1000
+"""Words at least this frequent in pyspellchecker's English list (~19,000 of them) are words of the language;
+rarer entries ("wat", a temple) may still be typos of a knowledge-base word."""
+
+
+@lru_cache(maxsize=1)
+def english_words() -> frozenset[str]:
+    """Common English words (pyspellchecker's word-frequency list, MIT), loaded once."""
+    resource = importlib.resources.files("spellchecker") / "resources" / "en.json.gz"
+    with resource.open("rb") as raw, gzip.open(raw) as unpacked:
+        frequencies: dict[str, int] = json.load(unpacked)
+    return frozenset(word for word, count in frequencies.items() if count >= ENGLISH_WORD_MIN_FREQUENCY)
+
+
+def is_english_word(word: str) -> bool:
+    """Whether *word* (lower case) is a common word of the English language, so never a typo to correct."""
+    return word in english_words()
 
 
 @lru_cache(maxsize=65536)

@@ -30,7 +30,13 @@ def history_lines(history: Sequence[Sequence[Any]], lang: Lang) -> list[str]:
     _ = translator(lang).gettext
     if not history:
         return [_("No questions asked before.")]
-    decisions = {"answer": _("answered"), "clarify": _("offered choices"), "fallback": _("no answer")}
+    decisions = {
+        "answer": _("answered"),
+        "clarify": _("offered choices"),
+        "fallback": _("no answer"),
+        "browse": _("opened from /topics"),
+        "related": _("opened from “see also”"),
+    }
     lines = [_("Recent questions:")]
     for text, decision, entry in history:
         result = decisions.get(str(decision), str(decision))

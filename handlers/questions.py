@@ -1,4 +1,4 @@
-"""Free-text questions and the buttons under answers: clarify choices and 👍/👎 feedback."""
+"""Free-text questions and the buttons under answers: clarify choices, "see also" and 👍/👎 feedback."""
 
 from __future__ import annotations
 
@@ -65,6 +65,24 @@ async def pick(update: Update, context: HelpdeskContext) -> None:
     await answer_query(update)
     await drop_keyboard(update)
     chunks, markup = answer_messages(answered.reply, qid)
+    await reply_html(update, context, chunks, markup)
+
+
+async def see_also(update: Update, context: HelpdeskContext) -> None:
+    """A "see also" button under an answer: answer with that entry (logged, so 👍/👎 works under it too)."""
+    user = await meet(update, context)
+    data = cd.parse(update.callback_query.data if update.callback_query else None)
+    qid = data.int_arg(0) if data else None
+    if data is None or qid is None or len(data.args) != 2:
+        await expired(update, user.lang)
+        return
+    try:
+        answered = await core(context.helpdesk.see_also, user.id, qid, data.args[1], user.lang, context.now())
+    except NotFound:
+        await expired(update, user.lang)
+        return
+    await answer_query(update)
+    chunks, markup = answer_messages(answered.reply, answered.question_id)
     await reply_html(update, context, chunks, markup)
 
 

@@ -8,7 +8,7 @@ from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.answers import Reply
+from bot.answers import Reply, sources_text
 from bot.i18n import translator
 from bot.ratings import LEVEL_LABELS
 from bot.text import Lang
@@ -80,23 +80,43 @@ def help_buttons(lang: Lang, question_id: int | None = None) -> list[tuple[str, 
 
 
 def sources_html(reply: Reply) -> str:
-    """The italic sources line of an answer."""
+    """The italic sources line of an answer (the sources' titles, escaped)."""
     if not reply.sources:
         return ""
-    _ = translator(reply.lang).gettext
-    return "<i>" + escape(_("Sources: {sources}").format(sources="; ".join(reply.sources)), quote=False) + "</i>"
+    return "<i>" + escape(sources_text(reply), quote=False) + "</i>"
 
 
-def answer_messages(reply: Reply, question_id: int) -> tuple[list[str], InlineKeyboardMarkup]:
-    """An answer with its sources, "was this helpful?" 👍/👎 and the help row."""
+def answer_messages(
+    reply: Reply, question_id: int, back_to_topics: bool = False
+) -> tuple[list[str], InlineKeyboardMarkup | None]:
+    """An answer with its sources, "was this helpful?" 👍/👎, its "see also" links, the help row and,
+    for an entry opened from /topics, "back to topics". Small talk is the short text alone."""
+    if reply.small_talk:
+        return list(_answer_chunks(reply.text, "")), None
     _ = translator(reply.lang).gettext
     footer = sources_html(reply)
     footer += ("\n\n" if footer else "") + escape(_("Was this helpful?"), quote=False)
     rows = [
         [("👍", cd.make("fb", question_id, 1)), ("👎", cd.make("fb", question_id, 0))],
+        *see_also_rows(reply, question_id),
         help_buttons(reply.lang, question_id),
     ]
+    if back_to_topics:
+        rows.append([(_("« Back to topics"), cd.make("tb"))])
     return list(_answer_chunks(reply.text, footer)), keyboard(rows)
+
+
+def see_also_rows(reply: Reply, question_id: int) -> list[list[tuple[str, str]]]:
+    """One button per related entry, labelled with its title (a link whose ids would not fit is left out)."""
+    _ = translator(reply.lang).gettext
+    rows: list[list[tuple[str, str]]] = []
+    for option in reply.see_also:
+        try:
+            data = cd.make("rel", question_id, option.entry_id)
+        except ValueError:
+            continue
+        rows.append([(_("See also: {title}").format(title=option.title), data)])
+    return rows
 
 
 @lru_cache(maxsize=256)

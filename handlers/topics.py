@@ -1,21 +1,23 @@
-"""/topics: browse the knowledge base by theme with inline keyboards."""
+"""/topics: browse the knowledge base by theme with inline keyboards; an entry opened here is answered
+like a question (👍/👎, see also, a person or a ticket) with a way back to the themes."""
 
 from __future__ import annotations
 
 from html import escape
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 
 from bot.errors import NotFound
+from bot.text import Lang
 from bot.topics import group_by_id, group_entries, group_label, groups_for
 from handlers import callback_data as cd
 from handlers.common import answer_query, expired, meet, reply_html, reply_text, tr
 from handlers.context import HelpdeskContext, core
-from handlers.render import html_chunks, keyboard, sources_html
+from handlers.render import answer_messages, keyboard
 
 
-def _themes_keyboard(lang, role):  # type: ignore[no-untyped-def]
+def _themes_keyboard(lang: Lang, role: str | None) -> InlineKeyboardMarkup:
     return keyboard([[(group_label(g, lang), cd.make("tg", g.id))] for g in groups_for(role)])
 
 
@@ -65,16 +67,25 @@ async def theme_list(update: Update, context: HelpdeskContext) -> None:
 
 
 async def topic_entry(update: Update, context: HelpdeskContext) -> None:
-    """An entry button: its answer."""
+    """An entry button: its answer (logged, for 👍/👎) with the buttons of any answer and "back to topics"."""
     user = await meet(update, context)
     data = cd.parse(update.callback_query.data if update.callback_query else None)
     if data is None or len(data.args) != 1:
         await expired(update, user.lang)
         return
     try:
-        reply = await core(context.helpdesk.entry, data.args[0], user.lang)
+        answered = await core(context.helpdesk.browse, user.id, data.args[0], user.lang, context.now())
     except NotFound:
         await expired(update, user.lang)
         return
     await answer_query(update)
-    await reply_html(update, context, html_chunks(reply.text, sources_html(reply)))
+    chunks, markup = answer_messages(answered.reply, answered.question_id, back_to_topics=True)
+    await reply_html(update, context, chunks, markup)
+
+
+async def back_to_topics(update: Update, context: HelpdeskContext) -> None:
+    """ "Back to topics" under an answer: the themes in a new message (the answer stays as it is)."""
+    user = await meet(update, context)
+    await answer_query(update)
+    text = escape(tr(user.lang).gettext("Choose a theme:"), quote=False)
+    await reply_html(update, context, text, _themes_keyboard(user.lang, user.role))

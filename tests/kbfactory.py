@@ -59,14 +59,32 @@ open = "09:00"
 close = "17:00"
 """
 
+SOURCES = """
+[CN]
+title_en = "Changning (Shanghai) Science and Technology Commission: 2022 report on administrative licensing"
+title_zh = "长宁区科学技术委员会2022年度行政许可实施情况年度报告"
+issuer = "长宁区科学技术委员会"
+year = 2022
+official = false
+
+[SH-RE]
+title_en = "Shanghai: work permit reissue (zwdt.sh.gov.cn)"
+title_zh = "上海：工作许可补办（zwdt.sh.gov.cn）"
+link = "zwdt.sh.gov.cn"
+official = true
+"""
+
 SYNONYMS = """
 [map]
 "工作证" = "工作许可"
 """
 
 
-def make_kb(root: Path, *, entries: str = ENTRIES, topics: str = TOPICS, profile: str = PROFILE) -> Path:
-    """Write a two-entry knowledge base under *root* and return its directory."""
+def make_kb(
+    root: Path, *, entries: str = ENTRIES, topics: str = TOPICS, profile: str = PROFILE, sources: str | None = SOURCES
+) -> Path:
+    """Write a two-entry knowledge base with its sources registry under *root* (``sources=None``: no
+    registry file) and return its directory."""
     directory = root / "kb"
     (directory / "entries").mkdir(parents=True)
     (directory / "profiles").mkdir()
@@ -74,4 +92,6 @@ def make_kb(root: Path, *, entries: str = ENTRIES, topics: str = TOPICS, profile
     (directory / "entries" / "main.toml").write_text(entries, encoding="utf-8")
     (directory / "profiles" / "default.toml").write_text(profile, encoding="utf-8")
     (directory / "synonyms.toml").write_text(SYNONYMS, encoding="utf-8")
+    if sources is not None:
+        (directory / "sources.toml").write_text(sources, encoding="utf-8")
     return directory

@@ -48,13 +48,31 @@ def first_line(desk: Helpdesk, entry: str, lang: Lang) -> str:
     return desk.services.helpdesk.entry(entry, lang).text.strip().splitlines()[0]
 
 
-def is_answer(message: SentMessage, desk: Helpdesk, entry: str, lang: Lang) -> bool:
-    """The message is *entry*'s answer in *lang*, with 👍/👎 and the help row."""
+def see_also(desk: Helpdesk, entry: str) -> list[str]:
+    """The entries offered under *entry*'s answer: the first three of its ``related``."""
+    return list(desk.kb.entries[entry].related[:3])
+
+
+def answer_buttons(desk: Helpdesk, entry: str, lang: Lang, qid: int, back: bool = False) -> list[list[tuple[str, str]]]:
+    """The keyboard under *entry*'s answer to question *qid*: 👍/👎, see also, a person or a ticket (, back)."""
+    rows = [[("👍", f"fb:{qid}:1"), ("👎", f"fb:{qid}:0")]]
+    rows += [
+        [(_(lang, "See also: {title}").format(title=desk.kb.title(r, lang)), f"rel:{qid}:{r}")]
+        for r in see_also(desk, entry)
+    ]
+    rows.append([(_(lang, "🙋 Talk to a person"), f"human:{qid}"), (_(lang, "📝 File a ticket"), f"tnew:{qid}")])
+    if back:
+        rows.append([(_(lang, "« Back to topics"), "tb")])
+    return rows
+
+
+def is_answer(message: SentMessage, desk: Helpdesk, entry: str, lang: Lang, back: bool = False) -> bool:
+    """The message is *entry*'s answer in *lang*, with 👍/👎, its see-also links and the help row."""
+    qid = int(message.data[0].split(":")[1]) if message.data else 0
     return (
         first_line(desk, entry, lang) in message.text
         and _(lang, "Was this helpful?") in message.text
-        and message.labels[:2] == ["👍", "👎"]
-        and [d.split(":")[0] for d in message.data] == ["fb", "fb", "human", "tnew"]
+        and message.buttons == answer_buttons(desk, entry, lang, qid, back)
     )
 
 
@@ -171,7 +189,10 @@ async def test_question_script_decides_the_language_until_one_is_chosen(helpdesk
 
 @pytest.mark.parametrize(
     ("user", "question", "lang", "pick"),
-    [(ALICE, "how long", "en", "validity-period"), (LI, "流程", "zh", "reissue")],
+    [
+        (ALICE, "validity or processing time?", "en", "validity-period"),
+        (LI, "有效期还是审批时间", "zh", "processing-time"),
+    ],
 )
 async def test_vague_question_clarifies_and_a_choice_answers(
     helpdesk_app: Helpdesk, user: int, question: str, lang: Lang, pick: str
@@ -195,7 +216,7 @@ async def test_vague_question_clarifies_and_a_choice_answers(
 
 async def test_none_of_these(helpdesk_app: Helpdesk) -> None:
     desk = helpdesk_app
-    clarify = await say(desk, ALICE, "how long")
+    clarify = await say(desk, ALICE, "validity or processing time?")
     [row] = log_rows(desk, ALICE)
     await desk.click(ALICE, clarify, "None of these")
     sorry = await desk.reply(ALICE)
@@ -245,8 +266,8 @@ async def test_topics_browse_themes_and_entries(helpdesk_app: Helpdesk, user: in
     assert entries.labels[-1] == _(lang, "« All themes")
 
     await desk.press(user, entries, "te:validity-period")
-    answer = await desk.reply(user)
-    assert first_line(desk, "validity-period", lang) in answer.text and answer.buttons == []
+    answer = await desk.reply(user)  # answered like a question, with a way back (tests below)
+    assert is_answer(answer, desk, "validity-period", lang, back=True)
 
     await desk.press(user, entries, "tl")
     again = desk.botapi.current(themes)
@@ -264,6 +285,142 @@ async def test_employer_sees_the_employer_theme_first(helpdesk_app: Helpdesk) ->
     await desk.press(BOB, themes, "tg:employer")
     assert desk.botapi.current(themes).data[:2] == ["te:employer-requirements", "te:apply-online"]
     assert user_row(desk, BOB).role == "employer"
+
+
+# ----- see also, answers from /topics, small talk ---------------------------------------------------------
+@pytest.mark.parametrize(
+    ("user", "question", "lang"),
+    [(ALICE, "how long is the work permit valid", "en"), (LI, "工作许可证有效期多久", "zh")],
+)
+async def test_see_also_buttons_under_an_answer_open_the_related_entry(
+    helpdesk_app: Helpdesk, user: int, question: str, lang: Lang
+) -> None:
+    desk = helpdesk_app
+    reply = await say(desk, user, question)
+    [row] = log_rows(desk, user)
+    related = see_also(desk, "validity-period")
+    assert related and is_answer(reply, desk, "validity-period", lang)
+    links = [(label, data) for row in reply.buttons for label, data in row if data and data.startswith("rel:")]
+    assert links == [
+        (_(lang, "See also: {title}").format(title=desk.kb.title(r, lang)), f"rel:{row.id}:{r}") for r in related
+    ]
+    assert all(len(data.encode()) <= 64 for _label, data in links)
+
+    answer = await desk.press(user, reply, f"rel:{row.id}:{related[0]}")
+    assert answer.text is None and not answer.show_alert
+    shown = await desk.reply(user)
+    assert is_answer(shown, desk, related[0], lang)  # the same layout as any answer, its own see-also included
+    assert any(e["type"] == "italic" for e in shown.entities)  # with its sources line
+    assert desk.botapi.buttons(reply) == reply.buttons  # the first answer keeps its buttons
+
+    # logged as a question of its own, so that 👍/👎 under it reaches the knowledge-gap review
+    first, opened = log_rows(desk, user)
+    assert (opened.decision, opened.entry_id, opened.candidates, opened.text) == (
+        "related",
+        related[0],
+        "validity-period",
+        first.text,
+    )
+    assert shown.data[0] == f"fb:{opened.id}:1"
+    await desk.press(user, shown, f"fb:{opened.id}:0")
+    sorry = await desk.reply(user)
+    assert [d.split(":")[0] for d in sorry.data] == ["human", "tnew"]
+    assert [r.feedback for r in log_rows(desk, user)] == [None, -1]
+
+
+async def test_see_also_under_a_clarify_choice(helpdesk_app: Helpdesk) -> None:
+    desk = helpdesk_app
+    clarify = await say(desk, ALICE, "validity or processing time?")
+    [row] = log_rows(desk, ALICE)
+    await desk.press(ALICE, clarify, f"pick:{row.id}:validity-period")
+    answer = await desk.reply(ALICE)
+    assert is_answer(answer, desk, "validity-period", "en")
+    target = see_also(desk, "validity-period")[-1]
+    await desk.press(ALICE, answer, f"rel:{row.id}:{target}")
+    assert is_answer(await desk.reply(ALICE), desk, target, "en")
+    assert [(r.decision, r.entry_id) for r in log_rows(desk, ALICE)][1] == ("related", target)
+
+
+@pytest.mark.parametrize(("user", "lang"), [(ALICE, "en"), (LI, "zh")])
+async def test_an_answer_from_topics_has_feedback_help_see_also_and_back(
+    helpdesk_app: Helpdesk, user: int, lang: Lang
+) -> None:
+    desk = helpdesk_app
+    themes = await say(desk, user, "/topics")
+    await desk.press(user, themes, "tg:time-fees")
+    await desk.press(user, themes, "te:fees")
+    answer = await desk.reply(user)
+    [row] = log_rows(desk, user)
+    assert (row.decision, row.entry_id, row.text, row.lang) == ("browse", "fees", desk.kb.title("fees", lang), lang)
+    assert is_answer(answer, desk, "fees", lang, back=True)
+    assert answer.labels[-1] == _(lang, "« Back to topics") and answer.data[-1] == "tb"
+    assert any(e["type"] == "italic" for e in answer.entities)  # sources
+
+    thanks = await desk.press(user, answer, f"fb:{row.id}:1")
+    assert thanks.text == _(lang, "Thank you for your feedback!")
+    assert log_rows(desk, user)[0].feedback == 1
+    assert await desk.drain(user) == []
+
+    related = see_also(desk, "fees")
+    await desk.press(user, answer, f"rel:{row.id}:{related[0]}")
+    opened = await desk.reply(user)
+    assert is_answer(opened, desk, related[0], lang)  # no "back to topics" under a see-also answer
+    assert log_rows(desk, user)[1].candidates == "fees"
+
+    await desk.press(user, answer, "tb")
+    again = await desk.reply(user)  # the themes in a new message; the answer stays
+    assert again.text == _(lang, "Choose a theme:") and again.data == themes.data
+    assert desk.botapi.current(answer).text == answer.text and desk.botapi.buttons(answer) == answer.buttons
+    human, ticket = answer.data[-3:-1]
+    assert (human, ticket) == (f"human:{row.id}", f"tnew:{row.id}")
+
+
+@pytest.mark.parametrize(
+    ("user", "text", "lang", "entry"),
+    [
+        (ALICE, "hello", "en", "smalltalk-greeting"),
+        (LI, "谢谢", "zh", "smalltalk-thanks"),
+        (ALICE, "thanks", "en", "smalltalk-thanks"),
+        (LI, "你好", "zh", "smalltalk-greeting"),
+    ],
+)
+async def test_small_talk_is_just_a_short_friendly_text(
+    helpdesk_app: Helpdesk, user: int, text: str, lang: Lang, entry: str
+) -> None:
+    desk = helpdesk_app
+    reply = await say(desk, user, text)
+    [row] = log_rows(desk, user)
+    assert (row.decision, row.entry_id) == ("answer", entry)
+    assert reply.text == desk.kb.answer(entry, lang).strip()
+    assert reply.buttons == [] and reply.entities == ()  # no 👍/👎, person, ticket or see-also; no sources
+    assert _(lang, "Sources: {sources}").split("{")[0] not in reply.text
+    assert _(lang, "Was this helpful?") not in reply.text
+    # nor can a see-also be forced out of it
+    target = (*desk.kb.entries[entry].related, "overview")[0]
+    forged = await desk.press(user, reply, f"rel:{row.id}:{target}", forged=True)
+    assert forged.text == _(lang, "This button has expired. Please send your question again.")
+    assert len(log_rows(desk, user)) == 1
+
+
+async def test_forged_see_also_buttons_are_expired(helpdesk_app: Helpdesk) -> None:
+    desk = helpdesk_app
+    reply = await say(desk, ALICE, "how long is the work permit valid")
+    [row] = log_rows(desk, ALICE)
+    offered = see_also(desk, "validity-period")
+    other = next(e for e in desk.kb.entries if e not in offered and e != "validity-period")
+    fallback = await say(desk, ALICE, "what is the weather in Beijing tomorrow")
+    bobs = await say(desk, BOB, "/topics")
+    await desk.drain(ALICE)
+    for user, message, data in [
+        (ALICE, reply, f"rel:{row.id}:{other}"),  # not among this answer's links
+        (ALICE, reply, f"rel:{row.id}:no-such-entry"),
+        (ALICE, fallback, f"rel:{row.id + 1}:{offered[0]}"),  # a fallback has no links
+        (BOB, bobs, f"rel:{row.id}:{offered[0]}"),  # Alice's button replayed by Bob
+    ]:
+        answer = await desk.press(user, message, data, forged=True)
+        assert answer.text == "This button has expired. Please send your question again." and answer.show_alert
+        assert await desk.drain(user) == []
+    assert [r.decision for r in log_rows(desk, ALICE)] == ["answer", "fallback"] and log_rows(desk, BOB) == []
 
 
 # ----- notices, help, commands -------------------------------------------------------------------------------
@@ -317,6 +474,11 @@ async def test_command_menus_in_english_and_chinese(helpdesk_app: Helpdesk) -> N
         "role:boss",
         "tg:nope",
         "te:no-such-entry",
+        "rel:999999:fees",
+        "rel:abc:fees",
+        "rel:1",
+        "rel:1:fees:extra",
+        "tb:1",
         "pick:1:validity-period:extra",
         "x" * 64,
     ],
@@ -339,7 +501,7 @@ async def test_expired_button_in_chinese(helpdesk_app: Helpdesk) -> None:
 
 async def test_someone_elses_question_buttons_are_expired(helpdesk_app: Helpdesk) -> None:
     desk = helpdesk_app
-    clarify = await say(desk, ALICE, "how long")
+    clarify = await say(desk, ALICE, "validity or processing time?")
     [row] = log_rows(desk, ALICE)
     mine = await say(desk, BOB, "/topics")
     for data in clarify.data:  # Bob replays Alice's buttons on a message of his own
@@ -372,7 +534,9 @@ async def test_html_looking_input_never_breaks_the_reply(helpdesk_app: Helpdesk)
         "</pre><a href='x'>",
     ):
         reply = await say(desk, ALICE, text)
-        assert reply.parse_mode == "HTML" and reply.buttons  # answered, clarified or fell back, with buttons
+        assert reply.parse_mode == "HTML"
+        if log_rows(desk, ALICE)[-1].entry_id != "smalltalk-greeting":  # "hi" is greeted, without buttons
+            assert reply.buttons  # answered, clarified or fell back, with buttons
     assert is_answer(desk.botapi.messages(ALICE)[1], desk, "validity-period", "en")
 
 

@@ -140,7 +140,7 @@ def test_working_on_another_visa_is_still_in_scope(answerer: Answerer) -> None:
 
 
 def test_ambiguous_question_clarifies_with_at_most_three(answerer: Answerer) -> None:
-    match = answerer.matcher.match("how long for 工作许可?")
+    match = answerer.matcher.match("validity or processing time?")
     assert match.decision == "clarify"
     assert 2 <= len(match.candidates) <= 3
     assert {"processing-time", "validity-period"} <= set(match.candidates)
@@ -199,34 +199,43 @@ def test_dev_set_regression_gate(answerer: Answerer) -> None:
 @pytest.mark.parametrize(
     ("name", "correct", "wrong", "out_answered"),
     [
-        # written without seeing the knowledge base; its odd lines were used for tuning
-        ("eval_extra.jsonl", 0.92, 0.01, 0.06),
-        # written blind, later used for tuning (sentence scoring, guards)
-        ("eval_holdout.jsonl", 0.85, 0.03, 0.03),
-        # written blind, never tuned on by reading it (its summary counts guided two KB edits): see README
-        ("eval_fresh.jsonl", 0.90, 0.03, 0.06),
-        # written blind on 2026-11-23; its misses then led to 19 alternate questions, synonyms and guards
-        ("eval_blind.jsonl", 0.87, 0.03, 0.05),
-        # written blind on 2026-11-23 by another author, scored once blind (86.5 %), then its misses
-        # led to three rules and four Chinese alternate questions
-        ("eval_blind2.jsonl", 0.87, 0.02, 0.03),
-        # written blind on 2026-11-23 by a third author, scored once blind (89.0 %, 4 of 45 out of scope
-        # answered), then its out-of-scope misses led to four guards
-        ("eval_blind3.jsonl", 0.88, 0.025, 0.03),
-        # written blind on 2026-11-23 by a fourth author and scored blind last (88.7 %, 1.3 % wrong,
-        # 1 of 55 out of scope answered); then two synonyms, a guard and three alternate questions
-        ("eval_blind4.jsonl", 0.88, 0.02, 0.03),
+        # Written blind on 2026-11-29 by two authors who saw neither the knowledge base nor any other set,
+        # kept out of training and scored once, last (see README "Quality"): the honest estimate.
+        ("eval_blind5.jsonl", 0.92, 0.01, 0.02),  # applicants, mostly English: 93.0 %, 0.5 %, 0 of 60
+        ("eval_blind6.jsonl", 0.92, 0.02, 0.02),  # HR contacts, mostly Chinese: 93.0 %, 1.5 %, 0 of 60
     ],
 )
-def test_independent_eval_set_gates(
-    answerer: Answerer, name: str, correct: float, wrong: float, out_answered: float
-) -> None:
-    """Our own independent question sets (typos, Traditional, mixed, long messages, near misses)."""
+def test_blind_set_gates(answerer: Answerer, name: str, correct: float, wrong: float, out_answered: float) -> None:
+    """The held-out sets: never trained or tuned on (a test below checks that they stay out of training)."""
     tallies, _ = evaluate(answerer.matcher, read_labelled(ROOT / "tests" / "data" / name))
     overall = tallies["all"]
     assert overall.rate("correct") >= correct
     assert overall.rate("wrong") <= wrong
     assert overall.rate("answered", "out") <= out_answered
+
+
+def test_the_blind_sets_stay_out_of_training(kb: KnowledgeBase) -> None:
+    """Nothing is copied from the blind sets into training. Independent authors do write some of the same
+    short phrases ("hello", "tell me a joke", "转人工"): 30 and 28 of 260 lines coincide word for word with
+    a training text, and the README reports the figures without them too."""
+    from bot.classifier import training_set
+    from bot.text import normalise
+
+    trained = {normalise(e.text) for e in training_set(kb)}
+    for name in ("eval_blind5.jsonl", "eval_blind6.jsonl"):
+        items = read_labelled(ROOT / "tests" / "data" / name)
+        shared = [i.q for i in items if normalise(i.q) in trained]
+        assert len(shared) <= 0.12 * len(items), shared
+
+
+def test_the_training_phrasings_are_learned(answerer: Answerer) -> None:
+    """Real users' phrasings in knowledge/training are training data now: a regression check of the fit."""
+    for path in sorted((ROOT / "knowledge" / "training").glob("questions-*.jsonl")):
+        tallies, _ = evaluate(answerer.matcher, read_labelled(path))
+        overall = tallies["all"]
+        assert overall.rate("correct") >= 0.95, path.name
+        assert overall.rate("wrong") <= 0.01, path.name
+        assert overall.rate("answered", "out") <= 0.03, path.name
 
 
 def _run(*args: str, stdin: str | bytes = "") -> subprocess.CompletedProcess[bytes]:
@@ -235,7 +244,7 @@ def _run(*args: str, stdin: str | bytes = "") -> subprocess.CompletedProcess[byt
 
 
 def test_ask_json_from_standard_input() -> None:
-    result = _run("ask", "--json", stdin="工作许可收费吗\n😀\nhow long for 工作许可?\n")
+    result = _run("ask", "--json", stdin="工作许可收费吗\n😀\nvalidity or processing time?\n")
     assert result.returncode == 0, result.stderr
     rows = [json.loads(line) for line in result.stdout.decode().splitlines()]
     assert [r["decision"] for r in rows] == ["answer", "fallback", "clarify"]
@@ -269,10 +278,11 @@ def test_kb_eval_command_reports_per_language(tmp_path: Path) -> None:
 def test_a_lone_candidate_is_answered_not_offered_alone(kb: KnowledgeBase) -> None:
     """Between the clarify and answer thresholds, one candidate with nothing near it is answered."""
     question = "HR here, how do we cancel a permit"  # cancellation ~0.94, the next entry ~0.61
-    strict = Matcher(kb, Thresholds(answer=0.99, lone=0.99))  # too low for either rule: the lone choice is offered
+    # the engine alone (no classifier: a knowledge base too small to train one)
+    strict = Matcher(kb, Thresholds(answer=0.99, lone=0.99), model=None)  # too low for either rule: offered
     offered = strict.match(question, "en")
     assert (offered.decision, offered.candidates) == ("clarify", ("cancellation",))
-    lone = Matcher(kb, Thresholds(answer=0.99, lone=0.50)).match(question, "en")
+    lone = Matcher(kb, Thresholds(answer=0.99, lone=0.50), model=None).match(question, "en")
     assert (lone.decision, lone.entry) == ("answer", "cancellation")
     assert Thresholds().clarify < Thresholds().lone < Thresholds().answer
 

@@ -10,7 +10,7 @@ import pytest
 
 from bot.errors import KnowledgeBaseError
 from bot.knowledge import load_knowledge
-from tests.kbfactory import ENTRIES, PROFILE, TOPICS, make_kb
+from tests.kbfactory import ENTRIES, PROFILE, SOURCES, TOPICS, make_kb
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -105,6 +105,80 @@ def test_duplicate_id_and_missing_sources(tmp_path: Path) -> None:
     assert any("[reissue] sources: at least one source is needed" in p for p in found)
 
 
+def test_sources_registry_loads_with_the_knowledge_base(tmp_path: Path) -> None:
+    kb = load_knowledge(make_kb(tmp_path))
+    assert set(kb.sources) == {"CN", "SH-RE"}
+    changning = kb.sources["CN"]
+    assert (changning.title["zh"], changning.official, changning.year) == (
+        "长宁区科学技术委员会2022年度行政许可实施情况年度报告",
+        False,
+        2022,
+    )
+    assert kb.sources["SH-RE"].issuer is None and kb.sources["SH-RE"].link == "zwdt.sh.gov.cn"
+
+
+def test_unknown_and_repeated_source_codes(tmp_path: Path) -> None:
+    entries = ENTRIES.replace('sources = ["CN"]', 'sources = ["CN", "SHIT", "CN"]')
+    found = problems(make_kb(tmp_path, entries=entries))
+    assert found == [
+        "entries/main.toml [fees] sources: unknown source 'SHIT' (not in sources.toml)",
+        "entries/main.toml [fees] sources: 'CN' is cited twice",
+    ]
+
+
+def test_registry_code_cited_by_no_entry(tmp_path: Path) -> None:
+    sources = SOURCES + '\n[DG]\ntitle_en = "Dongguan report"\ntitle_zh = "东莞报告"\nofficial = false\n'
+    assert problems(make_kb(tmp_path, sources=sources)) == ["sources.toml [DG]: not cited by any entry"]
+
+
+def test_registry_code_cited_only_by_a_broken_entry_is_not_called_unused(tmp_path: Path) -> None:
+    found = problems(make_kb(tmp_path, entries=ENTRIES.replace('answer_zh = "请在系统中申请补办。"\n', "")))
+    assert found == ["entries/main.toml [reissue] answer_zh: missing"]
+
+
+def test_source_missing_required_fields(tmp_path: Path) -> None:
+    sources = SOURCES.replace('title_zh = "上海：工作许可补办（zwdt.sh.gov.cn）"\n', "").replace(
+        "official = true\n", ""
+    )
+    found = problems(make_kb(tmp_path, sources=sources))
+    # the entry citing SH-RE is not told its source is unknown: the registry's own problem is enough
+    assert found == ["sources.toml [SH-RE] title_zh: missing", "sources.toml [SH-RE] official: missing"]
+
+
+def test_source_field_values(tmp_path: Path) -> None:
+    sources = (
+        SOURCES.replace("year = 2022", 'year = "2022年"')
+        .replace('link = "zwdt.sh.gov.cn"', 'link = "see the Shanghai portal"\ncolour = "red"')
+        .replace("official = true", 'official = "yes"')
+        .replace('title_en = "Changning (Shanghai)', 'title_en = "CN"\nx = "Changning (Shanghai)')
+        .replace('title_zh = "上海：工作许可补办（zwdt.sh.gov.cn）"', 'title_zh = "Shanghai reissue"')
+    )
+    found = problems(make_kb(tmp_path, sources=sources))
+    assert "sources.toml [CN] title_en: must be a readable title, not the code" in found
+    assert "sources.toml [CN] year: must be a year such as 2017" in found
+    assert "sources.toml [CN] x: unknown field" in found
+    assert "sources.toml [SH-RE] title_zh: has no Chinese" in found
+    assert "sources.toml [SH-RE] official: must be true or false" in found
+    assert "sources.toml [SH-RE] link: must be a web address without spaces" in found
+    assert "sources.toml [SH-RE] colour: unknown field" in found
+    assert not any("unknown source" in p for p in found)
+
+
+def test_source_code_title_length_and_table(tmp_path: Path) -> None:
+    sources = 'stray = "not a table"\n' + SOURCES.replace("[SH-RE]", '["外专发〔2017〕36号"]').replace(
+        "Changning (Shanghai)", "Changning " * 20
+    )
+    entries = ENTRIES.replace('sources = ["SH-RE"]', 'sources = ["外专发〔2017〕36号"]')
+    found = problems(make_kb(tmp_path, entries=entries, sources=sources))
+    assert "sources.toml [外专发〔2017〕36号]: a source code is ASCII letters, digits and -" in found
+    assert "sources.toml [CN] title_en: longer than 120 characters" in found
+    assert "sources.toml [stray]: must be a table" in found
+
+
+def test_missing_sources_file_is_one_problem(tmp_path: Path) -> None:
+    assert problems(make_kb(tmp_path, sources=None)) == ["sources.toml: file not found"]
+
+
 def test_bad_id(tmp_path: Path) -> None:
     found = problems(make_kb(tmp_path, entries=ENTRIES.replace('id = "reissue"', 'id = "Lost Card"')))
     assert any("entries/main.toml [#2] id: missing or not a lower-case id" in p for p in found)
@@ -144,6 +218,14 @@ def test_cli_validate_reports_each_problem_and_exits_1(tmp_path: Path) -> None:
     result = _cli("kb", "validate", kb_dir=kb_dir)
     assert result.returncode == 1
     assert "entries/main.toml [reissue] answer_zh: missing" in result.stderr
+
+
+def test_cli_validate_names_the_unknown_source(tmp_path: Path) -> None:
+    kb_dir = make_kb(tmp_path, entries=ENTRIES.replace('sources = ["CN"]', 'sources = ["DG23"]'))
+    result = _cli("kb", "validate", kb_dir=kb_dir)
+    assert result.returncode == 1
+    assert "entries/main.toml [fees] sources: unknown source 'DG23' (not in sources.toml)" in result.stderr
+    assert "sources.toml [CN]: not cited by any entry" in result.stderr
 
 
 def test_cli_validate_ok(tmp_path: Path) -> None:

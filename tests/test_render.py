@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from html import escape
 from html.parser import HTMLParser
 
 import pytest
@@ -56,9 +57,35 @@ def tags_of(html: str) -> list[str]:
 def test_answer_buttons_carry_ids_and_fit_64_bytes(answerer: Answerer) -> None:
     reply = answerer.ask("how long is the work permit valid", "en")
     chunks, markup = answer_messages(reply, 123456789)
+    assert markup is not None
     data = [b.callback_data for row in markup.inline_keyboard for b in row]
-    assert data == ["fb:123456789:1", "fb:123456789:0", "human:123456789", "tnew:123456789"]
+    related = [f"rel:123456789:{r}" for r in answerer.kb.entries["validity-period"].related[:3]]
+    assert related and data == ["fb:123456789:1", "fb:123456789:0", *related, "human:123456789", "tnew:123456789"]
+    assert all(len(d.encode()) <= 64 for d in data if d)
     assert set(tags_of("".join(chunks))) <= {"i"}  # only our own italics; the answer text is escaped
+
+
+@pytest.mark.parametrize(("question", "lang"), [("hello", "en"), ("谢谢", "zh")])
+def test_small_talk_has_no_footer_and_no_buttons(answerer: Answerer, question: str, lang: str) -> None:
+    reply = answerer.ask(question, lang)  # type: ignore[arg-type]
+    assert reply.small_talk and reply.see_also == ()
+    chunks, markup = answer_messages(reply, 5, back_to_topics=True)
+    assert markup is None and chunks == [escape(reply.text.strip(), quote=False)]
+
+
+def test_see_also_labels_are_titles_and_data_ids() -> None:
+    reply = Reply(
+        Match("q", "en", "answer", "fees", ("fees",), 1.0),
+        "Free.",
+        theme="time-fees",
+        see_also=(Option("processing-time", "How <long>"), Option("x" * 60, "too long an id to fit")),
+    )
+    assert not reply.small_talk
+    _chunks, markup = answer_messages(reply, 42, back_to_topics=True)
+    assert markup is not None
+    rows = [[(b.text, b.callback_data) for b in row] for row in markup.inline_keyboard]
+    assert rows[1] == [("See also: How <long>", "rel:42:processing-time")]  # a plain label, not markup
+    assert [row[0][1] for row in rows[2:]] == ["human:42", "tb"]  # a link that would not fit is left out
 
 
 def test_clarify_buttons_are_entry_ids_not_labels() -> None:
