@@ -27,9 +27,10 @@ import holidays
 from bot.answers import Answerer, Reply
 from bot.calendar_files import load_calendar_files, template
 from bot.canned import load_canned
+from bot.classifier import kb_examples, training_set
 from bot.config import Settings, get_settings
 from bot.console import render_plain, run_console
-from bot.errors import KnowledgeBaseError
+from bot.errors import KnowledgeBaseError, KnowledgeProblem
 from bot.evaluation import evaluate, format_report, read_labelled
 from bot.knowledge import KnowledgeBase, load_knowledge
 from bot.text import Lang, strip_control
@@ -83,6 +84,10 @@ def load_kb_or_exit(settings: Settings) -> KnowledgeBase:
         kb = load_knowledge(settings.helpdesk_kb_dir, settings.helpdesk_profile)
         load_canned(settings.helpdesk_kb_dir / "canned.toml")  # checked now: the bot and console need it
         load_calendar_files(settings.helpdesk_kb_dir / "calendar")
+        try:
+            training_set(kb)  # the classifier's data: a line naming a missing entry stops start-up here
+        except ValueError as exc:
+            raise KnowledgeBaseError([KnowledgeProblem("training", None, None, str(exc))]) from exc
         return kb
     except KnowledgeBaseError as exc:
         print(f"The knowledge base in {settings.helpdesk_kb_dir} cannot be used:", file=sys.stderr)
@@ -135,6 +140,11 @@ def _kb_validate(settings: Settings, now: datetime) -> int:
         office = load_calendar_files(settings.helpdesk_kb_dir / "calendar")
     except KnowledgeBaseError as exc:
         problems += exc.problems
+    if not problems:
+        try:
+            training = training_set(kb)
+        except ValueError as exc:
+            problems.append(KnowledgeProblem("training", None, None, str(exc)))
     if problems:
         for problem in problems:
             print(problem, file=sys.stderr)
@@ -143,7 +153,8 @@ def _kb_validate(settings: Settings, now: datetime) -> int:
     questions = sum(len(qs) for e in kb.entries.values() for qs in e.questions.values())
     print(
         f"OK: {len(kb.entries)} entries, {questions} alternate questions, {len(kb.topic_ids)} topics covered, "
-        f"{len(canned)} canned replies, {len(office)} holiday schedule file(s)."
+        f"{len(canned)} canned replies, {len(training) - len(kb_examples(kb))} training lines, "
+        f"{len(office)} holiday schedule file(s)."
     )
     for year in WorkCalendar(office).years_to_enter(now):
         print(

@@ -28,6 +28,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +40,11 @@ log = logging.getLogger(__name__)
 
 OOS = "__out_of_scope__"
 """The label of the out-of-scope class."""
+IN_SCOPE = "__in_scope__"
+"""The label of every entry's examples when the knowledge base has more than ``MAX_ENTRY_CLASSES`` entries."""
+MAX_ENTRY_CLASSES = 2000
+"""Up to this many entries the classifier tells entries apart; beyond, its weights would not fit in memory
+(10,000 classes × the vocabulary), so it only tells in scope from out of scope and the engine picks the entry."""
 FEATURE_VERSION = 1
 """Bump when ``features`` (or the text normalisation it relies on) changes: cached models are retrained."""
 C = 1.0
@@ -120,9 +126,15 @@ class LinearModel:
     domain_terms: frozenset[str]
     """Keyword tokens much more frequent in scope than out of it (the domain gate)."""
 
+    @property
+    def per_entry(self) -> bool:
+        """Whether the model tells entries apart (else only in scope from out of scope)."""
+        return IN_SCOPE not in self.classes
+
     def decision(self, feats: Sequence[str]) -> np.ndarray:
         """The linear decision value of every class for a text's features."""
-        counts = Counter(index for f in feats if (index := self.vocabulary.get(f)) is not None)
+        vocabulary = self.vocabulary
+        counts = {index: n for f, n in Counter(feats).items() if (index := vocabulary.get(f)) is not None}
         if not counts:
             return self.intercept.copy()
         rows = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
@@ -131,11 +143,19 @@ class LinearModel:
         weights /= float(np.linalg.norm(weights)) or 1.0
         return np.asarray(weights @ self.coef[rows] + self.intercept)
 
+    @cached_property
+    def index(self) -> dict[str, int]:
+        """Each class's position in ``classes`` (and in decision values)."""
+        return {label: i for i, label in enumerate(self.classes)}
+
+    def softmax_array(self, decision: np.ndarray, temperature: float = TEMPERATURE) -> np.ndarray:
+        """Class probabilities from decision values (a softmax at *temperature*), in the order of ``classes``."""
+        values = np.exp((decision - decision.max()) * temperature)
+        return np.asarray(values / values.sum())
+
     def softmax(self, decision: np.ndarray, temperature: float = TEMPERATURE) -> dict[str, float]:
-        """Class probabilities from decision values (a softmax at *temperature*)."""
-        values = decision * temperature
-        values = np.exp(values - values.max())
-        values /= values.sum()
+        """Class probabilities from decision values, by label."""
+        values = self.softmax_array(decision, temperature)
         return {label: float(p) for label, p in zip(self.classes, values, strict=True)}
 
     def probabilities(self, feats: Sequence[str], temperature: float = TEMPERATURE) -> dict[str, float]:
@@ -175,6 +195,8 @@ class LinearModel:
 
 def train(examples: Sequence[Example], kb: KnowledgeBase) -> LinearModel | None:
     """Fit the model (imports scikit-learn); None when there are fewer than two classes to tell apart."""
+    if len({e.label for e in examples} - {OOS}) > MAX_ENTRY_CLASSES:
+        examples = [e if e.label == OOS else Example(e.text, IN_SCOPE, e.kind) for e in examples]
     if len({e.label for e in examples}) < 2:
         return None
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -224,6 +246,7 @@ def fingerprint(examples: Sequence[Example], kb: KnowledgeBase) -> str:
     digest = hashlib.sha256()
     header = {
         "version": FEATURE_VERSION,
+        "max_classes": MAX_ENTRY_CLASSES,
         "C": C,
         "ratio": DOMAIN_RATIO,
         "generic": sorted(GENERIC_KINDS),

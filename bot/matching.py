@@ -317,10 +317,14 @@ class Matcher:
 
     def query_tokens(self, question: str) -> list[str]:
         """The question's keyword tokens, with English typos corrected to the knowledge base's words."""
+        return list(self._query_tokens(question))
+
+    @lru_cache(maxsize=1024)  # noqa: B019 - one matcher per process, bounded; a question is read 2–3 times
+    def _query_tokens(self, question: str) -> tuple[str, ...]:
         text = normalise(question)
         if _LATIN_RE.search(text):
             text = _LATIN_RE.sub(lambda m: self._correct_word(m.group(0)), text)
-        return tokenise(self.kb.synonyms.apply(text), self._keep_pair)
+        return tuple(tokenise(self.kb.synonyms.apply(text), self._keep_pair))
 
     def _weight(self, token: str) -> float:
         weight = self._idf.get(token)
@@ -527,7 +531,15 @@ class Matcher:
             return Match(e.question, e.lang, "fallback", None, (), e.ranked[0][1])
         if self.model is None or e.decision_values is None:
             return self._decide_alone(e)
-        return self._decide_blended(e, blend or self.blend)
+        b = blend or self.blend
+        if not self.model.per_entry:  # a very large knowledge base: the classifier only guards the scope
+            doubtful = self.model.softmax(e.decision_values, b.temperature).get(OOS, 0.0) >= b.out_of_scope
+            best = e.ranked[0][1] if e.ranked else 0.0
+            small_talk = bool(e.ranked) and self.kb.entries[e.ranked[0][0]].theme == "smalltalk"
+            if (doubtful and best < b.out_of_scope_unless) or not (e.domain or small_talk):
+                return Match(e.question, e.lang, "fallback", None, (), best)
+            return self._decide_alone(e)
+        return self._decide_blended(e, b)
 
     def _small_talk_only(self, evidence: Evidence, entry_id: str) -> bool:
         """ "hello" is a greeting, "translate good morning into Chinese" is not: every keyword must be small talk
@@ -558,20 +570,26 @@ class Matcher:
         """The engine's scores and the classifier's probabilities, blended; the classifier's out-of-scope
         class and the domain gate decline what the knowledge base does not cover."""
         assert self.model is not None and e.decision_values is not None
-        probabilities = self.model.softmax(e.decision_values, b.temperature)
+        model = self.model
+        probabilities = model.softmax_array(e.decision_values, b.temperature)
         engine = dict(e.ranked)
-        learned = sorted((p, label) for label, p in probabilities.items() if label != OOS)[-MAX_CLARIFY:]
-        candidates = set(engine) | {label for _p, label in learned}
+        top = np.argpartition(-probabilities, MAX_CLARIFY)[: MAX_CLARIFY + 1]  # the learned top three (+ OOS)
+        candidates = set(engine) | {model.classes[i] for i in top} - {OOS}
         w = b.engine_weight
         scored = sorted(
-            ((round(w * engine.get(c, 0.0) + (1 - w) * probabilities.get(c, 0.0), 4), c) for c in candidates),
+            (
+                (round(w * engine.get(c, 0.0) + (1 - w) * float(probabilities[model.index[c]]), 4), c)
+                for c in candidates
+                if c in model.index or c in engine
+            ),
             key=lambda item: (-item[0], item[1]),
         )
         if not scored:
             return Match(e.question, e.lang, "fallback", None, (), 0.0)
         best, best_id = scored[0]
         second = scored[1][0] if len(scored) > 1 else 0.0
-        doubtful = probabilities.get(OOS, 0.0) >= b.out_of_scope and best < b.out_of_scope_unless
+        out_of_scope = float(probabilities[model.index[OOS]]) if OOS in model.index else 0.0
+        doubtful = out_of_scope >= b.out_of_scope and best < b.out_of_scope_unless
         if doubtful and best < b.out_of_scope_offer:
             return Match(e.question, e.lang, "fallback", None, (), best)
         may_answer = not e.other_visa

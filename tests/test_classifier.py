@@ -98,3 +98,15 @@ def test_kb_build_trains_and_reports(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("Classifier: ") and "classes" in result.stdout
     assert len(list(tmp_path.glob("classifier-*.npz"))) == 1
+
+
+def test_kb_validate_names_a_training_line_for_a_missing_entry(kb: KnowledgeBase, tmp_path: Path) -> None:
+    directory = Path(shutil.copytree(kb.directory, tmp_path / "knowledge"))
+    with (directory / "training" / "questions-extra.jsonl").open("a", encoding="utf-8") as out:
+        out.write(json.dumps({"q": "how do I renew", "expect": "renewal"}) + "\n")
+    env = {**os.environ, "HELPDESK_KB_DIR": str(directory)}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "kb", "validate"], capture_output=True, text=True, env=env, cwd=ROOT, check=False
+    )
+    assert result.returncode == 1
+    assert "training: questions-extra.jsonl:331: unknown entry 'renewal'" in result.stderr

@@ -307,3 +307,57 @@ def test_a_wall_of_sentences_is_scored_by_its_opening_and_its_end(
     assert len(scored) == 1 + MAX_SENTENCES  # the whole message, then the sentences kept
     assert scored[1:3] == filler[:2]  # the opening
     assert scored.count(question) == 1 and scored[-1] == question  # the end, repeats scored once
+
+
+# ----- the cases that made us add the classifier (issue 11) ------------------------------------------------------
+@pytest.mark.parametrize(
+    ("question", "entry"),
+    [
+        ("延期需要准备哪些材料", "extension"),  # not the new-application list
+        ("Do I apply for the Z visa myself or does the company do it?", "z-visa"),
+        ("one more thing - is there any fee for the work permit?", "fees"),
+        ("I'm in the UK right now. What do I need to do to get a work permit?", "process-from-abroad"),
+        ("在吗", "smalltalk-greeting"),
+        ("hello", "smalltalk-greeting"),
+        ("谢谢", "smalltalk-thanks"),
+        ("bye", "smalltalk-thanks"),
+        ("wat is the fee", "fees"),  # a short typo is still fixed
+    ],
+)
+def test_the_examples_of_the_issue_are_answered_right(answerer: Answerer, question: str, entry: str) -> None:
+    match = answerer.matcher.match(question)
+    assert (match.decision, match.entry) == ("answer", entry)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "can i bring my dog",
+        "can I bring my cat on the plane",
+        "what's your name",
+        "tell me a joke",
+        "附近有什么好吃的",
+        "asdfgh",
+        "useless bot",
+        "how do I renew my driving licence",
+    ],
+)
+def test_everyday_questions_are_declined(answerer: Answerer, question: str) -> None:
+    assert answerer.matcher.match(question).decision == "fallback"
+
+
+def test_are_you_a_robot_is_never_answered_with_an_entry(answerer: Answerer) -> None:
+    # at most offered: the entry about reaching a person (online-assistance) knows 机器人
+    assert answerer.matcher.match("你是机器人吗").decision != "answer"
+
+
+def test_english_words_are_never_corrected_into_other_words(answerer: Answerer) -> None:
+    matcher = answerer.matcher
+    for word, not_into in (("protection", "project"), ("deported", "depart"), ("case", "cash")):
+        assert not_into not in matcher.query_tokens(f"my {word}"), word
+        assert matcher._correct_word(word) == word
+    from bot.text import is_english_word
+
+    assert not is_english_word("wat") and not is_english_word("permt")  # rare or no words: still correctable
+    assert matcher._correct_word("permt") == "permit"
+    assert matcher._correct_word("documants") == "documents"
