@@ -39,7 +39,7 @@ lint: $(STAMP)
 
 # Re-extract UI strings into locales/messages.pot and merge them into the .po files.
 extract: $(STAMP)
-	$(VENV)/bin/pybabel extract --no-wrap -F babel.cfg -k N_ -o locales/messages.pot --no-location --sort-output bot handlers
+	$(VENV)/bin/pybabel extract --no-wrap -F babel.cfg -k N_ -o locales/messages.pot --no-location --sort-output bot console handlers
 	$(VENV)/bin/pybabel update --no-wrap -i locales/messages.pot -d locales -D messages --no-fuzzy-matching
 
 clean:

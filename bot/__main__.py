@@ -24,17 +24,17 @@ from typing import TextIO
 
 import holidays
 
-from bot.answers import Answerer, Reply
-from bot.calendar_files import load_calendar_files, template
-from bot.canned import load_canned
-from bot.classifier import kb_examples, training_set
+from bot.answering.answers import Answerer, Reply
+from bot.answering.classifier import kb_examples, training_set
+from bot.answering.evaluation import evaluate, format_report, read_labelled
+from bot.answering.knowledge import KnowledgeBase, load_knowledge
+from bot.answering.text import Lang, strip_control
 from bot.config import Settings, get_settings
-from bot.console import render_plain, run_console
+from bot.desk.calendar_files import load_calendar_files, template
+from bot.desk.canned import load_canned
+from bot.desk.workdays import SHANGHAI, ScheduleSource, WorkCalendar
 from bot.errors import KnowledgeBaseError, KnowledgeProblem
-from bot.evaluation import evaluate, format_report, read_labelled
-from bot.knowledge import KnowledgeBase, load_knowledge
-from bot.text import Lang, strip_control
-from bot.workdays import SHANGHAI, ScheduleSource, WorkCalendar
+from console.terminal import render_plain, run_console
 
 log = logging.getLogger("bot")
 
@@ -192,7 +192,7 @@ def _kb_build(kb: KnowledgeBase, settings: Settings) -> int:
     """``kb build``: train (or find in the cache) the classifier for the knowledge base."""
     import time
 
-    from bot.classifier import fingerprint, load_or_train, training_set
+    from bot.answering.classifier import fingerprint, load_or_train, training_set
 
     started = time.perf_counter()
     examples = training_set(kb)
@@ -226,9 +226,9 @@ def _kb_eval(answerer: Answerer, path: str, misses: bool) -> int:
 
 def _staff(settings: Settings, args: argparse.Namespace) -> int:
     """``staff add|list|remove`` on the configured database."""
-    from bot.db import make_engine
+    from bot.desk.staff import StaffRegistry
     from bot.errors import HelpdeskError, NotFound
-    from bot.staff import StaffRegistry
+    from bot.store.db import make_engine
 
     registry = StaffRegistry(make_engine(settings.database_url))
     now = datetime.now(UTC)
@@ -286,8 +286,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _console(settings: Settings, kb: KnowledgeBase, answerer: Answerer, args: argparse.Namespace) -> int:
     """The terminal console, with tickets on the configured database (staff side with --as)."""
-    from bot.console_desk import DeskConsole
     from bot.services import build_services
+    from console.desk import DeskConsole
 
     side = getattr(args, "side", "applicant")
     lang = getattr(args, "lang", None)

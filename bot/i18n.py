@@ -21,8 +21,8 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 
+from bot.answering.text import Lang
 from bot.config import ROOT
-from bot.text import Lang
 
 LOCALES_DIR = ROOT / "locales"
 DOMAIN = "messages"

@@ -11,22 +11,22 @@ from sqlalchemy import bindparam
 from sqlalchemy.engine import Engine
 from sqlmodel import col
 
-from bot.calendar_files import load_calendar_files
-from bot.calendar_upkeep import CalendarUpkeep
-from bot.canned import Canned, load_canned
+from bot.answering.helpdesk import USER_COLUMNS, Answered, Helpdesk, UserView
+from bot.answering.knowledge import KnowledgeBase
 from bot.config import Settings
-from bot.db import make_engine
+from bot.desk.calendar_files import load_calendar_files
+from bot.desk.calendar_upkeep import CalendarUpkeep
+from bot.desk.canned import Canned, load_canned
+from bot.desk.flows import FLOW_COLUMNS, Flows, FlowState, flow_state
+from bot.desk.hours import desk_hours
+from bot.desk.live import LIVE_ROLE, LIVE_ROLES, LiveDesk, LivePolicy, session_rateable
+from bot.desk.ratings import Ratings
+from bot.desk.staff import StaffRegistry
+from bot.desk.tickets import TicketDesk, TicketPolicy
+from bot.desk.workdays import WorkCalendar
 from bot.errors import InvalidInput
-from bot.flows import FLOW_COLUMNS, Flows, FlowState, flow_state
-from bot.helpdesk import USER_COLUMNS, Answered, Helpdesk, UserView
-from bot.hours import desk_hours
-from bot.knowledge import KnowledgeBase
-from bot.live import LIVE_ROLE, LIVE_ROLES, LiveDesk, LivePolicy, session_rateable
-from bot.models import Flow, User
-from bot.ratings import Ratings
-from bot.staff import StaffRegistry
-from bot.tickets import TicketDesk, TicketPolicy
-from bot.workdays import WorkCalendar
+from bot.store.db import make_engine
+from bot.store.models import Flow, User
 
 _ROUTING = (
     sa.select(*USER_COLUMNS, *FLOW_COLUMNS, LIVE_ROLE.label("live"))
@@ -99,7 +99,7 @@ def build_services(
     """Create every service on the database named by the settings (or the given engine).
 
     The working-day *calendar* defaults to the office files in the knowledge base's ``calendar/``
-    over the ``holidays`` package (``bot.workdays``).
+    over the ``holidays`` package (``bot.desk.workdays``).
     """
     engine = engine or make_engine(settings.database_url)
     calendar = calendar or WorkCalendar(load_calendar_files(settings.helpdesk_kb_dir / "calendar"))

@@ -24,9 +24,9 @@ from telegram.ext import (
     filters,
 )
 
+from bot.answering.knowledge import KnowledgeBase
 from bot.config import Settings
 from bot.i18n import translator
-from bot.knowledge import KnowledgeBase
 from bot.services import Services, build_services
 from handlers import calendar_jobs, inbox, live, questions, staff, start, tickets, topics
 from handlers.common import expired, meet, reply_text, tr

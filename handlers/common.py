@@ -9,10 +9,10 @@ from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 
-from bot.helpdesk import UserView
+from bot.answering.helpdesk import UserView
+from bot.answering.text import Lang
 from bot.i18n import Translator, translator
 from bot.services import Arrival
-from bot.text import Lang
 from handlers.context import HelpdeskContext, core
 from handlers.render import html_chunks
 

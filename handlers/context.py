@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 from telegram.ext import CallbackContext, ExtBot
 
-from bot.helpdesk import Helpdesk
+from bot.answering.helpdesk import Helpdesk
 from bot.services import Services
 
 T = TypeVar("T")

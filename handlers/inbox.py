@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot.tickets import FLOW as FILING_FLOW
-from bot.tickets import Filing
+from bot.desk.tickets import FLOW as FILING_FLOW
+from bot.desk.tickets import Filing
 from handlers import live, questions, staff, tickets
 from handlers.common import arrive, meet, reply_text, tr
 from handlers.context import HelpdeskContext, core

@@ -14,11 +14,11 @@ from html import escape
 from telegram import Message, Update
 from telegram.error import BadRequest, Forbidden
 
+from bot.answering.helpdesk import UserView
+from bot.answering.text import Lang
+from bot.desk.live import Closed, QueueStatus, SessionView
+from bot.desk.ticket_texts import error_text
 from bot.errors import Conflict, HelpdeskError, InvalidInput, NotFound
-from bot.helpdesk import UserView
-from bot.live import Closed, QueueStatus, SessionView
-from bot.text import Lang
-from bot.ticket_texts import error_text
 from handlers import callback_data as cd
 from handlers.common import answer_query, drop_keyboard, expired, meet, reply_text, send_html, tr
 from handlers.context import HelpdeskContext, core

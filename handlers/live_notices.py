@@ -8,9 +8,9 @@ from typing import Any
 
 from telegram import InlineKeyboardMarkup
 
+from bot.answering.text import Lang
+from bot.desk.tickets import Notice
 from bot.i18n import translator
-from bot.text import Lang
-from bot.tickets import Notice
 from handlers import callback_data as cd
 from handlers.render import html_chunks, keyboard, rating_keyboard
 

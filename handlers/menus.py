@@ -7,8 +7,8 @@ import logging
 from telegram import Bot, BotCommand, BotCommandScopeChat
 from telegram.error import TelegramError
 
+from bot.answering.text import Lang
 from bot.i18n import N_, translator
-from bot.text import Lang
 
 log = logging.getLogger(__name__)
 

@@ -9,10 +9,10 @@ from html import escape
 from telegram import InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden
 
+from bot.answering.text import Lang
+from bot.desk.ratings import LEVEL_LABELS
+from bot.desk.tickets import Notice
 from bot.i18n import translator
-from bot.ratings import LEVEL_LABELS
-from bot.text import Lang
-from bot.tickets import Notice
 from handlers import callback_data as cd
 from handlers.context import HelpdeskContext, core
 from handlers.live_notices import render_live

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from telegram import Update
 
+from bot.answering.helpdesk import Answered, UserView
 from bot.errors import InvalidInput, NotFound
-from bot.helpdesk import Answered, UserView
 from handlers import callback_data as cd
 from handlers.common import answer_query, drop_keyboard, expired, meet, reply_html, reply_text, tr
 from handlers.context import HelpdeskContext, core

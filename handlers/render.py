@@ -8,10 +8,10 @@ from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.answers import Reply, sources_text
+from bot.answering.answers import Reply, sources_text
+from bot.answering.text import Lang
+from bot.desk.ratings import LEVEL_LABELS
 from bot.i18n import translator
-from bot.ratings import LEVEL_LABELS
-from bot.text import Lang
 from handlers import callback_data as cd
 
 MESSAGE_LIMIT = 4096

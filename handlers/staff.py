@@ -9,13 +9,13 @@ from datetime import datetime
 
 from telegram import InlineKeyboardMarkup, Update
 
+from bot.answering.helpdesk import UserView
+from bot.answering.text import Lang
+from bot.desk.flows import FlowState
+from bot.desk.staff import ROLE_LABELS, STAFF_ROLES, StaffView
+from bot.desk.ticket_texts import error_text, ticket_summary
+from bot.desk.tickets import KIND_LABELS, KINDS, LIST_FILTERS, TicketView
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from bot.flows import FlowState
-from bot.helpdesk import UserView
-from bot.staff import ROLE_LABELS, STAFF_ROLES, StaffView
-from bot.text import Lang
-from bot.ticket_texts import error_text, ticket_summary
-from bot.tickets import KIND_LABELS, KINDS, LIST_FILTERS, TicketView
 from handlers import callback_data as cd
 from handlers.common import answer_query, drop_keyboard, expired, meet, reply_html, reply_text, tr
 from handlers.context import HelpdeskContext, core

@@ -6,8 +6,8 @@ from html import escape
 
 from telegram import Update
 
-from bot.helpdesk import UserView
-from bot.text import Lang
+from bot.answering.helpdesk import UserView
+from bot.answering.text import Lang
 from handlers import callback_data as cd
 from handlers.common import answer_query, drop_keyboard, expired, meet, reply_html, reply_text, tr
 from handlers.context import HelpdeskContext, core

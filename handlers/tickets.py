@@ -6,13 +6,13 @@ from html import escape
 
 from telegram import InlineKeyboardMarkup, Message, Update
 
+from bot.answering.helpdesk import UserView
+from bot.answering.text import Lang
+from bot.desk.flows import FlowState
+from bot.desk.ratings import LEVEL_LABELS
+from bot.desk.ticket_texts import error_text, filed_text, ticket_detail, ticket_summary
+from bot.desk.tickets import KIND_LABELS, KINDS, Filing, TicketView
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from bot.flows import FlowState
-from bot.helpdesk import UserView
-from bot.ratings import LEVEL_LABELS
-from bot.text import Lang
-from bot.ticket_texts import error_text, filed_text, ticket_detail, ticket_summary
-from bot.tickets import KIND_LABELS, KINDS, Filing, TicketView
 from handlers import callback_data as cd
 from handlers.common import answer_query, drop_keyboard, expired, meet, reply_html, reply_text, tr
 from handlers.context import HelpdeskContext, core

@@ -8,9 +8,9 @@ from html import escape
 from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 
+from bot.answering.text import Lang
+from bot.answering.topics import group_by_id, group_entries, group_label, groups_for
 from bot.errors import NotFound
-from bot.text import Lang
-from bot.topics import group_by_id, group_entries, group_label, groups_for
 from handlers import callback_data as cd
 from handlers.common import answer_query, expired, meet, reply_html, reply_text, tr
 from handlers.context import HelpdeskContext, core

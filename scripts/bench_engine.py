@@ -21,9 +21,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.classifier import OOS, kb_examples, read_training, train  # noqa: E402
-from bot.knowledge import Entry, KnowledgeBase, load_knowledge  # noqa: E402
-from bot.matching import Matcher  # noqa: E402
+from bot.answering.classifier import OOS, kb_examples, read_training, train  # noqa: E402
+from bot.answering.knowledge import Entry, KnowledgeBase, load_knowledge  # noqa: E402
+from bot.answering.matching import Matcher  # noqa: E402
 
 
 def questions_for_bench(kb: KnowledgeBase, n: int, rng: random.Random) -> list[str]:

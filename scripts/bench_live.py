@@ -27,12 +27,12 @@ from sqlmodel import Session, select
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bot.answering.knowledge import load_knowledge  # noqa: E402
 from bot.config import Settings  # noqa: E402
+from bot.desk.live import QueueStatus  # noqa: E402
 from bot.errors import Conflict  # noqa: E402
-from bot.knowledge import load_knowledge  # noqa: E402
-from bot.live import QueueStatus  # noqa: E402
-from bot.models import HelpRequest, LiveSession  # noqa: E402
 from bot.services import build_services  # noqa: E402
+from bot.store.models import HelpRequest, LiveSession  # noqa: E402
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -44,10 +44,10 @@ from sqlalchemy import create_engine, text  # noqa: E402
 from telegram import Update  # noqa: E402
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, MessageHandler, filters  # noqa: E402
 
+from bot.answering.knowledge import load_knowledge  # noqa: E402
 from bot.config import Settings  # noqa: E402
-from bot.db import normalise_url  # noqa: E402
-from bot.knowledge import load_knowledge  # noqa: E402
 from bot.services import build_services  # noqa: E402
+from bot.store.db import normalise_url  # noqa: E402
 from handlers.app import build_application, new_event_loop, settle  # noqa: E402
 from tests.botapi import TOKEN, BotApiServer  # noqa: E402
 

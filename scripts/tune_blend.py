@@ -19,10 +19,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.classifier import OOS, Example, kb_examples, read_training, train  # noqa: E402
-from bot.evaluation import Labelled, outcome  # noqa: E402
-from bot.knowledge import load_knowledge  # noqa: E402
-from bot.matching import Blend, Matcher  # noqa: E402
+from bot.answering.classifier import OOS, Example, kb_examples, read_training, train  # noqa: E402
+from bot.answering.evaluation import Labelled, outcome  # noqa: E402
+from bot.answering.knowledge import load_knowledge  # noqa: E402
+from bot.answering.matching import Blend, Matcher  # noqa: E402
 
 GRID = {
     "engine_weight": (0.5,),

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.calendar_files import load_calendar_files
-from bot.workdays import WorkCalendar, package_years
+from bot.desk.calendar_files import load_calendar_files
+from bot.desk.workdays import WorkCalendar, package_years
 
 FIXTURES = Path(__file__).parent / "data" / "calendar"
 UNPUBLISHED = 2027

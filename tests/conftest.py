@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from bot.answers import Answerer
-from bot.knowledge import KnowledgeBase, load_knowledge
+from bot.answering.answers import Answerer
+from bot.answering.knowledge import KnowledgeBase, load_knowledge
 
 # The real Telegram application against a stand-in Bot API server (tests/botapi.py, tests/telegram_fixtures.py).
 from tests.telegram_fixtures import botapi, clock, helpdesk_app, helpdesk_factory, no_errors

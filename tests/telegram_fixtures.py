@@ -26,11 +26,11 @@ import pytest
 from telegram import Update
 from telegram.ext import Application
 
+from bot.answering.knowledge import KnowledgeBase
 from bot.config import Settings
+from bot.desk.workdays import WorkCalendar
 from bot.i18n import translator
-from bot.knowledge import KnowledgeBase
 from bot.services import Services, build_services
-from bot.workdays import WorkCalendar
 from handlers.app import build_application
 from tests.botapi import TOKEN, BotApiServer, CallbackAnswer, SentMessage
 

@@ -11,13 +11,13 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from bot.answering.helpdesk import MAX_MESSAGE_CHARS
+from bot.answering.knowledge import KnowledgeBase
 from bot.config import Settings
-from bot.db import make_engine
-from bot.flows import FlowState
-from bot.helpdesk import MAX_MESSAGE_CHARS
-from bot.knowledge import KnowledgeBase
-from bot.models import QuestionLog, User
+from bot.desk.flows import FlowState
 from bot.services import Services, build_services
+from bot.store.db import make_engine
+from bot.store.models import QuestionLog, User
 from tests.dbs import postgres_engine
 
 SH = ZoneInfo("Asia/Shanghai")

@@ -13,15 +13,15 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.calendar_upkeep import CalendarUpkeep
-from bot.db import make_engine
-from bot.flows import Flows
-from bot.hours import desk_hours
-from bot.knowledge import KnowledgeBase
-from bot.models import AuditLog, JobRun
-from bot.staff import StaffRegistry
-from bot.tickets import DEFAULT_DEADLINES, KINDS, TicketDesk
-from bot.workdays import WorkCalendar, package_years
+from bot.answering.knowledge import KnowledgeBase
+from bot.desk.calendar_upkeep import CalendarUpkeep
+from bot.desk.flows import Flows
+from bot.desk.hours import desk_hours
+from bot.desk.staff import StaffRegistry
+from bot.desk.tickets import DEFAULT_DEADLINES, KINDS, TicketDesk
+from bot.desk.workdays import WorkCalendar, package_years
+from bot.store.db import make_engine
+from bot.store.models import AuditLog, JobRun
 from tests.calendars import UNPUBLISHED, package_only, provisional, with_office
 from tests.dbs import postgres_engine
 

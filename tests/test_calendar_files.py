@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.calendar_files import load_calendar_files
+from bot.desk.calendar_files import load_calendar_files
 from bot.errors import KnowledgeBaseError
 from tests.calendars import FIXTURES
 
@@ -140,7 +140,7 @@ def test_the_documented_example_is_the_packages_2026_schedule(tmp_path: Path) ->
     """knowledge/calendar/README.md's example, entered as an office file, gives the same working days."""
     from datetime import date, timedelta
 
-    from bot.workdays import ScheduleSource, WorkCalendar
+    from bot.desk.workdays import ScheduleSource, WorkCalendar
 
     readme = (ROOT / "knowledge" / "calendar" / "README.md").read_text(encoding="utf-8")
     example = readme.split("```toml\n", 1)[1].split("```", 1)[0]

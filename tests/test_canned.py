@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.canned import load_canned
+from bot.desk.canned import load_canned
 from bot.errors import KnowledgeBaseError
 
 ROOT = Path(__file__).resolve().parent.parent

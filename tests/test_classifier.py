@@ -14,8 +14,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.classifier import OOS, features, fingerprint, kb_examples, load_or_train, read_training, train, training_set
-from bot.knowledge import KnowledgeBase, load_knowledge
+from bot.answering.classifier import (
+    OOS,
+    features,
+    fingerprint,
+    kb_examples,
+    load_or_train,
+    read_training,
+    train,
+    training_set,
+)
+from bot.answering.knowledge import KnowledgeBase, load_knowledge
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,7 +49,7 @@ def test_numpy_inference_equals_scikit_learn(kb: KnowledgeBase) -> None:
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.svm import LinearSVC
 
-    from bot.classifier import C
+    from bot.answering.classifier import C
 
     examples = training_set(kb)
     model = train(examples, kb)
@@ -80,8 +89,8 @@ def test_answering_with_a_warm_cache_never_imports_scikit_learn(kb: KnowledgeBas
     load_or_train(kb, tmp_path)
     code = (
         "import sys\n"
-        "from bot.answers import Answerer\n"
-        "from bot.knowledge import load_knowledge\n"
+        "from bot.answering.answers import Answerer\n"
+        "from bot.answering.knowledge import load_knowledge\n"
         f"answerer = Answerer(load_knowledge(__import__('pathlib').Path({str(kb.directory)!r})))\n"
         "print(answerer.ask('how much is the work permit fee').match.decision, 'sklearn' in sys.modules)\n"
     )

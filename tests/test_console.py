@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import io
 
-from bot.answers import Answerer
-from bot.console import run_console
-from bot.knowledge import KnowledgeBase
+from bot.answering.answers import Answerer
+from bot.answering.knowledge import KnowledgeBase
+from console.terminal import run_console
 
 
 def chat(answerer: Answerer, *lines: str, lang: str | None = None) -> list[str]:

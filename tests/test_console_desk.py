@@ -6,13 +6,13 @@ import io
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.answers import Answerer
+from bot.answering.answers import Answerer
+from bot.answering.knowledge import KnowledgeBase
 from bot.config import Settings
-from bot.console import run_console
-from bot.console_desk import DeskConsole
-from bot.db import make_engine
-from bot.knowledge import KnowledgeBase
 from bot.services import build_services
+from bot.store.db import make_engine
+from console.desk import DeskConsole
+from console.terminal import run_console
 
 SH = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 3, 3, 10, 0, tzinfo=SH)

@@ -9,7 +9,7 @@ from datetime import datetime
 import pytest
 from sqlmodel import Session, select
 
-from bot.models import AuditLog
+from bot.store.models import AuditLog
 from tests.calendars import provisional, with_office
 from tests.telegram_fixtures import SHANGHAI, Helpdesk, HelpdeskFactory
 from tests.test_e2e_tickets import file_ticket, say, tickets

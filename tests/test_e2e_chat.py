@@ -9,9 +9,9 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session, select
 
+from bot.answering.text import Lang
 from bot.i18n import translator
-from bot.models import QuestionLog, User
-from bot.text import Lang
+from bot.store.models import QuestionLog, User
 from handlers.start import help_text, privacy_text
 from tests.botapi import SentMessage
 from tests.telegram_fixtures import Helpdesk

@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.i18n import translator
-from bot.models import QuestionLog
+from bot.store.models import QuestionLog
 from handlers import context as handler_context
 from handlers.app import new_event_loop
 from tests.dbs import postgres_engine

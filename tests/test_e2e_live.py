@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import Session, select
 
+from bot.answering.text import Lang
 from bot.i18n import translator
-from bot.models import LiveSession, Rating, Ticket
-from bot.text import Lang
+from bot.store.models import LiveSession, Rating, Ticket
 from tests.botapi import BotApiServer, SentMessage
 from tests.telegram_fixtures import Helpdesk, HelpdeskFactory
 

@@ -11,11 +11,11 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
+from bot.answering.text import Lang
+from bot.desk.ratings import LEVEL_LABELS
+from bot.desk.tickets import KIND_LABELS, KINDS
 from bot.i18n import translator
-from bot.models import AuditLog, Ticket, TicketMessage
-from bot.ratings import LEVEL_LABELS
-from bot.text import Lang
-from bot.tickets import KIND_LABELS, KINDS
+from bot.store.models import AuditLog, Ticket, TicketMessage
 from tests.botapi import SentMessage
 from tests.telegram_fixtures import Helpdesk, HelpdeskFactory
 

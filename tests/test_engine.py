@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.answers import Answerer
-from bot.evaluation import evaluate, read_labelled
-from bot.knowledge import KnowledgeBase, load_knowledge
-from bot.matching import Matcher, Thresholds
+from bot.answering.answers import Answerer
+from bot.answering.evaluation import evaluate, read_labelled
+from bot.answering.knowledge import KnowledgeBase, load_knowledge
+from bot.answering.matching import Matcher, Thresholds
 from tests.conftest import KB_DIR, ROOT, SHARED
 
 
@@ -121,8 +121,8 @@ def test_a_long_chinese_sentence_is_read_by_its_last_clauses(answerer: Answerer)
 
 
 def test_having_worked_abroad_is_not_a_question_about_working_abroad() -> None:
-    from bot.matching import OTHER_SERVICE
-    from bot.text import normalise
+    from bot.answering.matching import OTHER_SERVICE
+    from bot.answering.text import normalise
 
     for question in (
         "I'm German and currently working in Germany, a company in Shanghai offered me a job",
@@ -218,8 +218,8 @@ def test_the_blind_sets_stay_out_of_training(kb: KnowledgeBase) -> None:
     """Nothing is copied from the blind sets into training. Independent authors do write some of the same
     short phrases ("hello", "tell me a joke", "转人工"): 30 and 28 of 260 lines coincide word for word with
     a training text, and the README reports the figures without them too."""
-    from bot.classifier import training_set
-    from bot.text import normalise
+    from bot.answering.classifier import training_set
+    from bot.answering.text import normalise
 
     trained = {normalise(e.text) for e in training_set(kb)}
     for name in ("eval_blind5.jsonl", "eval_blind6.jsonl"):
@@ -290,7 +290,7 @@ def test_a_lone_candidate_is_answered_not_offered_alone(kb: KnowledgeBase) -> No
 def test_a_wall_of_sentences_is_scored_by_its_opening_and_its_end(
     answerer: Answerer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bot.matching import MAX_SENTENCES
+    from bot.answering.matching import MAX_SENTENCES
 
     matcher = answerer.matcher
     scored: list[str] = []
@@ -356,7 +356,7 @@ def test_english_words_are_never_corrected_into_other_words(answerer: Answerer) 
     for word, not_into in (("protection", "project"), ("deported", "depart"), ("case", "cash")):
         assert not_into not in matcher.query_tokens(f"my {word}"), word
         assert matcher._correct_word(word) == word
-    from bot.text import is_english_word
+    from bot.answering.text import is_english_word
 
     assert not is_english_word("wat") and not is_english_word("permt")  # rare or no words: still correctable
     assert matcher._correct_word("permt") == "permit"

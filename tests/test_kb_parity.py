@@ -26,7 +26,7 @@ from typing import Literal
 
 import pytest
 
-from bot.knowledge import load_knowledge
+from bot.answering.knowledge import load_knowledge
 
 Lang = Literal["en", "zh"]
 

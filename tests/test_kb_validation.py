@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.answering.knowledge import load_knowledge
 from bot.errors import KnowledgeBaseError
-from bot.knowledge import load_knowledge
 from tests.kbfactory import ENTRIES, PROFILE, SOURCES, TOPICS, make_kb
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -11,12 +11,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy.engine import Engine
 
+from bot.answering.knowledge import KnowledgeBase
 from bot.config import Settings
-from bot.db import make_engine
+from bot.desk.live import Closed, QueueStatus, SessionView
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from bot.knowledge import KnowledgeBase
-from bot.live import Closed, QueueStatus, SessionView
 from bot.services import Services, build_services
+from bot.store.db import make_engine
 from tests.dbs import postgres_engine
 
 SH = ZoneInfo("Asia/Shanghai")

@@ -1,4 +1,4 @@
-"""Schema migrations (``bot/migrations``, Alembic): they build exactly the models' schema, new databases
+"""Schema migrations (``bot/store/migrations``, Alembic): they build exactly the models' schema, new databases
 start at the newest, and a database made before migrations existed is taken up from the baseline."""
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
-from bot.db import BASELINE, make_engine, migrate, migrations_config
-from bot.helpdesk import Helpdesk
-from bot.knowledge import KnowledgeBase
+from bot.answering.helpdesk import Helpdesk
+from bot.answering.knowledge import KnowledgeBase
+from bot.store.db import BASELINE, make_engine, migrate, migrations_config
 from tests.dbs import postgres_engine
 
 NOW = datetime(2026, 3, 3, 2, 0, tzinfo=UTC)

@@ -7,9 +7,9 @@ from html.parser import HTMLParser
 
 import pytest
 
-from bot.answers import Answerer, Option, Reply
-from bot.matching import Match
-from bot.tickets import Notice
+from bot.answering.answers import Answerer, Option, Reply
+from bot.answering.matching import Match
+from bot.desk.tickets import Notice
 from handlers import callback_data as cd
 from handlers.notify import _render
 from handlers.render import MESSAGE_LIMIT, answer_messages, clarify_message, html_chunks, split_text, utf16_len

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.answers import MAX_SOURCES, Answerer
-from bot.console import render_plain
-from bot.knowledge import KnowledgeBase, load_knowledge
-from bot.matching import Match
-from bot.text import Lang
+from bot.answering.answers import MAX_SOURCES, Answerer
+from bot.answering.knowledge import KnowledgeBase, load_knowledge
+from bot.answering.matching import Match
+from bot.answering.text import Lang
+from console.terminal import render_plain
 from handlers.render import answer_messages
 from tests.kbfactory import ENTRIES, SOURCES, make_kb
 

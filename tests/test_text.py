@@ -1,6 +1,6 @@
 import re
 
-from bot.text import SynonymMap, detect_lang, normalise, strip_control, tokenise, trie_pattern
+from bot.answering.text import SynonymMap, detect_lang, normalise, strip_control, tokenise, trie_pattern
 
 
 def test_normalise_full_width_case_and_chinese_punctuation() -> None:

@@ -7,12 +7,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.db import make_engine
+from bot.desk.flows import Flows
+from bot.desk.ratings import Ratings
+from bot.desk.staff import StaffRegistry
+from bot.desk.tickets import TicketDesk, TicketPolicy, validate_contact
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from bot.flows import Flows
-from bot.ratings import Ratings
-from bot.staff import StaffRegistry
-from bot.tickets import TicketDesk, TicketPolicy, validate_contact
+from bot.store.db import make_engine
 
 SH = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 2, 13, 10, 0, tzinfo=SH)  # Friday before the 2026 Spring Festival

@@ -6,8 +6,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.calendar_files import load_calendar_files
-from bot.workdays import ScheduleSource, WorkCalendar
+from bot.desk.calendar_files import load_calendar_files
+from bot.desk.workdays import ScheduleSource, WorkCalendar
 from tests.calendars import FIXTURES, provisional, with_office
 
 SH = ZoneInfo("Asia/Shanghai")

@@ -1,0 +1,1 @@
+"""Answering questions: text handling, the engine, the classifier, the knowledge base, evaluation."""

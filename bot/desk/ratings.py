@@ -1,0 +1,143 @@
+"""好差评: one rating per service (a ticket or a live session), five levels, bad ones followed up.
+
+Levels (国办发〔2019〕51号): 1 非常满意 very satisfied, 2 满意 satisfied, 3 基本满意 fairly satisfied,
+4 不满意 dissatisfied, 5 非常不满意 very dissatisfied. Levels 4 and 5 are bad reviews: every one
+alerts the supervisors for a call-back, and the user may add a comment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from bot.answering.text import strip_control
+from bot.desk.flows import Flows, FlowState
+from bot.desk.staff import StaffRegistry
+from bot.desk.tickets import Notice
+from bot.errors import Conflict, InvalidInput, NotFound
+from bot.i18n import N_
+from bot.store.db import session_scope
+from bot.store.models import Rating, Ticket
+
+LEVEL_LABELS: Mapping[int, str] = {
+    1: N_("Very satisfied (非常满意)"),
+    2: N_("Satisfied (满意)"),
+    3: N_("Fairly satisfied (基本满意)"),
+    4: N_("Dissatisfied (不满意)"),
+    5: N_("Very dissatisfied (非常不满意)"),
+}
+BAD_LEVELS = (4, 5)
+SERVICES = ("ticket", "session")
+COMMENT_FLOW = "rating_comment"
+MAX_COMMENT = 1000
+
+OwnerCheck = Callable[[Session, int, int], bool]
+"""(session, service_id, user_id) → may this user rate this service now?"""
+
+
+@dataclass(frozen=True)
+class RatingView:
+    """A recorded rating."""
+
+    id: int
+    service: str
+    service_id: int
+    level: int
+    comment: str | None
+
+    @property
+    def bad(self) -> bool:
+        return self.level in BAD_LEVELS
+
+
+def _ticket_closed_and_owned(session: Session, ticket_id: int, user_id: int) -> bool:
+    ticket = session.get(Ticket, ticket_id)
+    return ticket is not None and ticket.user_id == user_id and ticket.status == "closed"
+
+
+class Ratings:
+    """Recording ratings and alerting supervisors about bad ones."""
+
+    def __init__(self, engine: Engine, staff: StaffRegistry, flows: Flows) -> None:
+        self.engine = engine
+        self.staff = staff
+        self.flows = flows
+        self.owner_checks: dict[str, OwnerCheck] = {"ticket": _ticket_closed_and_owned}
+
+    def rate(
+        self, user_id: int, service: str, service_id: int, level: int, now: datetime
+    ) -> tuple[RatingView, list[Notice]]:
+        """Record the user's rating; a bad one starts the optional comment step and alerts supervisors."""
+        if service not in self.owner_checks or level not in LEVEL_LABELS:
+            raise InvalidInput("bad_rating")
+        try:
+            with session_scope(self.engine) as session:
+                if not self.owner_checks[service](session, service_id, user_id):
+                    raise NotFound(service)
+                exists = session.exec(
+                    select(Rating).where(Rating.service == service, Rating.service_id == service_id)
+                ).first()
+                if exists is not None:
+                    raise Conflict("already_rated")
+                row = Rating(service=service, service_id=service_id, user_id=user_id, level=level, created_at=now)
+                session.add(row)
+                session.flush()
+                assert row.id is not None
+                view = RatingView(row.id, service, service_id, level, None)
+        except IntegrityError as exc:  # two presses at once: the unique constraint keeps one
+            raise Conflict("already_rated") from exc
+        notices: list[Notice] = []
+        if view.bad:
+            self.flows.set(user_id, FlowState(COMMENT_FLOW, "comment", {"rating": view.id}), now)
+            notices = self._alert(view, user_id)
+        return view, notices
+
+    def _alert(self, view: RatingView, user_id: int) -> list[Notice]:
+        params = {
+            "service": view.service,
+            "service_id": view.service_id,
+            "level": view.level,
+            "user_id": user_id,
+            "comment": view.comment,
+            "rating_id": view.id,
+        }
+        return [Notice(s.user_id, "bad_rating", params) for s in self.staff.supervisors()]
+
+    def comment(self, user_id: int, text: str, now: datetime) -> tuple[RatingView, list[Notice]]:
+        """The comment after a bad rating (ends the comment step); supervisors get it too."""
+        state = self.flows.get(user_id)
+        if state is None or state.name != COMMENT_FLOW:
+            raise NotFound("rating")
+        text = strip_control(text).strip()
+        if not text:
+            raise InvalidInput("empty")
+        if len(text) > MAX_COMMENT:
+            raise InvalidInput("too_long", limit=MAX_COMMENT, length=len(text))
+        with session_scope(self.engine) as session:
+            row = session.get(Rating, int(state.data.get("rating", 0)))
+            if row is None or row.user_id != user_id:
+                raise NotFound("rating")
+            row.comment = text
+            assert row.id is not None
+            view = RatingView(row.id, row.service, row.service_id, row.level, text)
+        self.flows.clear(user_id)
+        return view, self._alert(view, user_id)
+
+    def skip_comment(self, user_id: int) -> None:
+        """No comment after all."""
+        state = self.flows.get(user_id)
+        if state is not None and state.name == COMMENT_FLOW:
+            self.flows.clear(user_id)
+
+    def of(self, service: str, service_id: int) -> RatingView | None:
+        """The rating of a service, if given."""
+        with session_scope(self.engine) as session:
+            row = session.exec(select(Rating).where(Rating.service == service, Rating.service_id == service_id)).first()
+            if row is None or row.id is None:
+                return None
+            return RatingView(row.id, row.service, row.service_id, row.level, row.comment)

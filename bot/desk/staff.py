@@ -1,0 +1,116 @@
+"""The staff registry: operators and supervisors, and the audit log of what staff do."""
+
+from __future__ import annotations
+
+import builtins
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from bot.answering.text import strip_control
+from bot.errors import InvalidInput, NotAllowed, NotFound
+from bot.i18n import N_
+from bot.store.db import session_scope
+from bot.store.models import AuditLog, Staff, User
+
+STAFF_ROLES = ("operator", "supervisor")
+ROLE_LABELS = {"operator": N_("operator"), "supervisor": N_("supervisor")}
+
+
+@dataclass(frozen=True)
+class StaffView:
+    """A member of staff as the front ends see them."""
+
+    user_id: int
+    role: str
+    name: str
+    checked_in: bool
+
+    @property
+    def is_supervisor(self) -> bool:
+        return self.role == "supervisor"
+
+
+def _view(row: Staff) -> StaffView:
+    return StaffView(row.user_id, row.role, row.name, row.checked_in)
+
+
+def audit(
+    session: Session, actor_id: int, action: str, now: datetime, ticket_id: int | None = None, detail: str = ""
+) -> None:
+    """Record a staff action (never personal data in *detail*: ids, statuses, types only)."""
+    session.add(AuditLog(actor_id=actor_id, action=action, ticket_id=ticket_id, detail=detail[:256], created_at=now))
+
+
+class StaffRegistry:
+    """Who is staff, with which role; supervisors manage the list."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def get(self, user_id: int) -> StaffView | None:
+        """The active staff member with this Telegram id, or None."""
+        with session_scope(self.engine) as session:
+            row = session.get(Staff, user_id)
+            return _view(row) if row is not None and row.active else None
+
+    def require(self, user_id: int, supervisor: bool = False) -> StaffView:
+        """The staff member, or ``NotAllowed`` for anyone else (or a non-supervisor when one is needed)."""
+        member = self.get(user_id)
+        if member is None:
+            raise NotAllowed("staff_only")
+        if supervisor and not member.is_supervisor:
+            raise NotAllowed("supervisor_only")
+        return member
+
+    def list(self) -> list[StaffView]:
+        """Active staff, supervisors first, then by name."""
+        with session_scope(self.engine) as session:
+            rows = session.exec(select(Staff).where(Staff.active == True)).all()  # noqa: E712
+            return sorted((_view(r) for r in rows), key=lambda s: (s.role != "supervisor", s.name.lower()))
+
+    def supervisors(self) -> builtins.list[StaffView]:
+        """Active supervisors (they receive bad-rating alerts)."""
+        return [s for s in self.list() if s.is_supervisor]
+
+    def add(self, user_id: int, role: str, name: str, now: datetime, actor_id: int | None = None) -> StaffView:
+        """Add (or update) a member of staff. *actor_id* is the supervisor doing it (None: command line)."""
+        if role not in STAFF_ROLES:
+            raise InvalidInput("unknown_staff_role")
+        name = " ".join(strip_control(name).split())[:64]
+        if not name:
+            raise InvalidInput("staff_name_required")
+        if user_id <= 0:
+            raise InvalidInput("bad_telegram_id")
+        with session_scope(self.engine) as session:
+            if session.get(User, user_id) is None:
+                session.add(User(id=user_id, display_name="", created_at=now, updated_at=now))
+            row = session.get(Staff, user_id)
+            if row is None:
+                row = Staff(user_id=user_id, role=role, name=name, created_at=now)
+                session.add(row)
+            else:
+                row.role, row.name, row.active = role, name, True
+            audit(session, actor_id or 0, "staff_add", now, detail=f"{user_id} as {role}")
+            return _view(row)
+
+    def remove(self, user_id: int, now: datetime, actor_id: int | None = None) -> StaffView:
+        """Remove a member of staff (kept inactive for the audit trail)."""
+        with session_scope(self.engine) as session:
+            row = session.get(Staff, user_id)
+            if row is None or not row.active:
+                raise NotFound("staff")
+            if actor_id == user_id:
+                raise InvalidInput("cannot_remove_self")
+            row.active = False
+            row.checked_in = False
+            audit(session, actor_id or 0, "staff_remove", now, detail=str(user_id))
+            return _view(row)
+
+    def bootstrap_supervisors(self, user_ids: builtins.list[int], now: datetime) -> None:
+        """Make the ids in HELPDESK_SUPERVISORS supervisors, unless they already are staff."""
+        for user_id in user_ids:
+            if self.get(user_id) is None:
+                self.add(user_id, "supervisor", f"Supervisor {user_id}", now)

@@ -1,1 +1,0 @@
-"""Schema migrations (Alembic): applied on start by ``bot.db.migrate``."""

@@ -1,0 +1,95 @@
+"""Database engine and sessions: a SQLite file by default, PostgreSQL by ``DATABASE_URL``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import event, inspect
+from sqlalchemy.engine import Engine
+from sqlalchemy.pool import StaticPool
+from sqlmodel import Session, SQLModel, create_engine
+
+import bot.store.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+
+
+def normalise_url(url: str) -> str:
+    """Accept ``postgres://`` and ``postgresql://`` URLs and use the psycopg 3 driver for them."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def make_engine(url: str) -> Engine:
+    """Create the engine for *url*, its tables created or migrated (idempotent).
+
+    SQLite gets WAL, a busy timeout and foreign keys; ``sqlite://`` (memory) shares one connection.
+    """
+    url = normalise_url(url)
+    if url.startswith("sqlite"):
+        memory = url in ("sqlite://", "sqlite:///:memory:")
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            poolclass=StaticPool if memory else None,
+        )
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+            cursor = dbapi_connection.cursor()
+            if not memory:
+                cursor.execute("PRAGMA journal_mode=WAL")
+                cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+    else:
+        engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    migrate(engine)
+    return engine
+
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+BASELINE = "0001"
+"""The first migration: the schema as it was when migrations came in (2026-11-23)."""
+
+
+def migrations_config() -> Config:
+    """Alembic's configuration for ``bot/store/migrations`` (the connection goes in ``attributes["connection"]``)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the database's schema to the newest migration (``bot/store/migrations``), in one transaction.
+
+    An empty database gets every table at once and is stamped as up to date; one made before
+    migrations existed (tables, no ``alembic_version``) is taken to be at the baseline.
+    """
+    config = migrations_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        tables = set(inspect(connection).get_table_names())
+        if "alembic_version" not in tables:
+            if not tables & set(SQLModel.metadata.tables):
+                SQLModel.metadata.create_all(connection)
+                command.stamp(config, "head")
+                return
+            command.stamp(config, BASELINE)
+        command.upgrade(config, "head")
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """A session that commits on success and rolls back on any error."""
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise

@@ -1,0 +1,1 @@
+"""Schema migrations (Alembic): applied on start by ``bot.store.db.migrate``."""

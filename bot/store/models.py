@@ -1,0 +1,239 @@
+"""Database tables (SQLModel). Times are stored as UTC and read back timezone-aware."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    String,
+    TypeDecorator,
+    UniqueConstraint,
+    false,
+)
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, on SQLite and PostgreSQL alike."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; pass an aware time")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _time(**kwargs: Any) -> Any:
+    return Field(sa_column=Column(UTCDateTime(), **kwargs))
+
+
+def _user_fk(nullable: bool = False, index: bool = True) -> Any:
+    return Field(sa_column=Column(BigInteger, ForeignKey("user.id"), nullable=nullable, index=index))
+
+
+class User(SQLModel, table=True):
+    """A Telegram user of the helpdesk (applicant or employer contact; staff are users too)."""
+
+    id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    display_name: str = Field(default="", max_length=128)
+    lang: str | None = Field(default=None, max_length=2)
+    client_lang: str | None = Field(default=None, max_length=2)
+    """The language of the user's Telegram client (used until they choose one)."""
+    role: str | None = Field(default=None, max_length=16)
+    subscribed: bool = False
+    blocked: bool = False
+    created_at: datetime = _time(nullable=False)
+    updated_at: datetime = _time(nullable=False)
+
+
+class QuestionLog(SQLModel, table=True):
+    """Every free-text question, what the engine decided, and what the user did with it.
+
+    Entries opened by a button are logged too, so 👍/👎 under them is kept: ``decision`` is ``browse`` for
+    /topics and ``related`` for a "see also" button (score 0; see ``bot.answering.helpdesk``).
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = _user_fk()
+    text: str = Field(sa_column=Column(String(1000), nullable=False))
+    lang: str = Field(max_length=2)
+    decision: str = Field(max_length=8)
+    entry_id: str | None = Field(default=None, max_length=64)
+    candidates: str = Field(default="", max_length=256)
+    score: float = 0.0
+    chosen_entry: str | None = Field(default=None, max_length=64)
+    feedback: int | None = None
+    created_at: datetime = _time(nullable=False, index=True)
+
+
+class Staff(SQLModel, table=True):
+    """A member of helpdesk staff: an operator or a supervisor (supervisors manage staff)."""
+
+    user_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    role: str = Field(max_length=16)
+    name: str = Field(max_length=64)
+    active: bool = True
+    checked_in: bool = False
+    checked_in_at: datetime | None = _time(nullable=True)
+    created_at: datetime = _time(nullable=False)
+
+
+class Ticket(SQLModel, table=True):
+    """A 12345-style ticket: enquiry, help request, suggestion, complaint or report."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    number: str | None = Field(default=None, max_length=20, unique=True, index=True)
+    user_id: int = _user_fk()
+    kind: str = Field(max_length=16, index=True)
+    status: str = Field(max_length=16, index=True)
+    description: str = Field(sa_column=Column(String(4000), nullable=False))
+    contact: str | None = Field(default=None, max_length=128)
+    reference: str | None = Field(default=None, max_length=64)
+    lang: str = Field(max_length=2)
+    assignee_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True, index=True))
+    resolution: str | None = Field(default=None, sa_column=Column(String(4000), nullable=True))
+    origin: str = Field(default="bot", max_length=16)
+    created_at: datetime = _time(nullable=False)
+    updated_at: datetime = _time(nullable=False)
+    due_at: datetime = _time(nullable=False, index=True)
+    due_provisional: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
+    """Counted across a year whose official holiday schedule is not known yet (``bot.desk.workdays``)."""
+    closed_at: datetime | None = _time(nullable=True)
+
+
+class TicketMessage(SQLModel, table=True):
+    """A message on a ticket: from the user, a staff reply, or an internal note (never shown to users)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    author_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    kind: str = Field(max_length=8)  # user | reply | note
+    text: str = Field(default="", sa_column=Column(String(4000), nullable=False, default=""))
+    file_id: str | None = Field(default=None, max_length=256)
+    file_kind: str | None = Field(default=None, max_length=16)  # photo | document
+    file_name: str | None = Field(default=None, max_length=256)
+    created_at: datetime = _time(nullable=False)
+
+
+class AuditLog(SQLModel, table=True):
+    """Every staff action, who did it and when."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    actor_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    action: str = Field(max_length=32)
+    ticket_id: int | None = Field(default=None, index=True)
+    detail: str = Field(default="", max_length=256)
+    created_at: datetime = _time(nullable=False)
+
+
+class Rating(SQLModel, table=True):
+    """A 好差评 rating: one per service (a ticket or a live session)."""
+
+    __table_args__ = (UniqueConstraint("service", "service_id", name="one_rating_per_service"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    service: str = Field(max_length=8)  # ticket | session
+    service_id: int
+    user_id: int = _user_fk()
+    level: int  # 1 very satisfied … 5 very dissatisfied
+    comment: str | None = Field(default=None, max_length=1000)
+    created_at: datetime = _time(nullable=False)
+
+
+class Flow(SQLModel, table=True):
+    """Where a user is in a multi-step conversation (filing a ticket, typing a reply…)."""
+
+    user_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    name: str = Field(max_length=32)
+    step: str = Field(max_length=32)
+    data: str = Field(default="{}", sa_column=Column(String(8000), nullable=False, default="{}"))
+    updated_at: datetime = _time(nullable=False)
+
+
+class HelpRequest(SQLModel, table=True):
+    """A user waiting for (or served by) a person: the live desk's queue."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = _user_fk()
+    status: str = Field(max_length=12, index=True)  # waiting | claimed | cancelled | ticketed
+    lang: str = Field(max_length=2)
+    role: str | None = Field(default=None, max_length=16)
+    operator_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    created_at: datetime = _time(nullable=False)
+    claimed_at: datetime | None = _time(nullable=True)
+    offered_ticket_at: datetime | None = _time(nullable=True)
+    position_told: int = 0
+
+
+class LiveSession(SQLModel, table=True):
+    """A conversation between a user and an operator, relayed through the bot."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="helprequest.id", index=True)
+    user_id: int = _user_fk()
+    operator_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    status: str = Field(max_length=8, index=True)  # active | ended
+    started_at: datetime = _time(nullable=False)
+    last_activity_at: datetime = _time(nullable=False)
+    reminded_at: datetime | None = _time(nullable=True)
+    ended_at: datetime | None = _time(nullable=True)
+    outcome: str | None = Field(default=None, max_length=32)
+    """resolved | unresolved (an operator's /end), ticket, no_reply (idle timer), handed_back (check-out)."""
+
+
+class SessionMessage(SQLModel, table=True):
+    """One relayed message of a live session (kept to turn a conversation into a ticket)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(foreign_key="livesession.id", index=True)
+    sender: str = Field(max_length=8)  # user | operator
+    text: str = Field(default="", sa_column=Column(String(4000), nullable=False, default=""))
+    file_id: str | None = Field(default=None, max_length=256)
+    file_kind: str | None = Field(default=None, max_length=16)
+    created_at: datetime = _time(nullable=False)
+
+
+class RelayLink(SQLModel, table=True):
+    """A message the bot showed an operator, and the session it belongs to (for replying to it)."""
+
+    chat_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    message_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    session_id: int = Field(foreign_key="livesession.id")
+
+
+class OperatorFocus(SQLModel, table=True):
+    """The session an operator's plain messages go to."""
+
+    operator_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    session_id: int = Field(foreign_key="livesession.id")
+
+
+class JobRun(SQLModel, table=True):
+    """A piece of scheduled work done once for a period (e.g. a weekly reminder): it is never done twice,
+    across restarts and instances, because a second insert of the same (job, period) fails."""
+
+    job: str = Field(primary_key=True, max_length=32)
+    period: str = Field(primary_key=True, max_length=32)
+    done_at: datetime = _time(nullable=False)
+
+
+def ensure_user(session: Any, user_id: int, now: datetime) -> None:
+    """Create the user row if this id has never been seen (work can start before /start)."""
+    if session.get(User, user_id) is None:
+        session.add(User(id=user_id, created_at=now, updated_at=now))
+        session.flush()

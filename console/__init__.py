@@ -1,0 +1,1 @@
+"""The helpdesk in a terminal: a front end like ``handlers/``, over the same core (no token needed)."""

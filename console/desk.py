@@ -1,0 +1,202 @@
+"""Tickets in the terminal console: an applicant files and follows tickets, staff work them.
+
+Both sides use the same services and database as the Telegram bot, so a newcomer can file a ticket as
+an applicant (``python -m bot console``), then work it as staff (``python -m bot console --as operator``).
+Times come from the ``clock`` passed in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from bot.answering.text import Lang
+from bot.desk.ticket_texts import error_text, filed_text, ticket_detail, ticket_summary
+from bot.desk.tickets import KIND_LABELS, KINDS, Filing, Notice, TicketView
+from bot.errors import HelpdeskError, InvalidInput
+from bot.i18n import N_, translator
+from bot.services import Services
+
+APPLICANT_HELP = N_("/ticket – file a ticket · /mytickets – your tickets · /show NUMBER – one of them · /cancel")
+STAFF_HELP = N_(
+    "/tickets [open|new|overdue|mine|closed|TYPE] · /t NUMBER · /take NUMBER · /reply NUMBER TEXT · "
+    "/note NUMBER TEXT · /kind NUMBER TYPE · /close NUMBER RESOLUTION · /reopen NUMBER"
+)
+NOTICE_LINES = {
+    "ticket_reply": N_("(the reply is sent to user {user})"),
+    "ticket_closed": N_("(user {user} is told the ticket is closed and asked for a rating)"),
+    "ticket_reopened_by_staff": N_("(user {user} is told the ticket is reopened)"),
+    "ticket_assigned": N_("(colleague {user} is told the ticket is theirs)"),
+}
+"""What the console shows for a notice the Telegram bot would send."""
+OTHER_NOTICE = N_("(user {user} is notified)")
+
+
+class DeskConsole:
+    """Slash commands for tickets in the console. ``handle`` returns the text to print, or None when the
+    line is not for it (then the console treats it as a question)."""
+
+    def __init__(
+        self, services: Services, user_id: int, lang: Lang, clock: Callable[[], datetime], as_staff: bool = False
+    ) -> None:
+        self.services = services
+        self.user_id = user_id
+        self.lang = lang
+        self.clock = clock
+        self.as_staff = as_staff
+
+    # ----- formatting ------------------------------------------------------------------------
+    def _line(self, ticket: TicketView) -> str:
+        overdue = " ⚠" if ticket.overdue(self.clock()) else ""
+        return ticket_summary(ticket, self.lang, self.as_staff) + overdue
+
+    def _notices(self, notices: list[Notice]) -> str:
+        _ = translator(self.lang).gettext
+        return "\n".join(_(NOTICE_LINES.get(n.kind, OTHER_NOTICE)).format(user=n.user_id) for n in notices)
+
+    def _filing_prompt(self, filing: Filing) -> str:
+        _ = translator(self.lang).gettext
+        if filing.step == "kind":
+            choices = [f"  {n}. {_(KIND_LABELS[k])}" for n, k in enumerate(KINDS, 1)]
+            return "\n".join([_("What kind of ticket is it?"), *choices, _("Type a number to choose.")])
+        if filing.step == "description":
+            limit = self.services.tickets.policy.max_description
+            return _(
+                "Please describe the matter in one message (at most {limit} characters). "
+                "You can add documents or photos after filing."
+            ).format(limit=limit)
+        if filing.step == "contact":
+            return (
+                _("Optional: a phone number or e-mail address where staff can reach you.")
+                + " "
+                + _("(Press Enter to skip.)")
+            )
+        if filing.step == "reference":
+            return (
+                _("Optional: your application or permit number, if you have one.") + " " + _("(Press Enter to skip.)")
+            )
+        none = _("none")
+        return "\n".join(
+            [
+                _("Please check your ticket:"),
+                _("Type: {kind}").format(kind=_(KIND_LABELS[filing.kind]) if filing.kind else ""),
+                _("Description: {text}").format(text=filing.description or ""),
+                _("Contact: {contact}").format(contact=filing.contact or none),
+                _("Application/permit number: {reference}").format(reference=filing.reference or none),
+                _("Type y to submit, or n to cancel."),
+            ]
+        )
+
+    # ----- dispatch --------------------------------------------------------------------------
+    def in_filing(self) -> bool:
+        return self.services.tickets.filing(self.user_id) is not None
+
+    def handle(self, line: str) -> str | None:
+        """The output for *line*, or None when it is a question for the knowledge base."""
+        try:
+            if self.in_filing() and not line.startswith("/"):
+                return self._filing_input(line)
+            command, _sep, rest = line.partition(" ")
+            handler = (self._staff_commands() if self.as_staff else {}).get(command) or self._applicant_commands().get(
+                command
+            )
+            return handler(rest.strip()) if handler is not None else None
+        except HelpdeskError as exc:
+            return error_text(exc, self.lang)
+
+    def _applicant_commands(self) -> dict[str, Callable[[str], str]]:
+        return {
+            "/ticket": self._start_filing,
+            "/mytickets": self._mine,
+            "/show": self._show_own,
+            "/cancel": self._cancel,
+            "/deskhelp": lambda _rest: translator(self.lang).gettext(STAFF_HELP if self.as_staff else APPLICANT_HELP),
+        }
+
+    def _staff_commands(self) -> dict[str, Callable[[str], str]]:
+        return {
+            "/tickets": self._list,
+            "/t": self._open,
+            "/take": self._take,
+            "/reply": self._reply,
+            "/note": self._note,
+            "/kind": self._kind,
+            "/close": self._close,
+            "/reopen": self._reopen,
+        }
+
+    # ----- applicant ------------------------------------------------------------------------
+    def _start_filing(self, _rest: str) -> str:
+        return self._filing_prompt(self.services.tickets.start_filing(self.user_id, self.clock(), origin="console"))
+
+    def _filing_input(self, text: str) -> str:
+        desk, now = self.services.tickets, self.clock()
+        filing = desk.filing(self.user_id)
+        assert filing is not None
+        if filing.step == "kind":
+            if not text.isdigit() or not 1 <= int(text) <= len(KINDS):
+                raise InvalidInput("use_buttons")
+            return self._filing_prompt(desk.choose_kind(self.user_id, KINDS[int(text) - 1], now))
+        if filing.step in ("contact", "reference") and not text:
+            return self._filing_prompt(desk.skip(self.user_id, now))
+        if filing.step == "confirm":
+            if text.lower() in ("y", "yes", "是", "确认"):
+                return filed_text(desk.confirm(self.user_id, self.lang, now), self.lang)
+            return self._cancel("")
+        return self._filing_prompt(desk.give_text(self.user_id, text, now))
+
+    def _cancel(self, _rest: str) -> str:
+        _ = translator(self.lang).gettext
+        cleared = self.services.flows.clear(self.user_id)
+        return _("Cancelled. Nothing was filed.") if cleared else _("There is nothing to cancel.")
+
+    def _mine(self, _rest: str) -> str:
+        tickets = self.services.tickets.mine(self.user_id)
+        return "\n".join(self._line(t) for t in tickets) or translator(self.lang).gettext(
+            "You have no tickets. /ticket files one."
+        )
+
+    def _show_own(self, rest: str) -> str:
+        return ticket_detail(self.services.tickets.get(self.user_id, rest), self.lang)
+
+    # ----- staff ------------------------------------------------------------------------------
+    def _list(self, rest: str) -> str:
+        word = rest or "open"
+        tickets = self.services.tickets.find(self.user_id, self.clock(), word)
+        return "\n".join(self._line(t) for t in tickets) or translator(self.lang).gettext(
+            "No tickets match “{filter}”."
+        ).format(filter=word)
+
+    def _open(self, rest: str) -> str:
+        return ticket_detail(self.services.tickets.get(self.user_id, rest), self.lang, as_staff=True)
+
+    def _take(self, rest: str) -> str:
+        return self._line(self.services.tickets.take(self.user_id, rest, self.clock()))
+
+    def _split(self, rest: str) -> tuple[str, str]:
+        number, _sep, text = rest.partition(" ")
+        if not number or not text.strip():
+            raise InvalidInput("usage")
+        return number, text.strip()
+
+    def _reply(self, rest: str) -> str:
+        number, text = self._split(rest)
+        ticket, notices = self.services.tickets.reply(self.user_id, number, text, self.clock())
+        return self._line(ticket) + "\n" + self._notices(notices)
+
+    def _note(self, rest: str) -> str:
+        number, text = self._split(rest)
+        return self._line(self.services.tickets.note(self.user_id, number, text, self.clock()))
+
+    def _kind(self, rest: str) -> str:
+        number, kind = self._split(rest)
+        return self._line(self.services.tickets.change_kind(self.user_id, number, kind, self.clock()))
+
+    def _close(self, rest: str) -> str:
+        number, text = self._split(rest)
+        ticket, notices = self.services.tickets.close(self.user_id, number, text, self.clock())
+        return self._line(ticket) + "\n" + self._notices(notices)
+
+    def _reopen(self, rest: str) -> str:
+        ticket, notices = self.services.tickets.reopen(self.user_id, rest, self.clock())
+        return self._line(ticket) + "\n" + self._notices(notices)

@@ -1,0 +1,82 @@
+"""The helpdesk in a terminal: the same engine, no Telegram needed."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import TextIO
+
+from bot.answering.answers import Answerer, Reply
+from bot.answering.text import Lang, detect_lang
+from bot.i18n import translator
+from console.desk import DeskConsole
+
+
+def render_plain(answerer: Answerer, reply: Reply) -> str:
+    """A reply as terminal text, with numbered choices when clarifying; small talk is the short text alone."""
+    lines = [reply.text]
+    if reply.small_talk:
+        return "\n".join(lines)
+    if reply.options:
+        _ = translator(reply.lang).gettext
+        lines += [f"  {n}. {opt.title}" for n, opt in enumerate(reply.options, 1)]
+        lines.append("  0. " + _("None of these"))
+        lines.append(_("Type a number to choose."))
+    sources = answerer.sources_line(reply)
+    if sources:
+        lines.append(sources)
+    return "\n".join(lines)
+
+
+def run_console(
+    answerer: Answerer,
+    lang: Lang | None = None,
+    stdin: TextIO = sys.stdin,
+    write: Callable[[str], object] = print,
+    desk: DeskConsole | None = None,
+) -> None:
+    """Chat on the terminal until end of input or /quit. ``lang`` fixes the reply language.
+
+    With *desk*, ticket commands work too (/ticket, /mytickets; staff: /tickets, /t, /reply …).
+    """
+    ui_lang: Lang = lang or "en"
+    _ = translator(ui_lang).gettext
+    write(_("Work permit helpdesk. Ask a question in English or Chinese; /lang en|zh switches language, /quit leaves."))
+    if desk is not None:
+        write(desk.handle("/deskhelp") or "")
+    pending: Reply | None = None
+    while True:
+        write(
+            "> ",
+        ) if stdin.isatty() else None
+        line = stdin.readline()
+        if not line:
+            break
+        text = line.strip()
+        if text in ("/quit", "/exit", "/q"):
+            break
+        if desk is not None:
+            out = desk.handle(text)
+            if out is not None:
+                write(out)
+                continue
+        if text.startswith("/lang"):
+            choice = text.removeprefix("/lang").strip()
+            if choice in ("en", "zh"):
+                lang = ui_lang = choice  # type: ignore[assignment]
+            _ = translator(ui_lang).gettext
+            write(_("Replies are now in English.") if ui_lang == "en" else _("Replies are now in Chinese."))
+            continue
+        if pending is not None and text.isdigit():
+            number = int(text)
+            if number == 0:
+                _ = translator(pending.lang).gettext
+                write(_("Sorry I couldn't find it. Please rephrase, or contact the office."))
+            elif 1 <= number <= len(pending.options):
+                chosen = answerer.entry_reply(pending.options[number - 1].entry_id, pending.match)
+                write(render_plain(answerer, chosen))
+            pending = None
+            continue
+        reply = answerer.ask(text, lang or detect_lang(text))
+        pending = reply if reply.options else None
+        write(render_plain(answerer, reply))
