@@ -34,9 +34,12 @@ from bot.desk.calendar_files import load_calendar_files, template
 from bot.desk.canned import load_canned
 from bot.desk.workdays import SHANGHAI, ScheduleSource, WorkCalendar
 from bot.errors import KnowledgeBaseError, KnowledgeProblem
+from bot.store.statuses import StaffRole
 from console.terminal import render_plain, run_console
 
 log = logging.getLogger("bot")
+STAFF_ROLE_NAMES = tuple(role.value for role in StaffRole)
+"""The ``--role`` / ``--as`` words (plain strings, so that argparse's messages show them plainly)."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -48,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     console.add_argument(
         "--as",
         dest="side",
-        choices=("applicant", "operator", "supervisor"),
+        choices=("applicant", *STAFF_ROLE_NAMES),
         default="applicant",
         help="play the applicant (default) or the staff side of tickets",
     )
@@ -61,7 +64,7 @@ def _parser() -> argparse.ArgumentParser:
     staff_sub = staff.add_subparsers(dest="staff_command", required=True)
     add = staff_sub.add_parser("add", help="add a member of staff, or change their role or name")
     add.add_argument("telegram_id", type=int)
-    add.add_argument("--role", choices=("operator", "supervisor"), required=True)
+    add.add_argument("--role", choices=STAFF_ROLE_NAMES, required=True)
     add.add_argument("--name", required=True, help="the display name users see in live chats")
     staff_sub.add_parser("list", help="list the staff")
     remove = staff_sub.add_parser("remove", help="remove a member of staff")

@@ -2,52 +2,26 @@
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import sqlalchemy as sa
-from sqlalchemy import bindparam
 from sqlalchemy.engine import Engine
-from sqlmodel import col
 
-from bot.answering.helpdesk import USER_COLUMNS, Answered, Helpdesk, UserView
+from bot.answering.helpdesk import Helpdesk
 from bot.answering.knowledge import KnowledgeBase
+from bot.arrival import Arrival, Arrivals
 from bot.config import Settings
 from bot.desk.calendar_files import load_calendar_files
 from bot.desk.calendar_upkeep import CalendarUpkeep
 from bot.desk.canned import Canned, load_canned
-from bot.desk.flows import FLOW_COLUMNS, Flows, FlowState, flow_state
+from bot.desk.flows import Flows
 from bot.desk.hours import desk_hours
-from bot.desk.live import LIVE_ROLE, LIVE_ROLES, LiveDesk, LivePolicy, session_rateable
+from bot.desk.live import LiveDesk, LivePolicy, session_rateable
 from bot.desk.ratings import Ratings
 from bot.desk.staff import StaffRegistry
 from bot.desk.tickets import TicketDesk, TicketPolicy
 from bot.desk.workdays import WorkCalendar
-from bot.errors import InvalidInput
 from bot.store.db import make_engine
-from bot.store.models import Flow, User
-
-_ROUTING = (
-    sa.select(*USER_COLUMNS, *FLOW_COLUMNS, LIVE_ROLE.label("live"))
-    .select_from(User)
-    .outerjoin(Flow, col(Flow.user_id) == col(User.id))
-    .where(col(User.id) == bindparam("user_id"))
-)
-"""Everything routing needs in one statement: the user, their flow and their part in a live chat."""
-
-
-@dataclass(frozen=True)
-class Arrival:
-    """Who wrote, the flow they are in, and their part in a live chat ("operator", "user" or None).
-
-    ``answered`` is set when the message was a question, answered and logged already (see ``arrive``).
-    """
-
-    user: UserView
-    flow: FlowState | None
-    live_role: str | None
-    answered: Answered | None = None
 
 
 @dataclass
@@ -66,31 +40,13 @@ class Services:
     canned: dict[str, Canned]
     calendar: WorkCalendar
     upkeep: CalendarUpkeep
+    arrivals: Arrivals
 
     def arrive(
         self, user_id: int, display_name: str, client_lang: str | None, now: datetime, text: str | None = None
     ) -> Arrival:
-        """Everything needed to route an incoming message, in one transaction (it runs for every message).
-
-        With the *text* of a text message from someone in no flow and no live chat, that text is a
-        question: it is answered and logged in the same transaction, so the commonest message costs one
-        round trip. Text the helpdesk cannot take (too long, nothing to read) is left to the front end's
-        question path, which says why.
-        """
-        with self.engine.begin() as connection:
-            row = connection.execute(_ROUTING, {"user_id": user_id}).first()
-            user = self.helpdesk.greet(connection, user_id, row, display_name, client_lang, now)
-            if row is None:  # first contact: no user row to join on (staff may exist without one)
-                flow, role = self.flows.get(user_id, connection), self.live.chat_role(user_id, connection)
-            else:
-                flow = flow_state(row.name, row.step, row.data) if row.name is not None else None
-                role = LIVE_ROLES.get(row.live or 0)
-            answered = None
-            if text is not None and flow is None and role is None:
-                lang = user.lang if user.lang_chosen else None
-                with contextlib.suppress(InvalidInput):  # the question path tells the user why
-                    answered = self.helpdesk.ask(user_id, text, lang, now, connection)
-            return Arrival(user, flow, role, answered)
+        """Route an incoming message: ``Arrivals.arrive`` (``bot.arrival``), one transaction."""
+        return self.arrivals.arrive(user_id, display_name, client_lang, now, text)
 
 
 def build_services(
@@ -112,8 +68,7 @@ def build_services(
     )
     helpdesk = Helpdesk(kb, engine)
     tickets = TicketDesk(engine, staff, flows, policy, calendar)
-    ratings = Ratings(engine, staff, flows)
-    ratings.owner_checks["session"] = session_rateable
+    ratings = Ratings(engine, staff, flows, owner_checks={"session": session_rateable})
     live_policy = LivePolicy(
         queue_wait=timedelta(minutes=settings.helpdesk_queue_wait_minutes),
         idle_remind=timedelta(minutes=settings.helpdesk_idle_remind_minutes),
@@ -122,6 +77,7 @@ def build_services(
         staff_chat_id=settings.helpdesk_staff_chat,
     )
     hours = desk_hours(settings.helpdesk_hours, kb.profile.hours, calendar)
+    live = LiveDesk(engine, staff, helpdesk, tickets, hours, live_policy)
     return Services(
         settings=settings,
         kb=kb,
@@ -131,8 +87,9 @@ def build_services(
         flows=flows,
         tickets=tickets,
         ratings=ratings,
-        live=LiveDesk(engine, staff, helpdesk, tickets, hours, live_policy),
+        live=live,
         canned=load_canned(settings.helpdesk_kb_dir / "canned.toml"),
         calendar=calendar,
         upkeep=CalendarUpkeep(engine, calendar, staff, tickets, settings.kb_dir_label),
+        arrivals=Arrivals(engine, helpdesk, flows, live),
     )

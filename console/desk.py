@@ -7,14 +7,41 @@ Times come from the ``clock`` passed in.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
 from bot.answering.text import Lang
-from bot.desk.ticket_texts import error_text, filed_text, ticket_detail, ticket_summary
-from bot.desk.tickets import KIND_LABELS, KINDS, Filing, Notice, TicketView
-from bot.errors import HelpdeskError, InvalidInput
+from bot.desk.flows import FilingStep
+from bot.desk.ticket_texts import filed_text, ticket_detail, ticket_summary
+from bot.desk.tickets import KIND_LABELS, KINDS, Filing, TicketView
+from bot.error_texts import error_text
+from bot.errors import HelpdeskError, InvalidInput, Reason
 from bot.i18n import N_, translator
+from bot.notices import (
+    BadRating,
+    CalendarUnknown,
+    HandedBack,
+    Notice,
+    QueueLongWait,
+    QueueNew,
+    QueuePosition,
+    SessionAutoClosed,
+    SessionEnded,
+    SessionIdle,
+    SessionIdleOperator,
+    SessionLeft,
+    SessionStarted,
+    SessionTicket,
+    SessionTransferred,
+    SessionTransferredToYou,
+    TicketAssigned,
+    TicketClosed,
+    TicketDueLater,
+    TicketReopenedByStaff,
+    TicketReopenedByUser,
+    TicketReply,
+    TicketUserMessage,
+)
 from bot.services import Services
 
 APPLICANT_HELP = N_("/ticket – file a ticket · /mytickets – your tickets · /show NUMBER – one of them · /cancel")
@@ -22,14 +49,37 @@ STAFF_HELP = N_(
     "/tickets [open|new|overdue|mine|closed|TYPE] · /t NUMBER · /take NUMBER · /reply NUMBER TEXT · "
     "/note NUMBER TEXT · /kind NUMBER TYPE · /close NUMBER RESOLUTION · /reopen NUMBER"
 )
-NOTICE_LINES = {
-    "ticket_reply": N_("(the reply is sent to user {user})"),
-    "ticket_closed": N_("(user {user} is told the ticket is closed and asked for a rating)"),
-    "ticket_reopened_by_staff": N_("(user {user} is told the ticket is reopened)"),
-    "ticket_assigned": N_("(colleague {user} is told the ticket is theirs)"),
-}
-"""What the console shows for a notice the Telegram bot would send."""
 OTHER_NOTICE = N_("(user {user} is notified)")
+NOTICE_LINES: Mapping[type[Notice], str] = {
+    TicketReply: N_("(the reply is sent to user {user})"),
+    TicketClosed: N_("(user {user} is told the ticket is closed and asked for a rating)"),
+    TicketReopenedByStaff: N_("(user {user} is told the ticket is reopened)"),
+    TicketAssigned: N_("(colleague {user} is told the ticket is theirs)"),
+    TicketUserMessage: OTHER_NOTICE,
+    TicketReopenedByUser: OTHER_NOTICE,
+    TicketDueLater: OTHER_NOTICE,
+    BadRating: OTHER_NOTICE,
+    CalendarUnknown: OTHER_NOTICE,
+    QueueNew: OTHER_NOTICE,
+    QueuePosition: OTHER_NOTICE,
+    QueueLongWait: OTHER_NOTICE,
+    SessionStarted: OTHER_NOTICE,
+    SessionEnded: OTHER_NOTICE,
+    HandedBack: OTHER_NOTICE,
+    SessionTransferred: OTHER_NOTICE,
+    SessionTransferredToYou: OTHER_NOTICE,
+    SessionTicket: OTHER_NOTICE,
+    SessionIdle: OTHER_NOTICE,
+    SessionIdleOperator: OTHER_NOTICE,
+    SessionAutoClosed: OTHER_NOTICE,
+    SessionLeft: OTHER_NOTICE,
+}
+"""What the console shows, by notice type, for a notice the Telegram bot would send (``{user}``: the recipient)."""
+
+
+def notice_line(notice: Notice, lang: Lang) -> str:
+    """The console's one line about *notice*, in *lang*."""
+    return translator(lang).gettext(NOTICE_LINES[type(notice)]).format(user=notice.user_id)
 
 
 class DeskConsole:
@@ -51,27 +101,26 @@ class DeskConsole:
         return ticket_summary(ticket, self.lang, self.as_staff) + overdue
 
     def _notices(self, notices: list[Notice]) -> str:
-        _ = translator(self.lang).gettext
-        return "\n".join(_(NOTICE_LINES.get(n.kind, OTHER_NOTICE)).format(user=n.user_id) for n in notices)
+        return "\n".join(notice_line(n, self.lang) for n in notices)
 
     def _filing_prompt(self, filing: Filing) -> str:
         _ = translator(self.lang).gettext
-        if filing.step == "kind":
+        if filing.step == FilingStep.KIND:
             choices = [f"  {n}. {_(KIND_LABELS[k])}" for n, k in enumerate(KINDS, 1)]
             return "\n".join([_("What kind of ticket is it?"), *choices, _("Type a number to choose.")])
-        if filing.step == "description":
+        if filing.step == FilingStep.DESCRIPTION:
             limit = self.services.tickets.policy.max_description
             return _(
                 "Please describe the matter in one message (at most {limit} characters). "
                 "You can add documents or photos after filing."
             ).format(limit=limit)
-        if filing.step == "contact":
+        if filing.step == FilingStep.CONTACT:
             return (
                 _("Optional: a phone number or e-mail address where staff can reach you.")
                 + " "
                 + _("(Press Enter to skip.)")
             )
-        if filing.step == "reference":
+        if filing.step == FilingStep.REFERENCE:
             return (
                 _("Optional: your application or permit number, if you have one.") + " " + _("(Press Enter to skip.)")
             )
@@ -133,13 +182,13 @@ class DeskConsole:
         desk, now = self.services.tickets, self.clock()
         filing = desk.filing(self.user_id)
         assert filing is not None
-        if filing.step == "kind":
+        if filing.step == FilingStep.KIND:
             if not text.isdigit() or not 1 <= int(text) <= len(KINDS):
-                raise InvalidInput("use_buttons")
+                raise InvalidInput(Reason.USE_BUTTONS)
             return self._filing_prompt(desk.choose_kind(self.user_id, KINDS[int(text) - 1], now))
-        if filing.step in ("contact", "reference") and not text:
+        if filing.step in (FilingStep.CONTACT, FilingStep.REFERENCE) and not text:
             return self._filing_prompt(desk.skip(self.user_id, now))
-        if filing.step == "confirm":
+        if filing.step == FilingStep.CONFIRM:
             if text.lower() in ("y", "yes", "是", "确认"):
                 return filed_text(desk.confirm(self.user_id, self.lang, now), self.lang)
             return self._cancel("")
@@ -176,7 +225,7 @@ class DeskConsole:
     def _split(self, rest: str) -> tuple[str, str]:
         number, _sep, text = rest.partition(" ")
         if not number or not text.strip():
-            raise InvalidInput("usage")
+            raise InvalidInput(Reason.USAGE)
         return number, text.strip()
 
     def _reply(self, rest: str) -> str:

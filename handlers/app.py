@@ -29,9 +29,12 @@ from bot.config import Settings
 from bot.i18n import translator
 from bot.services import Services, build_services
 from handlers import calendar_jobs, inbox, live, questions, staff, start, tickets, topics
-from handlers.common import expired, meet, reply_text, tr
-from handlers.context import BotData, HelpdeskContext, use_workers
+from handlers import callback_data as cd
+from handlers.callback_data import Button
+from handlers.common import expired, meet, reply_text, send_messages, tr
+from handlers.context import BotData, HelpdeskContext
 from handlers.menus import set_public_menus
+from handlers.render import html_chunks
 from handlers.transport import AiohttpRequest
 
 log = logging.getLogger(__name__)
@@ -72,10 +75,8 @@ async def on_error(update: object, context: HelpdeskContext) -> None:
         user = update.effective_user
         lang = "zh" if user and (user.language_code or "").startswith("zh") else "en"
         try:
-            await context.bot.send_message(
-                update.effective_chat.id,
-                translator(lang).gettext("Sorry, something went wrong on our side. Please try again in a moment."),
-            )
+            text = translator(lang).gettext("Sorry, something went wrong on our side. Please try again in a moment.")
+            await send_messages(context.bot, update.effective_chat.id, html_chunks(text))
         except Exception:
             log.debug("could not tell the user about the error")
 
@@ -121,37 +122,40 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     for name, callback in commands.items():
         app.add_handler(CommandHandler(name, callback, filters=private))
 
+    B = Button
     buttons = {
-        r"^lang:": start.language_chosen,
-        r"^role:": start.role_chosen,
-        r"^pick:": questions.pick,
-        r"^none:": questions.none_of_these,
-        r"^fb:": questions.feedback,
-        r"^rel:": questions.see_also,
-        r"^tg:": topics.theme,
-        r"^tl$": topics.theme_list,
-        r"^te:": topics.topic_entry,
-        r"^tb$": topics.back_to_topics,
-        r"^tnew:": tickets.new_ticket_button,
-        r"^(tk:|ts:|tok$|tre$|tx$)": tickets.filing_button,
-        r"^ml$": tickets.my_tickets,
-        r"^mt:": tickets.open_my_ticket,
-        r"^(mtm|mtc|mtr):": tickets.own_ticket_action,
-        r"^rt:": tickets.rate_button,
-        r"^rtx$": tickets.skip_comment,
-        r"^sl:": staff.list_button,
-        r"^sv:": staff.view_button,
-        r"^sa:": staff.action_button,
-        r"^sk:": staff.kind_button,
-        r"^sr:": staff.reassign_button,
-        r"^human:": live.human_button,
-        r"^hq$": live.leave_queue_button,
-        r"^hk$": live.keep_waiting_button,
-        r"^hm:": live.leave_message_button,
-        r"^cl:": live.claim_button,
-        r"^tf:": live.transfer_button,
-        r"^cn:": live.canned_button,
-        r"^fo:": live.focus_button,
+        cd.pattern(B.LANGUAGE): start.language_chosen,
+        cd.pattern(B.ROLE): start.role_chosen,
+        cd.pattern(B.PICK): questions.pick,
+        cd.pattern(B.NONE_OF_THESE): questions.none_of_these,
+        cd.pattern(B.FEEDBACK): questions.feedback,
+        cd.pattern(B.SEE_ALSO): questions.see_also,
+        cd.pattern(B.THEME): topics.theme,
+        cd.pattern(B.THEMES): topics.theme_list,
+        cd.pattern(B.TOPIC): topics.topic_entry,
+        cd.pattern(B.BACK_TO_TOPICS): topics.back_to_topics,
+        cd.pattern(B.NEW_TICKET): tickets.new_ticket_button,
+        cd.pattern(
+            B.FILING_KIND, B.FILING_SKIP, B.FILING_SUBMIT, B.FILING_RESTART, B.FILING_CANCEL
+        ): tickets.filing_button,
+        cd.pattern(B.MY_TICKETS): tickets.my_tickets,
+        cd.pattern(B.MY_TICKET): tickets.open_my_ticket,
+        cd.pattern(B.MY_TICKET_MESSAGE, B.MY_TICKET_CLOSE, B.MY_TICKET_REOPEN): tickets.own_ticket_action,
+        cd.pattern(B.RATE): tickets.rate_button,
+        cd.pattern(B.RATE_SKIP_COMMENT): tickets.skip_comment,
+        cd.pattern(B.STAFF_LIST): staff.list_button,
+        cd.pattern(B.STAFF_VIEW): staff.view_button,
+        cd.pattern(B.STAFF_ACTION): staff.action_button,
+        cd.pattern(B.STAFF_KIND): staff.kind_button,
+        cd.pattern(B.STAFF_REASSIGN): staff.reassign_button,
+        cd.pattern(B.HUMAN): live.human_button,
+        cd.pattern(B.LEAVE_QUEUE): live.leave_queue_button,
+        cd.pattern(B.KEEP_WAITING): live.keep_waiting_button,
+        cd.pattern(B.LEAVE_MESSAGE): live.leave_message_button,
+        cd.pattern(B.CLAIM): live.claim_button,
+        cd.pattern(B.TRANSFER): live.transfer_button,
+        cd.pattern(B.CANNED): live.canned_button,
+        cd.pattern(B.FOCUS): live.focus_button,
     }
     for pattern, callback in buttons.items():
         app.add_handler(CallbackQueryHandler(callback, pattern=pattern))
@@ -181,6 +185,11 @@ async def set_commands(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     await set_public_menus(app.bot)
 
 
+async def stop_workers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """After the bot has stopped: let the application's core threads go (see ``BotData.use_workers``)."""
+    app.bot_data.use_workers(0)
+
+
 def build_application(
     services: Services,
     clock: Callable[[], datetime] | None = None,
@@ -199,12 +208,13 @@ def build_application(
         .request(AiohttpRequest(connection_pool_size=16))
         .get_updates_request(AiohttpRequest(connection_pool_size=1))
         .post_init(set_commands)
+        .post_shutdown(stop_workers)
     )
     if settings.telegram_api_url:
         base = settings.telegram_api_url.rstrip("/")
         builder = builder.base_url(base).base_file_url(base.removesuffix("/bot") + "/file/bot")
     app = builder.build()
-    use_workers(0 if services.engine.dialect.name == "sqlite" else 8)
+    app.bot_data.use_workers(0 if services.engine.dialect.name == "sqlite" else 8)
     app.bot_data.services = services
     if clock is not None:
         app.bot_data.clock = clock

@@ -15,7 +15,7 @@ UPKEEP_INTERVAL = 900.0
 
 async def recount_deadlines_job(context: HelpdeskContext) -> None:
     """Once at start-up: provisional deadlines counted again on the calendar now in force."""
-    changes, notices = await core(context.services.tickets.recompute_deadlines, context.now())
+    changes, notices = await core(context, context.services.tickets.recompute_deadlines, context.now())
     if changes:
         still = sum(change.provisional for change in changes)
         log.info(
@@ -26,4 +26,4 @@ async def recount_deadlines_job(context: HelpdeskContext) -> None:
 
 async def calendar_upkeep_job(context: HelpdeskContext) -> None:
     """Tell supervisors, once a week, that a year's official holiday schedule is still missing."""
-    await deliver(context, await core(context.services.upkeep.remind, context.now()))
+    await deliver(context, await core(context, context.services.upkeep.remind, context.now()))

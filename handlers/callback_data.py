@@ -1,15 +1,138 @@
 """``callback_data`` for inline buttons: short stable ids, never labels, at most 64 bytes.
 
-A button's data is ``<action>:<arg>:<arg>…``. ``parse`` returns None for anything malformed
-(an old client's button or a forged one); handlers then answer "this button has expired".
+A button's data is ``<action>:<arg>:<arg>…`` where ``<action>`` is a ``Button``; a button without
+arguments is the bare action (``tok``). ``make(Button.CLAIM, 12)`` encodes one, ``pattern`` gives the
+regex a handler is registered with (``handlers.app.register``), ``parse`` decodes one and returns None
+for anything malformed (an old client's button or a forged one); handlers then answer "this button
+has expired". The values are stored in messages already sent: never change one.
+
+Every button (value: arguments → handler):
+
+Start (handlers/start.py)
+    ``lang``  LANGUAGE         language ``en``/``zh``                          → start.language_chosen
+    ``role``  ROLE             ``applicant``/``employer``                      → start.role_chosen
+Answers (handlers/render.py → handlers/questions.py)
+    ``pick``  PICK             question id, knowledge-base entry id           → questions.pick
+    ``none``  NONE_OF_THESE    question id                                    → questions.none_of_these
+    ``fb``    FEEDBACK         question id, ``1`` helpful / ``0`` not          → questions.feedback
+    ``rel``   SEE_ALSO         question id, related entry id                  → questions.see_also
+    ``human`` HUMAN            question id or ``0`` (unused)                  → live.human_button
+    ``tnew``  NEW_TICKET       question id or ``0`` (unused)                  → tickets.new_ticket_button
+Topics (handlers/topics.py)
+    ``tg``    THEME            theme group id                                 → topics.theme
+    ``tl``    THEMES           —                                              → topics.theme_list
+    ``te``    TOPIC            knowledge-base entry id                        → topics.topic_entry
+    ``tb``    BACK_TO_TOPICS   —                                              → topics.back_to_topics
+Filing a ticket (handlers/tickets.py), all → tickets.filing_button
+    ``tk``    FILING_KIND      ticket kind
+    ``ts``    FILING_SKIP      the filing step being skipped
+    ``tok``   FILING_SUBMIT    —
+    ``tre``   FILING_RESTART   —
+    ``tx``    FILING_CANCEL    —
+A user's own tickets (handlers/tickets.py, handlers/notify.py)
+    ``ml``    MY_TICKETS       —                                              → tickets.my_tickets
+    ``mt``    MY_TICKET        ticket id                                      → tickets.open_my_ticket
+    ``mtm``   MY_TICKET_MESSAGE ticket id                                     → tickets.own_ticket_action
+    ``mtc``   MY_TICKET_CLOSE  ticket id                                      → tickets.own_ticket_action
+    ``mtr``   MY_TICKET_REOPEN ticket id                                      → tickets.own_ticket_action
+Ratings (handlers/render.py, handlers/tickets.py)
+    ``rt``    RATE             service ``t`` ticket / ``s`` session, its id, level → tickets.rate_button
+    ``rtx``   RATE_SKIP_COMMENT —                                             → tickets.skip_comment
+Staff tickets (handlers/staff.py)
+    ``sl``    STAFF_LIST       list filter ``open``/``new``/``overdue``/``mine`` → staff.list_button
+    ``sv``    STAFF_VIEW       ticket id                                      → staff.view_button
+    ``sa``    STAFF_ACTION     action (``take``, ``reply``, ``note``, ``kind``, ``reassign``, ``close``,
+                               ``reopen``), ticket id                         → staff.action_button
+    ``sk``    STAFF_KIND       ticket id, new kind                            → staff.kind_button
+    ``sr``    STAFF_REASSIGN   ticket id, staff user id                       → staff.reassign_button
+Live chat (handlers/live.py, handlers/live_notices.py)
+    ``hq``    LEAVE_QUEUE      —                                              → live.leave_queue_button
+    ``hk``    KEEP_WAITING     —                                              → live.keep_waiting_button
+    ``hm``    LEAVE_MESSAGE    ``q`` from the queue / ``c`` desk closed        → live.leave_message_button
+    ``cl``    CLAIM            help request id                                → live.claim_button
+    ``tf``    TRANSFER         session id, operator user id                   → live.transfer_button
+    ``cn``    CANNED           canned reply id                                → live.canned_button
+    ``fo``    FOCUS            session id                                     → live.focus_button
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from enum import StrEnum, unique
 
 MAX_BYTES = 64
 SEP = ":"
+
+
+@unique
+class Button(StrEnum):
+    """The action of every inline button; the comment says what its arguments are."""
+
+    # start
+    LANGUAGE = "lang"  # language: "en" or "zh"
+    ROLE = "role"  # "applicant" or "employer"
+    # answers
+    PICK = "pick"  # question id, chosen knowledge-base entry id ("did you mean")
+    NONE_OF_THESE = "none"  # question id
+    FEEDBACK = "fb"  # question id, "1" helpful / "0" not helpful
+    SEE_ALSO = "rel"  # question id, related knowledge-base entry id
+    HUMAN = "human"  # question id, or 0 without one (not read: "talk to a person")
+    NEW_TICKET = "tnew"  # question id, or 0 without one (not read: "file a ticket")
+    # topics
+    THEME = "tg"  # theme group id
+    THEMES = "tl"  # no arguments: back to the list of themes
+    TOPIC = "te"  # knowledge-base entry id
+    BACK_TO_TOPICS = "tb"  # no arguments
+    # filing a ticket
+    FILING_KIND = "tk"  # ticket kind
+    FILING_SKIP = "ts"  # the filing step being skipped
+    FILING_SUBMIT = "tok"  # no arguments
+    FILING_RESTART = "tre"  # no arguments: start over
+    FILING_CANCEL = "tx"  # no arguments
+    # a user's own tickets
+    MY_TICKETS = "ml"  # no arguments: the list of the user's tickets
+    MY_TICKET = "mt"  # ticket id: open it
+    MY_TICKET_MESSAGE = "mtm"  # ticket id: add a message
+    MY_TICKET_CLOSE = "mtc"  # ticket id: close it
+    MY_TICKET_REOPEN = "mtr"  # ticket id: reopen it
+    # ratings
+    RATE = "rt"  # service "t" ticket / "s" session, its id, level
+    RATE_SKIP_COMMENT = "rtx"  # no arguments: no comment after a bad rating
+    # staff tickets
+    STAFF_LIST = "sl"  # list filter: "open", "new", "overdue" or "mine"
+    STAFF_VIEW = "sv"  # ticket id
+    STAFF_ACTION = "sa"  # action ("take", "reply", "note", "kind", "reassign", "close", "reopen"), ticket id
+    STAFF_KIND = "sk"  # ticket id, new kind
+    STAFF_REASSIGN = "sr"  # ticket id, staff member's user id
+    # live chat
+    LEAVE_QUEUE = "hq"  # no arguments
+    KEEP_WAITING = "hk"  # no arguments
+    LEAVE_MESSAGE = "hm"  # "q" instead of waiting in the queue / "c" the desk is closed
+    CLAIM = "cl"  # help request id
+    TRANSFER = "tf"  # session id, operator's user id
+    CANNED = "cn"  # canned reply id
+    FOCUS = "fo"  # session id
+
+    @property
+    def takes_args(self) -> bool:
+        """Whether the button carries arguments (``cl:12``) or is the bare action (``tok``)."""
+        return self not in NO_ARGS
+
+
+NO_ARGS: frozenset[Button] = frozenset(
+    {
+        Button.THEMES,
+        Button.BACK_TO_TOPICS,
+        Button.FILING_SUBMIT,
+        Button.FILING_RESTART,
+        Button.FILING_CANCEL,
+        Button.MY_TICKETS,
+        Button.RATE_SKIP_COMMENT,
+        Button.LEAVE_QUEUE,
+        Button.KEEP_WAITING,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -28,15 +151,26 @@ class Data:
         return int(value) if value.isdigit() and len(value) < 19 else None
 
 
-def make(action: str, *args: object) -> str:
+def make(action: Button, *args: object) -> str:
     """Encode a button; raises ValueError when it would not fit Telegram's 64 bytes."""
-    parts = [action, *(str(a) for a in args)]
+    parts = [str(action), *(str(a) for a in args)]
     if any(SEP in p or not p for p in parts):
         raise ValueError(f"bad callback part in {parts!r}")
     data = SEP.join(parts)
     if len(data.encode()) > MAX_BYTES:
         raise ValueError(f"callback data over {MAX_BYTES} bytes: {data!r}")
     return data
+
+
+def pattern(*buttons: Button) -> str:
+    """The ``CallbackQueryHandler`` regex matching *buttons*: ``^cl:`` for a button with arguments,
+    ``^tok$`` for one without, ``^(tk:|tok$)`` for several."""
+    if not buttons:
+        raise ValueError("pattern needs at least one button")
+    alternatives = [re.escape(b.value) + (SEP if b.takes_args else "$") for b in buttons]
+    if len(alternatives) == 1:
+        return "^" + alternatives[0]
+    return "^(" + "|".join(alternatives) + ")"
 
 
 def parse(data: str | None) -> Data | None:

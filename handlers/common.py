@@ -5,43 +5,77 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
+from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 
 from bot.answering.helpdesk import UserView
 from bot.answering.text import Lang
+from bot.arrival import Arrival
 from bot.i18n import Translator, translator
-from bot.services import Arrival
 from handlers.context import HelpdeskContext, core
 from handlers.render import html_chunks
 
 log = logging.getLogger(__name__)
 
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
-"""Answers carry source links; a preview card under each would crowd the chat."""
+"""Answers carry source links; a preview card under each would crowd the chat. Every message the bot
+sends goes out without one (``send_messages``)."""
 
 
 async def meet(update: Update, context: HelpdeskContext) -> UserView:
     """The user behind this update, created on first contact (language from their client)."""
     tg_user = update.effective_user
     assert tg_user is not None
-    return await core(context.helpdesk.meet, tg_user.id, tg_user.first_name or "", tg_user.language_code, context.now())
+    return await core(
+        context, context.helpdesk.meet, tg_user.id, tg_user.first_name or "", tg_user.language_code, context.now()
+    )
 
 
 async def arrive(update: Update, context: HelpdeskContext, text: str | None = None) -> Arrival:
     """The user behind this message, their flow and their part in a live chat (one database round trip);
-    with *text*, also the answer when the text is a question (see ``Services.arrive``)."""
+    with *text*, also the answer when the text is a question (see ``bot.arrival``)."""
     tg_user = update.effective_user
     assert tg_user is not None
     return await core(
-        context.services.arrive, tg_user.id, tg_user.first_name or "", tg_user.language_code, context.now(), text
+        context,
+        context.services.arrivals.arrive,
+        tg_user.id,
+        tg_user.first_name or "",
+        tg_user.language_code,
+        context.now(),
+        text,
     )
 
 
 def tr(lang: Lang) -> Translator:
     """The translator for *lang*."""
     return translator(lang)
+
+
+async def send_messages(
+    bot: Bot, chat_id: int, chunks: Sequence[str] | str, markup: InlineKeyboardMarkup | None = None
+) -> list[Message]:
+    """The one way the bot sends text: each HTML chunk as a message (parse mode HTML, no link preview),
+    the keyboard under the last. Telegram's errors reach the caller, who knows what a failure means."""
+    parts = [chunks] if isinstance(chunks, str) else list(chunks)
+    return [
+        await bot.send_message(
+            chat_id,
+            part,
+            parse_mode=ParseMode.HTML,
+            reply_markup=markup if index == len(parts) - 1 else None,
+            link_preview_options=NO_PREVIEW,
+        )
+        for index, part in enumerate(parts)
+    ]
+
+
+async def send_file(bot: Bot, chat_id: int, file_id: str, file_kind: str | None, caption_html: str = "") -> Message:
+    """Send a photo (*file_kind* ``photo``) or else a document, with an optional HTML caption; errors reach
+    the caller as with ``send_messages``."""
+    send = bot.send_photo if file_kind == "photo" else bot.send_document
+    return await send(chat_id, file_id, caption=caption_html or None, parse_mode=ParseMode.HTML)
 
 
 async def send_html(
@@ -51,22 +85,13 @@ async def send_html(
     markup: InlineKeyboardMarkup | None = None,
 ) -> Message | None:
     """Send one or more HTML messages; the keyboard goes on the last. None if the user blocked us."""
-    parts = [chunks] if isinstance(chunks, str) else list(chunks)
-    sent: Message | None = None
     try:
-        for index, part in enumerate(parts):
-            sent = await context.bot.send_message(
-                chat_id,
-                part,
-                parse_mode=ParseMode.HTML,
-                reply_markup=markup if index == len(parts) - 1 else None,
-                link_preview_options=NO_PREVIEW,
-            )
+        sent = await send_messages(context.bot, chat_id, chunks, markup)
     except Forbidden:
         log.info("user %s has blocked the bot", chat_id)
-        await core(context.helpdesk.mark_blocked, chat_id, context.now())
+        await core(context, context.helpdesk.mark_blocked, chat_id, context.now())
         return None
-    return sent
+    return sent[-1] if sent else None
 
 
 async def reply_html(

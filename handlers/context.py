@@ -1,4 +1,4 @@
-"""Typed context: handlers reach the core through ``context.bot_data.helpdesk``."""
+"""Typed context: handlers reach the core through ``context.services``, and call it with ``core(context, ...)``."""
 
 from __future__ import annotations
 
@@ -18,13 +18,32 @@ T = TypeVar("T")
 
 
 class BotData:
-    """Application-wide state: the core services (set once when the application is built)."""
+    """Application-wide state: the core services, the clock and the threads that run core calls
+    (set once when the application is built; each application has its own)."""
 
     services: Services
     clock: Callable[[], datetime]
+    workers: ThreadPoolExecutor | None
+    """The threads that run this application's core calls; None runs them on the event loop itself."""
 
     def __init__(self) -> None:
         self.clock = lambda: datetime.now(UTC)
+        self.workers = None
+
+    def use_workers(self, count: int) -> None:
+        """How many threads run core calls; 0 runs them on the event loop itself (what SQLite gets).
+
+        SQLite has a single writer, so one thread was all it could use, and a stalled database stalled
+        every handler behind that thread anyway. But a thread costs: it shares the interpreter lock with
+        the event loop, and each SQLite statement gives the lock up and has to win it back from a busy
+        loop. Measured in ``scripts/bench_telegram.py``, that doubled the CPU time of each call; run on the
+        loop, a question (routing, matching and logging, about a millisecond) costs what it costs.
+        PostgreSQL gets threads: its calls wait on the network, and many can wait at once.
+        """
+        old = self.workers
+        self.workers = ThreadPoolExecutor(max_workers=count, thread_name_prefix="core") if count else None
+        if old is not None:
+            old.shutdown(wait=False)
 
 
 class HelpdeskContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):
@@ -43,29 +62,11 @@ class HelpdeskContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, An
         return self.bot_data.clock()
 
 
-_executor: ThreadPoolExecutor | None = None
-"""The threads that run core calls; None runs them on the event loop itself."""
-
-
-def use_workers(count: int) -> None:
-    """How many threads run core calls; 0 runs them on the event loop itself (what SQLite gets).
-
-    SQLite has a single writer, so one thread was all it could use, and a stalled database stalled
-    every handler behind that thread anyway. But a thread costs: it shares the interpreter lock with
-    the event loop, and each SQLite statement gives the lock up and has to win it back from a busy
-    loop. Measured in ``scripts/bench_telegram.py``, that doubled the CPU time of each call; run on the
-    loop, a question (routing, matching and logging, about a millisecond) costs what it costs.
-    PostgreSQL gets threads: its calls wait on the network, and many can wait at once.
-    """
-    global _executor
-    old, _executor = _executor, (ThreadPoolExecutor(max_workers=count, thread_name_prefix="core") if count else None)
-    if old is not None:
-        old.shutdown(wait=False)
-
-
-async def core(func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Run a blocking core call (database work): on the core's threads, or on the loop (see ``use_workers``)."""
-    if _executor is None:
+async def core(context: HelpdeskContext, func: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+    """Run a blocking core call ``func(*args, **kwargs)`` (database work): on the threads of the *context*'s
+    application, or on the loop (see ``BotData.use_workers``)."""
+    workers = context.bot_data.workers
+    if workers is None:
         return func(*args, **kwargs)
     loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(_executor, functools.partial(func, *args, **kwargs))
+    return await loop.run_in_executor(workers, functools.partial(func, *args, **kwargs))

@@ -1,41 +1,137 @@
-"""Where a user's message goes: the flow they are in decides, else it is a question."""
+"""Where a user's message goes: the flow they are in decides, else it is a question.
+
+Every flow, its steps and what takes the text and the media sent at each, in one place (``ROUTES``;
+the names and steps are ``FlowName``, ``FilingStep`` and ``StaffStep`` in ``bot.desk.flows``)::
+
+    flow             step                          text                            media
+    ---------------  ----------------------------  ------------------------------  ------------------------------
+    ticket           description, contact,         the answer to the step          "describe it in text first"
+                     reference                     (tickets.filing_text)
+                     kind, confirm (any other)     "please use the buttons",       "describe it in text first"
+                                                   then the step again
+    ticket_message   message                       added to the ticket             a photo or document is added;
+                                                   (tickets.ticket_message_input)  other media: "can't take that"
+    staff_input      reply                         sent to the user                a photo or document is sent;
+                                                   (staff.staff_input)             other media: "can't take that"
+                     note, close (any other)       a note / the resolution         "can't take that"
+    rating_comment   comment                       passed to the supervisors       "can't take that"
+                                                   (tickets.comment_input)
+
+In no flow (or one this version does not know), text goes to the live chat the user is in, else it is a
+question for the knowledge base; a photo or document goes to the live chat, other media are declined.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+
 from telegram import Update
 
-from bot.desk.tickets import FLOW as FILING_FLOW
+from bot.answering.helpdesk import UserView
+from bot.desk.flows import FilingStep, FlowName, FlowState, StaffStep
 from bot.desk.tickets import Filing
 from handlers import live, questions, staff, tickets
 from handlers.common import arrive, meet, reply_text, tr
 from handlers.context import HelpdeskContext, core
 
-FLOW_NAMES = {FILING_FLOW, tickets.MESSAGE_FLOW, staff.INPUT_FLOW, "rating_comment"}
+FlowHandler = Callable[[Update, HelpdeskContext, UserView, FlowState], Awaitable[None]]
+"""Takes a message sent while the user is in a flow: (update, context, the user, their flow)."""
+
+
+@dataclass(frozen=True)
+class Route:
+    """What takes a message sent at a flow's step: one handler for text, one for media."""
+
+    text: FlowHandler
+    media: FlowHandler
+
+
+def _is_file(update: Update) -> bool:
+    message = update.effective_message
+    return message is not None and bool(message.photo or message.document)
+
+
+async def _filing_text(update: Update, context: HelpdeskContext, user: UserView, state: FlowState) -> None:
+    """Text at a filing step that asks for it: the description, contact or reference."""
+    await tickets.filing_text(update, context, user)
+
+
+async def _use_the_buttons(update: Update, context: HelpdeskContext, user: UserView, state: FlowState) -> None:
+    """Text while buttons are expected: say so and show the step again."""
+    _ = tr(user.lang).gettext
+    await reply_text(
+        update,
+        context,
+        _("You are filing a ticket. Please use the buttons, or /cancel to stop and ask a question instead."),
+    )
+    await tickets.show_filing(update, context, user, Filing.of(state))
+
+
+async def _describe_in_text_first(update: Update, context: HelpdeskContext, user: UserView, state: FlowState) -> None:
+    """Media while filing: the matter comes as text; files are added to the ticket once it is filed."""
+    _ = tr(user.lang).gettext
+    text = _(
+        "Please describe the matter in text first. Once the ticket is filed you can add photos and "
+        "documents to it from /mytickets."
+    )
+    await reply_text(update, context, text)
+
+
+async def _cannot_take(update: Update, context: HelpdeskContext, user: UserView, state: FlowState) -> None:
+    """Media at a step that does not take it (or not that kind)."""
+    _ = tr(user.lang).gettext
+    await reply_text(
+        update,
+        context,
+        _("Sorry, I can't take that kind of message here. Please send text, a photo or a document."),
+    )
+
+
+def _files_only(handler: FlowHandler) -> FlowHandler:
+    """*handler* for a photo or a document; any other media gets the polite refusal."""
+
+    async def media(update: Update, context: HelpdeskContext, user: UserView, state: FlowState) -> None:
+        await (handler if _is_file(update) else _cannot_take)(update, context, user, state)
+
+    return media
+
+
+async def _comment(update: Update, context: HelpdeskContext, user: UserView, state: FlowState) -> None:
+    """The comment after a bad rating."""
+    await tickets.comment_input(update, context, user)
+
+
+ROUTES: Mapping[tuple[str, str | None], Route] = {
+    # (flow, step): Route(text, media); step None is any step of that flow not listed with its own line
+    (FlowName.TICKET, FilingStep.DESCRIPTION): Route(_filing_text, _describe_in_text_first),
+    (FlowName.TICKET, FilingStep.CONTACT): Route(_filing_text, _describe_in_text_first),
+    (FlowName.TICKET, FilingStep.REFERENCE): Route(_filing_text, _describe_in_text_first),
+    (FlowName.TICKET, None): Route(_use_the_buttons, _describe_in_text_first),  # KIND, CONFIRM: buttons only
+    (FlowName.TICKET_MESSAGE, None): Route(tickets.ticket_message_input, _files_only(tickets.ticket_message_input)),
+    (FlowName.STAFF_INPUT, StaffStep.REPLY): Route(staff.staff_input, _files_only(staff.staff_input)),
+    (FlowName.STAFF_INPUT, None): Route(staff.staff_input, _cannot_take),  # NOTE, CLOSE: text only
+    (FlowName.RATING_COMMENT, None): Route(_comment, _cannot_take),
+}
+"""Each flow (and step, where it matters) → its text handler and its media handler."""
+
+
+def route(state: FlowState | None) -> Route | None:
+    """Where a message sent in *state* goes; None outside any flow (or in a flow this version does not know)."""
+    if state is None:
+        return None
+    return ROUTES.get((state.name, state.step)) or ROUTES.get((state.name, None))
 
 
 async def on_text(update: Update, context: HelpdeskContext) -> None:
     """Free text: the current flow's input, a message in a live chat, or a question for the knowledge base."""
     arrival = await arrive(update, context, update.effective_message.text if update.effective_message else None)
     user, state = arrival.user, arrival.flow
+    to = route(state)
     if arrival.answered is not None:  # a question, answered on arrival (the common case)
         await questions.send_reply(update, context, arrival.answered)
-    elif state is not None and state.name == staff.INPUT_FLOW:
-        await staff.staff_input(update, context, user, state)
-    elif state is not None and state.name == FILING_FLOW:
-        if state.step in ("description", "contact", "reference"):
-            await tickets.filing_text(update, context, user)
-        else:  # text while buttons are expected: say so and show the step again
-            _ = tr(user.lang).gettext
-            await reply_text(
-                update,
-                context,
-                _("You are filing a ticket. Please use the buttons, or /cancel to stop and ask a question instead."),
-            )
-            await tickets.show_filing(update, context, user, Filing.of(state))
-    elif state is not None and state.name == tickets.MESSAGE_FLOW:
-        await tickets.ticket_message_input(update, context, user, state)
-    elif state is not None and state.name == "rating_comment":
-        await tickets.comment_input(update, context, user)
+    elif to is not None and state is not None:  # in a flow: its step takes the text
+        await to.text(update, context, user, state)
     elif arrival.live_role is None or not await live.route_live(update, context, user, arrival.live_role):
         await questions.question(update, context, user)
 
@@ -44,27 +140,9 @@ async def on_media(update: Update, context: HelpdeskContext) -> None:
     """Photos, documents and other media: accepted where a flow takes them, politely declined elsewhere."""
     arrival = await arrive(update, context)
     user, state = arrival.user, arrival.flow
-    message = update.effective_message
-    assert message is not None
-    is_file = bool(message.photo or message.document)
-    if state is not None and state.name == tickets.MESSAGE_FLOW and is_file:
-        await tickets.ticket_message_input(update, context, user, state)
-    elif state is not None and state.name == staff.INPUT_FLOW and state.step == "reply" and is_file:
-        await staff.staff_input(update, context, user, state)
-    elif state is not None and state.name == FILING_FLOW:
-        _ = tr(user.lang).gettext
-        text = _(
-            "Please describe the matter in text first. Once the ticket is filed you can add photos and "
-            "documents to it from /mytickets."
-        )
-        await reply_text(update, context, text)
-    elif state is not None and state.name in FLOW_NAMES:
-        _ = tr(user.lang).gettext
-        await reply_text(
-            update,
-            context,
-            _("Sorry, I can't take that kind of message here. Please send text, a photo or a document."),
-        )
+    to, is_file = route(state), _is_file(update)
+    if to is not None and state is not None:
+        await to.media(update, context, user, state)
     elif is_file and arrival.live_role is not None and await live.route_live(update, context, user, arrival.live_role):
         return
     elif arrival.live_role is not None:
@@ -78,7 +156,7 @@ async def cancel(update: Update, context: HelpdeskContext) -> None:
     """/cancel: leave whatever the user is in the middle of: a flow, else a live chat or the queue."""
     user = await meet(update, context)
     _ = tr(user.lang).gettext
-    state = await core(context.services.flows.clear, user.id)
+    state = await core(context, context.services.flows.clear, user.id)
     if state is None and await live.cancel_live(update, context, user):
         return
     text = _("Cancelled. You can ask a question any time.") if state else _("There is nothing to cancel.")

@@ -17,10 +17,23 @@ from telegram.error import BadRequest, Forbidden
 from bot.answering.helpdesk import UserView
 from bot.answering.text import Lang
 from bot.desk.live import Closed, QueueStatus, SessionView
-from bot.desk.ticket_texts import error_text
-from bot.errors import Conflict, HelpdeskError, InvalidInput, NotFound
+from bot.error_texts import error_text
+from bot.errors import Conflict, InvalidInput, NotFound
+from bot.notices import QueueNew
+from bot.store.statuses import HelpRequestStatus, TicketKind
 from handlers import callback_data as cd
-from handlers.common import answer_query, drop_keyboard, expired, meet, reply_text, send_html, tr
+from handlers.callback_data import Button
+from handlers.common import (
+    answer_query,
+    drop_keyboard,
+    expired,
+    meet,
+    reply_text,
+    send_file,
+    send_html,
+    send_messages,
+    tr,
+)
 from handlers.context import HelpdeskContext, core
 from handlers.live_notices import relay_header
 from handlers.menus import set_staff_menu
@@ -32,25 +45,6 @@ from handlers.tickets import attachment_of, show_filing
 log = logging.getLogger(__name__)
 
 CAPTION_LIMIT = 1024
-
-
-def live_error(error: HelpdeskError, lang: Lang) -> str:
-    """A live-desk error as a polite sentence."""
-    _ = tr(lang).gettext
-    reason = getattr(error, "reason", None) or (error.args[0] if error.args else "")
-    texts = {
-        "session": _("You have no live chat at the moment. /sessions lists yours, /queue shows who is waiting."),
-        "operator": _("That colleague is not checked in. /transfer lists who is."),
-        "same_operator": _("You are already handling this chat."),
-        "already_claimed": _("Someone else has already taken this user."),
-        "request": _("This request no longer exists."),
-        "unknown_outcome": _("Usage: /end [resolved|unresolved]"),
-        "entry": _(
-            "There is no knowledge-base entry with that id. Use the ids shown in /topics or in the "
-            "user's recent questions."
-        ),
-    }
-    return texts.get(str(reason)) or error_text(error, lang)
 
 
 # ----- the user's side ---------------------------------------------------------------------------
@@ -65,13 +59,13 @@ def queue_text(status: QueueStatus, lang: Lang) -> str:
 async def request_person(update: Update, context: HelpdeskContext, user: UserView) -> None:
     """Queue the user for a person, or tell them they are already served, or when the desk opens."""
     _ = tr(user.lang).gettext
-    result, notices = await core(context.services.live.request, user.id, user.lang, user.role, context.now())
+    result, notices = await core(context, context.services.live.request, user.id, user.lang, user.role, context.now())
     if isinstance(result, QueueStatus):
         await reply_text(
             update,
             context,
             queue_text(result, user.lang),
-            keyboard([[(_("Leave the queue"), cd.make("hq"))]]),
+            keyboard([[(_("Leave the queue"), cd.make(Button.LEAVE_QUEUE))]]),
         )
     elif isinstance(result, SessionView):
         text = _("You are talking with {operator} from the helpdesk. Just write your message here.").format(
@@ -85,7 +79,9 @@ async def request_person(update: Update, context: HelpdeskContext, user: UserVie
             "Our staff are not at the desk right now; they are back {when} (Beijing time). You can leave a "
             "message now: it becomes a help-request ticket and we answer it here."
         ).format(when=when)
-        await reply_text(update, context, text, keyboard([[(_("✉️ Leave a message"), cd.make("hm", "c"))]]))
+        await reply_text(
+            update, context, text, keyboard([[(_("✉️ Leave a message"), cd.make(Button.LEAVE_MESSAGE, "c"))]])
+        )
     await deliver(context, notices)
 
 
@@ -106,7 +102,7 @@ async def leave_queue_button(update: Update, context: HelpdeskContext) -> None:
     """ "Leave the queue"."""
     user = await meet(update, context)
     _ = tr(user.lang).gettext
-    left, notices = await core(context.services.live.leave, user.id, context.now())
+    left, notices = await core(context, context.services.live.leave, user.id, context.now())
     await answer_query(update)
     await drop_keyboard(update)
     text = _("You have left the queue.") if left else _("You are not in the queue.")
@@ -117,7 +113,7 @@ async def leave_queue_button(update: Update, context: HelpdeskContext) -> None:
 async def keep_waiting_button(update: Update, context: HelpdeskContext) -> None:
     """ "Keep waiting" after the long-wait offer."""
     user = await meet(update, context)
-    status = await core(context.services.live.queue_status, user.id)
+    status = await core(context, context.services.live.queue_status, user.id)
     await drop_keyboard(update)
     if status is None:
         await expired(update, user.lang)
@@ -132,11 +128,13 @@ async def leave_message_button(update: Update, context: HelpdeskContext) -> None
     origin = "out_of_hours" if data is not None and data.args[:1] == ("c",) else "queue"
     live = context.services.live
     if origin == "queue":
-        _left, notices = await core(live.leave, user.id, context.now(), "ticket")
+        _left, notices = await core(context, live.leave, user.id, context.now(), HelpRequestStatus.TICKET)
         await deliver(context, notices)
     await answer_query(update)
     await drop_keyboard(update)
-    filing = await core(context.services.tickets.start_filing, user.id, context.now(), "help", None, origin)
+    filing = await core(
+        context, context.services.tickets.start_filing, user.id, context.now(), TicketKind.HELP, None, origin
+    )
     await show_filing(update, context, user, filing)
 
 
@@ -145,9 +143,9 @@ async def cancel_live(update: Update, context: HelpdeskContext, user: UserView) 
     _ = tr(user.lang).gettext
     live = context.services.live
     try:
-        _view, notices = await core(live.user_ends, user.id, context.now())
+        _view, notices = await core(context, live.user_ends, user.id, context.now())
     except NotFound:
-        left, notices = await core(live.leave, user.id, context.now())
+        left, notices = await core(context, live.leave, user.id, context.now())
         if not left:
             return False
         await reply_text(update, context, _("You have left the queue."))
@@ -168,9 +166,8 @@ async def _send_relayed(
     """Send a relayed message under a bold sender line: HTML *chunks*, or a photo or document with *caption*."""
     if file_id is not None:
         html = header + ("\n" + escape(caption[:900], quote=False) if caption else "")
-        send = context.bot.send_photo if file_kind == "photo" else context.bot.send_document
-        return [await send(chat_id, file_id, caption=html[:CAPTION_LIMIT], parse_mode="HTML")]
-    return [await context.bot.send_message(chat_id, header + "\n" + chunk, parse_mode="HTML") for chunk in chunks]
+        return [await send_file(context.bot, chat_id, file_id, file_kind, html[:CAPTION_LIMIT])]
+    return await send_messages(context.bot, chat_id, [header + "\n" + chunk for chunk in chunks])
 
 
 async def relay_from_user(update: Update, context: HelpdeskContext, user: UserView) -> bool:
@@ -180,7 +177,7 @@ async def relay_from_user(update: Update, context: HelpdeskContext, user: UserVi
     file_id, file_kind, _name = attachment_of(message)
     text = message.text or message.caption or ""
     try:
-        view = await core(context.services.live.user_says, user.id, text, context.now(), file_id, file_kind)
+        view = await core(context, context.services.live.user_says, user.id, text, context.now(), file_id, file_kind)
     except NotFound:
         return False
     except InvalidInput as exc:
@@ -199,7 +196,7 @@ async def relay_from_user(update: Update, context: HelpdeskContext, user: UserVi
         )
         return True
     for item in sent:
-        await core(context.services.live.link, item.chat_id, item.message_id, view.id)
+        await core(context, context.services.live.link, item.chat_id, item.message_id, view.id)
     return True
 
 
@@ -218,7 +215,7 @@ async def _to_user(
             context, view.user_id, relay_header(view.operator_name), chunks, file_id, file_kind, caption
         )
     except Forbidden:
-        await core(context.helpdesk.mark_blocked, view.user_id, context.now())
+        await core(context, context.helpdesk.mark_blocked, view.user_id, context.now())
         operator = await meet(update, context)
         _ = tr(operator.lang).gettext
         await reply_text(
@@ -235,11 +232,11 @@ async def _send_in_current_chat(
     operator's current chat. False, with the reason told, when there is none or it cannot be made."""
     live = context.services.live
     try:
-        current = await core(live.current_session, user.id)
+        current = await core(context, live.current_session, user.id)
         text, chunks = compose(current.lang)
-        view = await core(live.operator_says, user.id, text, context.now(), None, None, current.id)
+        view = await core(context, live.operator_says, user.id, text, context.now(), None, None, current.id)
     except (NotFound, InvalidInput) as exc:
-        await reply_text(update, context, live_error(exc, user.lang))
+        await reply_text(update, context, error_text(exc, user.lang))
         return False
     await _to_user(update, context, view, chunks)
     return True
@@ -258,6 +255,7 @@ async def relay_from_operator(update: Update, context: HelpdeskContext, user: Us
     text = message.text or message.caption or ""
     try:
         view = await core(
+            context,
             context.services.live.operator_says,
             user.id,
             text,
@@ -268,7 +266,7 @@ async def relay_from_operator(update: Update, context: HelpdeskContext, user: Us
             _reply_to(message),
         )
     except (NotFound, InvalidInput) as exc:
-        await reply_text(update, context, live_error(exc, user.lang))
+        await reply_text(update, context, error_text(exc, user.lang))
         return
     await _to_user(update, context, view, html_chunks(text), file_id, file_kind, text)
 
@@ -296,14 +294,14 @@ async def checkin_command(update: Update, context: HelpdeskContext) -> None:
     if user is None:
         return
     _ = tr(user.lang).gettext
-    changed, notices = await core(context.services.live.check_in, user.id, context.now())
+    changed, notices = await core(context, context.services.live.check_in, user.id, context.now())
     await set_staff_menu(context.bot, user.id, user.lang)
     text = (
         _("You are checked in. Waiting users will be offered to you with a Claim button; /checkout when you leave.")
         if changed
         else _("You were already checked in.")
     )
-    waiting = sum(1 for n in notices if n.kind == "queue_new")
+    waiting = sum(1 for n in notices if isinstance(n, QueueNew))
     if waiting:
         text += "\n" + _("Users waiting now: {count}.").format(count=waiting)
     await reply_text(update, context, text)
@@ -316,7 +314,7 @@ async def checkout_command(update: Update, context: HelpdeskContext) -> None:
     if user is None:
         return
     _ = tr(user.lang).gettext
-    handed_back, notices = await core(context.services.live.check_out, user.id, context.now())
+    handed_back, notices = await core(context, context.services.live.check_out, user.id, context.now())
     text = _("You are checked out.")
     if handed_back:
         text += " " + tr(user.lang).ngettext(
@@ -334,15 +332,20 @@ async def queue_command(update: Update, context: HelpdeskContext) -> None:
     if user is None:
         return
     _ = tr(user.lang).gettext
-    waiting = await core(context.services.live.waiting)
-    online = await core(context.services.live.operators_online)
+    waiting = await core(context, context.services.live.waiting)
+    online = await core(context, context.services.live.operators_online)
     lines = [
         _("Waiting: {count}. Checked in: {names}.").format(
             count=len(waiting), names=", ".join(f"{name} ({busy})" for _id, name, busy in online) or "—"
         )
     ]
     rows = [
-        [(_("Claim No. {position} ({lang})").format(position=s.position, lang=s.lang), cd.make("cl", s.request_id))]
+        [
+            (
+                _("Claim No. {position} ({lang})").format(position=s.position, lang=s.lang),
+                cd.make(Button.CLAIM, s.request_id),
+            )
+        ]
         for s in waiting[:10]
     ]
     await reply_text(update, context, "\n".join(lines), keyboard(rows) if rows else None)
@@ -359,9 +362,9 @@ async def claim_button(update: Update, context: HelpdeskContext) -> None:
         await expired(update, user.lang)
         return
     try:
-        view, notices = await core(context.services.live.claim, user.id, request_id, context.now())
+        view, notices = await core(context, context.services.live.claim, user.id, request_id, context.now())
     except (Conflict, NotFound) as exc:
-        await answer_query(update, live_error(exc, user.lang), alert=True)
+        await answer_query(update, error_text(exc, user.lang), alert=True)
         await drop_keyboard(update)
         return
     await answer_query(update)
@@ -387,10 +390,16 @@ async def end_command(update: Update, context: HelpdeskContext) -> None:
     message = update.effective_message
     try:
         view, notices = await core(
-            context.services.live.end, user.id, outcome, context.now(), None, _reply_to(message) if message else None
+            context,
+            context.services.live.end,
+            user.id,
+            outcome,
+            context.now(),
+            None,
+            _reply_to(message) if message else None,
         )
     except (NotFound, InvalidInput) as exc:
-        await reply_text(update, context, live_error(exc, user.lang))
+        await reply_text(update, context, error_text(exc, user.lang))
         return
     await reply_text(
         update,
@@ -408,18 +417,18 @@ async def transfer_command(update: Update, context: HelpdeskContext) -> None:
     _ = tr(user.lang).gettext
     args = context.args or []
     try:
-        current = await core(context.services.live.current_session, user.id)
+        current = await core(context, context.services.live.current_session, user.id)
     except NotFound as exc:
-        await reply_text(update, context, live_error(exc, user.lang))
+        await reply_text(update, context, error_text(exc, user.lang))
         return
     if args and args[0].isdigit() and len(args[0]) < 19:
         await _transfer(update, context, user, current.id, int(args[0]))
         return
-    online = [o for o in await core(context.services.live.operators_online) if o[0] != user.id]
+    online = [o for o in await core(context, context.services.live.operators_online) if o[0] != user.id]
     if not online:
         await reply_text(update, context, _("No other colleague is checked in."))
         return
-    rows = [[(f"{name} ({busy})", cd.make("tf", current.id, op_id))] for op_id, name, busy in online]
+    rows = [[(f"{name} ({busy})", cd.make(Button.TRANSFER, current.id, op_id))] for op_id, name, busy in online]
     await reply_text(update, context, _("Transfer chat #{id} to:").format(id=current.id), keyboard(rows))
 
 
@@ -442,9 +451,9 @@ async def transfer_button(update: Update, context: HelpdeskContext) -> None:
 async def _transfer(update: Update, context: HelpdeskContext, user: UserView, session_id: int, target: int) -> None:
     _ = tr(user.lang).gettext
     try:
-        view, notices = await core(context.services.live.transfer, user.id, target, context.now(), session_id)
+        view, notices = await core(context, context.services.live.transfer, user.id, target, context.now(), session_id)
     except (NotFound, InvalidInput) as exc:
-        await reply_text(update, context, live_error(exc, user.lang))
+        await reply_text(update, context, error_text(exc, user.lang))
         return
     await reply_text(
         update,
@@ -461,9 +470,9 @@ async def toticket_command(update: Update, context: HelpdeskContext) -> None:
         return
     _ = tr(user.lang).gettext
     try:
-        ticket, notices = await core(context.services.live.to_ticket, user.id, context.now())
+        ticket, notices = await core(context, context.services.live.to_ticket, user.id, context.now())
     except (NotFound, InvalidInput) as exc:
-        await reply_text(update, context, live_error(exc, user.lang))
+        await reply_text(update, context, error_text(exc, user.lang))
         return
     await reply_text(
         update,
@@ -510,7 +519,7 @@ async def canned_command(update: Update, context: HelpdeskContext) -> None:
         if not replies:
             await reply_text(update, context, _("No canned replies are set up."))
             return
-        rows = [[(reply.label, cd.make("cn", reply.id))] for reply in replies.values()]
+        rows = [[(reply.label, cd.make(Button.CANNED, reply.id))] for reply in replies.values()]
         await reply_text(update, context, _("Canned replies (sent in the user's language):"), keyboard(rows))
         return
     await _send_canned(update, context, user, args[0].lower())
@@ -553,16 +562,21 @@ async def sessions_command(update: Update, context: HelpdeskContext) -> None:
         return
     _ = tr(user.lang).gettext
     live = context.services.live
-    sessions = await core(live.operator_sessions, user.id)
+    sessions = await core(context, live.operator_sessions, user.id)
     if not sessions:
         await reply_text(update, context, _("You have no live chats."))
         return
     try:
-        current_id: int | None = (await core(live.current_session, user.id)).id
+        current_id: int | None = (await core(context, live.current_session, user.id)).id
     except NotFound:
         current_id = None
     rows = [
-        [(("▶ " if s.id == current_id else "") + f"#{s.id} {s.user_name or s.user_id}"[:40], cd.make("fo", s.id))]
+        [
+            (
+                ("▶ " if s.id == current_id else "") + f"#{s.id} {s.user_name or s.user_id}"[:40],
+                cd.make(Button.FOCUS, s.id),
+            )
+        ]
         for s in sessions
     ]
     await reply_text(
@@ -584,9 +598,9 @@ async def focus_button(update: Update, context: HelpdeskContext) -> None:
         await expired(update, user.lang)
         return
     try:
-        view = await core(context.services.live.focus, user.id, session_id)
+        view = await core(context, context.services.live.focus, user.id, session_id)
     except NotFound as exc:
-        await answer_query(update, live_error(exc, user.lang), alert=True)
+        await answer_query(update, error_text(exc, user.lang), alert=True)
         return
     _ = tr(user.lang).gettext
     await answer_query(update, _("Now writing to chat #{id}.").format(id=view.id))
@@ -595,5 +609,5 @@ async def focus_button(update: Update, context: HelpdeskContext) -> None:
 # ----- timers ------------------------------------------------------------------------------------
 async def sweep_job(context: HelpdeskContext) -> None:
     """The JobQueue's repeating job: queue-wait offers, idle reminders and auto-closing."""
-    notices = await core(context.services.live.sweep, context.now())
+    notices = await core(context, context.services.live.sweep, context.now())
     await deliver(context, notices)

@@ -1,31 +1,57 @@
-"""Rendering the live desk's notices (queue, sessions, timers) for their recipient, in their language."""
+"""Rendering the live desk's notices (queue, sessions, timers) for their recipient, in their language.
+
+One small function per notice type, collected in ``LIVE_RENDERERS``; ``handlers.notify.RENDERERS`` joins
+it with the other notices' renderers into the one registry ``deliver`` uses.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from html import escape
-from typing import Any
+from typing import Any, TypeAlias
 
 from telegram import InlineKeyboardMarkup
 
 from bot.answering.text import Lang
-from bot.desk.tickets import Notice
 from bot.i18n import translator
+from bot.notices import (
+    HandedBack,
+    Notice,
+    PastQuestion,
+    QueueLongWait,
+    QueueNew,
+    QueuePosition,
+    SessionAutoClosed,
+    SessionEnded,
+    SessionIdle,
+    SessionIdleOperator,
+    SessionLeft,
+    SessionStarted,
+    SessionTicket,
+    SessionTransferred,
+    SessionTransferredToYou,
+)
 from handlers import callback_data as cd
+from handlers.callback_data import Button
 from handlers.render import html_chunks, keyboard, rating_keyboard
 
+Rendered: TypeAlias = tuple[list[str], InlineKeyboardMarkup | None]
+"""A notice as Telegram messages: HTML chunks, and the keyboard that goes under the last one."""
+Renderer: TypeAlias = Callable[[Any, Lang], Rendered]
+"""Renders one notice type (its first argument) in a language."""
 
-def user_line(params: Mapping[str, Any], lang: Lang) -> str:
+
+def user_line(name: str, user_lang: str | None, role: str | None, lang: Lang) -> str:
     """ "Name · language · role" of a user, for operators (plain text)."""
     _ = translator(lang).gettext
-    language = _("Chinese") if params.get("lang") == "zh" else _("English")
+    language = _("Chinese") if user_lang == "zh" else _("English")
     roles = {"applicant": _("applicant"), "employer": _("employer HR contact")}
-    role = roles.get(str(params.get("role") or ""), _("role not given"))
-    name = str(params.get("name") or "") or _("(no name)")
-    return f"{name} · {language} · {role}"
+    role_label = roles.get(role or "", _("role not given"))
+    shown = name or _("(no name)")
+    return f"{shown} · {language} · {role_label}"
 
 
-def history_lines(history: Sequence[Sequence[Any]], lang: Lang) -> list[str]:
+def history_lines(history: Sequence[PastQuestion], lang: Lang) -> list[str]:
     """The user's recent questions and what the bot did with them (plain text)."""
     _ = translator(lang).gettext
     if not history:
@@ -39,94 +65,144 @@ def history_lines(history: Sequence[Sequence[Any]], lang: Lang) -> list[str]:
     }
     lines = [_("Recent questions:")]
     for text, decision, entry in history:
-        result = decisions.get(str(decision), str(decision))
+        result = decisions.get(decision, decision)
         lines.append(f"• {text} → {result}" + (f" ({entry})" if entry else ""))
     return lines
-
-
-def render_live(notice: Notice, lang: Lang) -> tuple[list[str], InlineKeyboardMarkup | None] | None:
-    """The messages for a live-desk notice, or None when *notice* is not one of the live desk's."""
-    _ = translator(lang).gettext
-    p = notice.params
-    kind = notice.kind
-    if kind == "queue_new":
-        lines = [
-            "🙋 " + _("A user is waiting for a person (request #{id}).").format(id=p["request_id"]),
-            user_line(p, lang),
-            "",
-            *history_lines(p.get("history") or [], lang),
-        ]
-        return html_chunks("\n".join(lines)), keyboard([[(_("Claim"), cd.make("cl", p["request_id"]))]])
-    if kind == "queue_position":
-        text = _("Your place in the queue: {position}. Estimated wait: about {minutes} min.").format(
-            position=p["position"], minutes=p["minutes"]
-        )
-        return html_chunks(text), None
-    if kind == "queue_long_wait":
-        text = _(
-            "Sorry for the long wait: all our staff are busy. You can keep your place, or leave a message "
-            "instead. It becomes a help-request ticket and we answer it here."
-        )
-        return html_chunks(text), keyboard(
-            [[(_("✉️ Leave a message"), cd.make("hm", "q")), (_("Keep waiting"), cd.make("hk"))]]
-        )
-    if kind == "session_started":
-        text = _(
-            "You are now connected with {operator} from the helpdesk. Write your message here; /cancel ends the chat."
-        ).format(operator=p["operator"])
-        return html_chunks(text), None
-    if kind == "session_ended":
-        ended = {
-            "no_reply": _("The chat was closed because there were no new messages."),
-        }.get(str(p.get("outcome")), _("The chat with the helpdesk has ended."))
-        text = ended + "\n\n" + _("How satisfied are you with this service? (one rating per chat)")
-        return html_chunks(text), rating_keyboard(lang, "s", int(p["session_id"]))
-    if kind == "handed_back":
-        text = _(
-            "Your helpdesk colleague had to leave. You are back at the front of the queue and the next "
-            "available colleague will continue."
-        )
-        return html_chunks(text), None
-    if kind == "session_transferred":
-        text = _("You are now chatting with {operator}, who will continue to help you.").format(operator=p["operator"])
-        return html_chunks(text), None
-    if kind == "session_transferred_to_you":
-        lines = [
-            _("Chat #{id} has been transferred to you. Write here to reply.").format(id=p["session_id"]),
-            user_line(p, lang),
-            "",
-            *history_lines(p.get("history") or [], lang),
-        ]
-        transcript = p.get("transcript") or []
-        if transcript:
-            lines += ["", _("Last messages:")]
-            names = {"user": _("User"), "operator": _("Staff")}
-            lines += [f"{names.get(str(sender), str(sender))}: {text}" for sender, text in transcript]
-        return html_chunks("\n".join(lines)), None
-    if kind == "session_ticket":
-        text = _(
-            "Your conversation has been recorded as ticket {number}. We will answer it here; you can follow "
-            "it with /mytickets."
-        ).format(number=p["number"])
-        return html_chunks(text), None
-    if kind == "session_idle":
-        text = _("Are you still there? This chat will close in {minutes} min if there are no new messages.").format(
-            minutes=p["minutes"]
-        )
-        return html_chunks(text), None
-    if kind == "session_idle_operator":
-        text = _("No messages in chat #{id} for a while. It will close by itself unless someone writes.").format(
-            id=p["session_id"]
-        )
-        return html_chunks(text), None
-    if kind == "session_auto_closed":
-        return html_chunks(_("Chat #{id} was closed after a period without messages.").format(id=p["session_id"])), None
-    if kind == "session_left":
-        return html_chunks(_("The user ended chat #{id}.").format(id=p["session_id"])), None
-    return None
 
 
 def relay_header(name: str, session_id: int | None = None) -> str:
     """The bold sender line above a relayed message (HTML)."""
     label = escape(name, quote=False)
     return f"<b>{label}</b>" + (f" · #{session_id}" if session_id is not None else "")
+
+
+# ----- the queue ---------------------------------------------------------------------------------
+def _queue_new(notice: QueueNew, lang: Lang) -> Rendered:
+    _ = translator(lang).gettext
+    lines = [
+        "🙋 " + _("A user is waiting for a person (request #{id}).").format(id=notice.request_id),
+        user_line(notice.name, notice.lang, notice.role, lang),
+        "",
+        *history_lines(notice.history, lang),
+    ]
+    return html_chunks("\n".join(lines)), keyboard([[(_("Claim"), cd.make(Button.CLAIM, notice.request_id))]])
+
+
+def _queue_position(notice: QueuePosition, lang: Lang) -> Rendered:
+    _ = translator(lang).gettext
+    text = _("Your place in the queue: {position}. Estimated wait: about {minutes} min.").format(
+        position=notice.position, minutes=notice.minutes
+    )
+    return html_chunks(text), None
+
+
+def _queue_long_wait(notice: QueueLongWait, lang: Lang) -> Rendered:
+    _ = translator(lang).gettext
+    text = _(
+        "Sorry for the long wait: all our staff are busy. You can keep your place, or leave a message "
+        "instead. It becomes a help-request ticket and we answer it here."
+    )
+    leave = (_("✉️ Leave a message"), cd.make(Button.LEAVE_MESSAGE, "q"))
+    return html_chunks(text), keyboard([[leave, (_("Keep waiting"), cd.make(Button.KEEP_WAITING))]])
+
+
+# ----- sessions, the user's side -----------------------------------------------------------------
+def _session_started(notice: SessionStarted, lang: Lang) -> Rendered:
+    _ = translator(lang).gettext
+    text = _(
+        "You are now connected with {operator} from the helpdesk. Write your message here; /cancel ends the chat."
+    ).format(operator=notice.operator)
+    return html_chunks(text), None
+
+
+def _session_ended(notice: SessionEnded, lang: Lang) -> Rendered:
+    _ = translator(lang).gettext
+    ended = {
+        "no_reply": _("The chat was closed because there were no new messages."),
+    }.get(notice.outcome, _("The chat with the helpdesk has ended."))
+    text = ended + "\n\n" + _("How satisfied are you with this service? (one rating per chat)")
+    return html_chunks(text), rating_keyboard(lang, "s", notice.session_id)
+
+
+def _handed_back(notice: HandedBack, lang: Lang) -> Rendered:
+    _ = translator(lang).gettext
+    text = _(
+        "Your helpdesk colleague had to leave. You are back at the front of the queue and the next "
+        "available colleague will continue."
+    )
+    return html_chunks(text), None
+
+
+def _session_transferred(notice: SessionTransferred, lang: Lang) -> Rendered:
+    _ = translator(lang).gettext
+    text = _("You are now chatting with {operator}, who will continue to help you.").format(operator=notice.operator)
+    return html_chunks(text), None
+
+
+def _session_ticket(notice: SessionTicket, lang: Lang) -> Rendered:
+    _ = translator(lang).gettext
+    text = _(
+        "Your conversation has been recorded as ticket {number}. We will answer it here; you can follow "
+        "it with /mytickets."
+    ).format(number=notice.number)
+    return html_chunks(text), None
+
+
+def _session_idle(notice: SessionIdle, lang: Lang) -> Rendered:
+    _ = translator(lang).gettext
+    text = _("Are you still there? This chat will close in {minutes} min if there are no new messages.").format(
+        minutes=notice.minutes
+    )
+    return html_chunks(text), None
+
+
+# ----- sessions, the operator's side -------------------------------------------------------------
+def _session_transferred_to_you(notice: SessionTransferredToYou, lang: Lang) -> Rendered:
+    _ = translator(lang).gettext
+    lines = [
+        _("Chat #{id} has been transferred to you. Write here to reply.").format(id=notice.session_id),
+        user_line("", notice.lang, None, lang),
+        "",
+        *history_lines(notice.history, lang),
+    ]
+    if notice.transcript:
+        names = {"user": _("User"), "operator": _("Staff")}
+        lines += ["", _("Last messages:")]
+        lines += [f"{names.get(sender, sender)}: {text}" for sender, text in notice.transcript]
+    return html_chunks("\n".join(lines)), None
+
+
+def _session_idle_operator(notice: SessionIdleOperator, lang: Lang) -> Rendered:
+    _ = translator(lang).gettext
+    text = _("No messages in chat #{id} for a while. It will close by itself unless someone writes.").format(
+        id=notice.session_id
+    )
+    return html_chunks(text), None
+
+
+def _session_auto_closed(notice: SessionAutoClosed, lang: Lang) -> Rendered:
+    _ = translator(lang).gettext
+    return html_chunks(_("Chat #{id} was closed after a period without messages.").format(id=notice.session_id)), None
+
+
+def _session_left(notice: SessionLeft, lang: Lang) -> Rendered:
+    _ = translator(lang).gettext
+    return html_chunks(_("The user ended chat #{id}.").format(id=notice.session_id)), None
+
+
+LIVE_RENDERERS: Mapping[type[Notice], Renderer] = {
+    QueueNew: _queue_new,
+    QueuePosition: _queue_position,
+    QueueLongWait: _queue_long_wait,
+    SessionStarted: _session_started,
+    SessionEnded: _session_ended,
+    HandedBack: _handed_back,
+    SessionTransferred: _session_transferred,
+    SessionTicket: _session_ticket,
+    SessionIdle: _session_idle,
+    SessionTransferredToYou: _session_transferred_to_you,
+    SessionIdleOperator: _session_idle_operator,
+    SessionAutoClosed: _session_auto_closed,
+    SessionLeft: _session_left,
+}
+"""The live desk's notices, by type."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.answering.helpdesk import Answered, UserView
+from bot.error_texts import error_text
 from bot.errors import InvalidInput, NotFound
 from handlers import callback_data as cd
 from handlers.common import answer_query, drop_keyboard, expired, meet, reply_html, reply_text, tr
@@ -18,19 +19,17 @@ async def question(update: Update, context: HelpdeskContext, user: UserView | No
     assert message is not None
     if user is None:
         user = await meet(update, context)
-    _ = tr(user.lang).gettext
     try:
         answered = await core(
-            context.helpdesk.ask, user.id, message.text or "", user.lang if user.lang_chosen else None, context.now()
+            context,
+            context.helpdesk.ask,
+            user.id,
+            message.text or "",
+            user.lang if user.lang_chosen else None,
+            context.now(),
         )
     except InvalidInput as exc:
-        if exc.reason == "too_long":
-            text = _(
-                "Your message is too long ({length} characters; the limit is {limit}). Please send a shorter question."
-            ).format(length=len(message.text or ""), limit=exc.details["limit"])
-        else:
-            text = _("I can only read text questions. Please type your question about the work permit.")
-        await reply_text(update, context, text)
+        await reply_text(update, context, error_text(exc, user.lang))
         return
     await send_reply(update, context, answered)
 
@@ -58,7 +57,7 @@ async def pick(update: Update, context: HelpdeskContext) -> None:
         await expired(update, user.lang)
         return
     try:
-        answered = await core(context.helpdesk.choose, user.id, qid, data.args[1], user.lang)
+        answered = await core(context, context.helpdesk.choose, user.id, qid, data.args[1], user.lang)
     except NotFound:
         await expired(update, user.lang)
         return
@@ -77,7 +76,7 @@ async def see_also(update: Update, context: HelpdeskContext) -> None:
         await expired(update, user.lang)
         return
     try:
-        answered = await core(context.helpdesk.see_also, user.id, qid, data.args[1], user.lang, context.now())
+        answered = await core(context, context.helpdesk.see_also, user.id, qid, data.args[1], user.lang, context.now())
     except NotFound:
         await expired(update, user.lang)
         return
@@ -95,7 +94,7 @@ async def none_of_these(update: Update, context: HelpdeskContext) -> None:
         await expired(update, user.lang)
         return
     try:
-        await core(context.helpdesk.none_of_these, user.id, qid)
+        await core(context, context.helpdesk.none_of_these, user.id, qid)
     except NotFound:
         await expired(update, user.lang)
         return
@@ -116,7 +115,7 @@ async def feedback(update: Update, context: HelpdeskContext) -> None:
         return
     helpful = data.args[1] == "1"
     try:
-        changed = await core(context.helpdesk.feedback, user.id, qid, helpful)
+        changed = await core(context, context.helpdesk.feedback, user.id, qid, helpful)
     except NotFound:
         await expired(update, user.lang)
         return

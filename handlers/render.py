@@ -13,6 +13,7 @@ from bot.answering.text import Lang
 from bot.desk.ratings import LEVEL_LABELS
 from bot.i18n import translator
 from handlers import callback_data as cd
+from handlers.callback_data import Button
 
 MESSAGE_LIMIT = 4096
 CHUNK = 3900
@@ -76,7 +77,10 @@ def help_buttons(lang: Lang, question_id: int | None = None) -> list[tuple[str, 
     """The "talk to a person" / "file a ticket" row."""
     _ = translator(lang).gettext
     ref = question_id if question_id is not None else 0
-    return [(_("🙋 Talk to a person"), cd.make("human", ref)), (_("📝 File a ticket"), cd.make("tnew", ref))]
+    return [
+        (_("🙋 Talk to a person"), cd.make(Button.HUMAN, ref)),
+        (_("📝 File a ticket"), cd.make(Button.NEW_TICKET, ref)),
+    ]
 
 
 def sources_html(reply: Reply) -> str:
@@ -97,12 +101,12 @@ def answer_messages(
     footer = sources_html(reply)
     footer += ("\n\n" if footer else "") + escape(_("Was this helpful?"), quote=False)
     rows = [
-        [("👍", cd.make("fb", question_id, 1)), ("👎", cd.make("fb", question_id, 0))],
+        [("👍", cd.make(Button.FEEDBACK, question_id, 1)), ("👎", cd.make(Button.FEEDBACK, question_id, 0))],
         *see_also_rows(reply, question_id),
         help_buttons(reply.lang, question_id),
     ]
     if back_to_topics:
-        rows.append([(_("« Back to topics"), cd.make("tb"))])
+        rows.append([(_("« Back to topics"), cd.make(Button.BACK_TO_TOPICS))])
     return list(_answer_chunks(reply.text, footer)), keyboard(rows)
 
 
@@ -112,7 +116,7 @@ def see_also_rows(reply: Reply, question_id: int) -> list[list[tuple[str, str]]]
     rows: list[list[tuple[str, str]]] = []
     for option in reply.see_also:
         try:
-            data = cd.make("rel", question_id, option.entry_id)
+            data = cd.make(Button.SEE_ALSO, question_id, option.entry_id)
         except ValueError:
             continue
         rows.append([(_("See also: {title}").format(title=option.title), data)])
@@ -129,8 +133,8 @@ def _answer_chunks(text: str, footer_html: str) -> tuple[str, ...]:
 def clarify_message(reply: Reply, question_id: int) -> tuple[str, InlineKeyboardMarkup]:
     """The "did you mean" question with one button per candidate and "none of these"."""
     _ = translator(reply.lang).gettext
-    rows = [[(opt.title, cd.make("pick", question_id, opt.entry_id))] for opt in reply.options]
-    rows.append([(_("None of these"), cd.make("none", question_id))])
+    rows = [[(opt.title, cd.make(Button.PICK, question_id, opt.entry_id))] for opt in reply.options]
+    rows.append([(_("None of these"), cd.make(Button.NONE_OF_THESE, question_id))])
     return escape(reply.text, quote=False), keyboard(rows)
 
 
@@ -142,4 +146,6 @@ def fallback_message(reply: Reply, question_id: int) -> tuple[str, InlineKeyboar
 def rating_keyboard(lang: Lang, service: str, service_id: int) -> InlineKeyboardMarkup:
     """The five 好差评 levels, one per row (service ``t`` ticket or ``s`` session)."""
     _ = translator(lang).gettext
-    return keyboard([[(_(LEVEL_LABELS[level]), cd.make("rt", service, service_id, level))] for level in LEVEL_LABELS])
+    return keyboard(
+        [[(_(LEVEL_LABELS[level]), cd.make(Button.RATE, service, service_id, level))] for level in LEVEL_LABELS]
+    )

@@ -11,19 +11,20 @@ from telegram import InlineKeyboardMarkup, Update
 
 from bot.answering.helpdesk import UserView
 from bot.answering.text import Lang
-from bot.desk.flows import FlowState
+from bot.desk.flows import FlowName, FlowState, StaffStep
 from bot.desk.staff import ROLE_LABELS, STAFF_ROLES, StaffView
-from bot.desk.ticket_texts import error_text, ticket_summary
+from bot.desk.ticket_texts import ticket_summary
 from bot.desk.tickets import KIND_LABELS, KINDS, LIST_FILTERS, TicketView
-from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from bot.error_texts import error_text
+from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound, Reason
+from bot.store.statuses import TicketStatus
 from handlers import callback_data as cd
+from handlers.callback_data import Button
 from handlers.common import answer_query, drop_keyboard, expired, meet, reply_html, reply_text, tr
 from handlers.context import HelpdeskContext, core
 from handlers.notify import deliver
 from handlers.render import keyboard
 from handlers.tickets import attachment_of, ticket_detail_html
-
-INPUT_FLOW = "staff_input"
 
 
 async def require_staff(
@@ -31,7 +32,7 @@ async def require_staff(
 ) -> tuple[UserView, StaffView | None]:
     user = await meet(update, context)
     try:
-        member = await core(context.services.staff.require, user.id, supervisor)
+        member = await core(context, context.services.staff.require, user.id, supervisor)
     except NotAllowed as exc:
         text = error_text(exc, user.lang)
         if update.callback_query is not None:
@@ -44,21 +45,26 @@ async def require_staff(
 
 def _ticket_keyboard(ticket: TicketView, lang: Lang) -> InlineKeyboardMarkup:
     _ = tr(lang).gettext
-    if ticket.status == "closed":
+    if ticket.status == TicketStatus.CLOSED:
         return keyboard(
-            [[(_("Reopen"), cd.make("sa", "reopen", ticket.id)), (_("Note"), cd.make("sa", "note", ticket.id))]]
+            [
+                [
+                    (_("Reopen"), cd.make(Button.STAFF_ACTION, "reopen", ticket.id)),
+                    (_("Note"), cd.make(Button.STAFF_ACTION, "note", ticket.id)),
+                ]
+            ]
         )
     return keyboard(
         [
             [
-                (_("Take"), cd.make("sa", "take", ticket.id)),
-                (_("Reply"), cd.make("sa", "reply", ticket.id)),
-                (_("Note"), cd.make("sa", "note", ticket.id)),
+                (_("Take"), cd.make(Button.STAFF_ACTION, "take", ticket.id)),
+                (_("Reply"), cd.make(Button.STAFF_ACTION, "reply", ticket.id)),
+                (_("Note"), cd.make(Button.STAFF_ACTION, "note", ticket.id)),
             ],
             [
-                (_("Change type"), cd.make("sa", "kind", ticket.id)),
-                (_("Reassign"), cd.make("sa", "reassign", ticket.id)),
-                (_("Close"), cd.make("sa", "close", ticket.id)),
+                (_("Change type"), cd.make(Button.STAFF_ACTION, "kind", ticket.id)),
+                (_("Reassign"), cd.make(Button.STAFF_ACTION, "reassign", ticket.id)),
+                (_("Close"), cd.make(Button.STAFF_ACTION, "close", ticket.id)),
             ],
         ]
     )
@@ -66,7 +72,7 @@ def _ticket_keyboard(ticket: TicketView, lang: Lang) -> InlineKeyboardMarkup:
 
 async def _show_ticket(update: Update, context: HelpdeskContext, user: UserView, ticket_ref: str | int) -> None:
     try:
-        ticket = await core(context.services.tickets.get, user.id, ticket_ref)
+        ticket = await core(context, context.services.tickets.get, user.id, ticket_ref)
     except NotFound:
         await reply_text(
             update,
@@ -81,8 +87,10 @@ async def _show_ticket(update: Update, context: HelpdeskContext, user: UserView,
 
 async def _list(update: Update, context: HelpdeskContext, user: UserView, word: str) -> None:
     _ = tr(user.lang).gettext
-    tickets = await core(context.services.tickets.find, user.id, context.now(), word)
-    filters_row = [(f"{'• ' if f == word else ''}{f}", cd.make("sl", f)) for f in ("open", "new", "overdue", "mine")]
+    tickets = await core(context, context.services.tickets.find, user.id, context.now(), word)
+    filters_row = [
+        (f"{'• ' if f == word else ''}{f}", cd.make(Button.STAFF_LIST, f)) for f in ("open", "new", "overdue", "mine")
+    ]
     if not tickets:
         await reply_text(
             update,
@@ -93,7 +101,12 @@ async def _list(update: Update, context: HelpdeskContext, user: UserView, word: 
         return
     now = context.now()
     rows = [
-        [(("⏰ " if t.overdue(now) else "") + ticket_summary(t, user.lang, as_staff=True), cd.make("sv", t.id))]
+        [
+            (
+                ("⏰ " if t.overdue(now) else "") + ticket_summary(t, user.lang, as_staff=True),
+                cd.make(Button.STAFF_VIEW, t.id),
+            )
+        ]
         for t in tickets
     ]
     rows.append(filters_row)
@@ -167,20 +180,20 @@ async def action_button(update: Update, context: HelpdeskContext) -> None:
     desk = context.services.tickets
     now = context.now()
     try:
-        ticket = await core(desk.get, user.id, ticket_id)
+        ticket = await core(context, desk.get, user.id, ticket_id)
         if action == "take":
-            ticket = await core(desk.take, user.id, ticket_id, now)
+            ticket = await core(context, desk.take, user.id, ticket_id, now)
             await answer_query(update, _("Ticket {number} is yours.").format(number=ticket.number))
             await _show_ticket(update, context, user, ticket_id)
             return
         if action == "reopen":
-            ticket, notices = await core(desk.reopen, user.id, ticket_id, now)
+            ticket, notices = await core(context, desk.reopen, user.id, ticket_id, now)
             await answer_query(update)
             await deliver(context, notices)
             await _show_ticket(update, context, user, ticket_id)
             return
         if action == "kind":
-            rows = [[(_(KIND_LABELS[k]), cd.make("sk", ticket_id, k))] for k in KINDS]
+            rows = [[(_(KIND_LABELS[k]), cd.make(Button.STAFF_KIND, ticket_id, k))] for k in KINDS]
             await answer_query(update)
             await reply_text(
                 update,
@@ -190,8 +203,11 @@ async def action_button(update: Update, context: HelpdeskContext) -> None:
             )
             return
         if action == "reassign":
-            staff = await core(context.services.staff.list)
-            rows = [[(f"{s.name} ({_(ROLE_LABELS[s.role])})", cd.make("sr", ticket_id, s.user_id))] for s in staff]
+            staff = await core(context, context.services.staff.list)
+            rows = [
+                [(f"{s.name} ({_(ROLE_LABELS[s.role])})", cd.make(Button.STAFF_REASSIGN, ticket_id, s.user_id))]
+                for s in staff
+            ]
             await answer_query(update)
             await reply_text(
                 update,
@@ -200,18 +216,27 @@ async def action_button(update: Update, context: HelpdeskContext) -> None:
                 keyboard(rows),
             )
             return
-        if action in ("reply", "note", "close"):
-            await core(context.services.flows.set, user.id, FlowState(INPUT_FLOW, action, {"ticket": ticket_id}), now)
+        if action in (StaffStep.REPLY, StaffStep.NOTE, StaffStep.CLOSE):
+            step = StaffStep(action)
+            await core(
+                context,
+                context.services.flows.set,
+                user.id,
+                FlowState(FlowName.STAFF_INPUT, step, {"ticket": ticket_id}),
+                now,
+            )
             prompts = {
-                "reply": _("Type your reply to the user for {number} (text, a photo or a document). /cancel to stop."),
-                "note": _("Type an internal note for {number} (never shown to the user). /cancel to stop."),
-                "close": _(
+                StaffStep.REPLY: _(
+                    "Type your reply to the user for {number} (text, a photo or a document). /cancel to stop."
+                ),
+                StaffStep.NOTE: _("Type an internal note for {number} (never shown to the user). /cancel to stop."),
+                StaffStep.CLOSE: _(
                     "Type the resolution for {number}; the ticket is then closed and the user asked for a "
                     "rating. /cancel to stop."
                 ),
             }
             await answer_query(update)
-            await reply_text(update, context, prompts[action].format(number=ticket.number))
+            await reply_text(update, context, prompts[step].format(number=ticket.number))
             return
     except NotFound:
         await expired(update, user.lang)
@@ -233,7 +258,7 @@ async def kind_button(update: Update, context: HelpdeskContext) -> None:
         await expired(update, user.lang)
         return
     try:
-        await core(context.services.tickets.change_kind, user.id, ticket_id, data.args[1], context.now())
+        await core(context, context.services.tickets.change_kind, user.id, ticket_id, data.args[1], context.now())
     except NotFound:
         await expired(update, user.lang)
         return
@@ -254,7 +279,9 @@ async def reassign_button(update: Update, context: HelpdeskContext) -> None:
         await expired(update, user.lang)
         return
     try:
-        _ticket, notices = await core(context.services.tickets.reassign, user.id, ticket_id, to_staff, context.now())
+        _ticket, notices = await core(
+            context, context.services.tickets.reassign, user.id, ticket_id, to_staff, context.now()
+        )
     except NotFound:
         await expired(update, user.lang)
         return
@@ -280,14 +307,14 @@ async def perform(
     """Reply, note or close with *text*; returns the confirmation to show the member of staff."""
     desk = context.services.tickets
     _ = tr(user.lang).gettext
-    if action == "reply":
-        ticket, notices = await core(desk.reply, user.id, ticket_ref, text, now, file_id, file_kind)
+    if action == StaffStep.REPLY:
+        ticket, notices = await core(context, desk.reply, user.id, ticket_ref, text, now, file_id, file_kind)
         await deliver(context, notices)
         return _("Reply sent to the user of {number}.").format(number=ticket.number)
-    if action == "note":
-        ticket = await core(desk.note, user.id, ticket_ref, text, now)
+    if action == StaffStep.NOTE:
+        ticket = await core(context, desk.note, user.id, ticket_ref, text, now)
         return _("Note added to {number}.").format(number=ticket.number)
-    ticket, notices = await core(desk.close, user.id, ticket_ref, text, now)
+    ticket, notices = await core(context, desk.close, user.id, ticket_ref, text, now)
     await deliver(context, notices)
     return _("Ticket {number} closed; the user has been asked for a rating.").format(number=ticket.number)
 
@@ -296,11 +323,11 @@ async def staff_input(update: Update, context: HelpdeskContext, user: UserView, 
     """The text (or file, for replies) a member of staff types after pressing reply / note / close."""
     message = update.effective_message
     assert message is not None
-    if await core(context.services.staff.get, user.id) is None:  # removed meanwhile
-        await core(context.services.flows.clear, user.id)
-        await reply_text(update, context, error_text(NotAllowed("staff_only"), user.lang))
+    if await core(context, context.services.staff.get, user.id) is None:  # removed meanwhile
+        await core(context, context.services.flows.clear, user.id)
+        await reply_text(update, context, error_text(NotAllowed(Reason.STAFF_ONLY), user.lang))
         return
-    file_id, file_kind, _name = attachment_of(message) if state.step == "reply" else (None, None, None)
+    file_id, file_kind, _name = attachment_of(message) if state.step == StaffStep.REPLY else (None, None, None)
     try:
         done = await perform(
             context,
@@ -315,9 +342,9 @@ async def staff_input(update: Update, context: HelpdeskContext, user: UserView, 
     except (InvalidInput, Conflict, NotFound) as exc:
         await reply_text(update, context, error_text(exc, user.lang))
         if not isinstance(exc, InvalidInput):
-            await core(context.services.flows.clear, user.id)
+            await core(context, context.services.flows.clear, user.id)
         return
-    await core(context.services.flows.clear, user.id)
+    await core(context, context.services.flows.clear, user.id)
     await reply_text(update, context, done)
 
 
@@ -362,19 +389,17 @@ async def staff_command(update: Update, context: HelpdeskContext) -> None:
     now = context.now()
     try:
         if sub == "add" and len(args) >= 4 and args[1].isdigit() and args[2] in STAFF_ROLES:
-            added = await core(registry.add, int(args[1]), args[2], " ".join(args[3:]), now, user.id)
+            added = await core(context, registry.add, int(args[1]), args[2], " ".join(args[3:]), now, user.id)
             text = _("{name} ({id}) is now {role}.").format(
                 name=added.name, id=added.user_id, role=_(ROLE_LABELS[added.role])
             )
         elif sub == "remove" and len(args) == 2 and args[1].isdigit():
-            removed = await core(registry.remove, int(args[1]), now, user.id)
+            removed = await core(context, registry.remove, int(args[1]), now, user.id)
             text = _("{name} ({id}) is no longer staff.").format(name=removed.name, id=removed.user_id)
         elif sub == "list":
-            text = _staff_list_text(await core(registry.list), user.lang)
+            text = _staff_list_text(await core(context, registry.list), user.lang)
         else:
             text = _("Usage: /staff list · /staff add TELEGRAM_ID operator|supervisor NAME · /staff remove TELEGRAM_ID")
     except (InvalidInput, NotFound) as exc:
-        text = _("Sorry, that is not possible.") if not isinstance(exc, NotFound) else _("No such member of staff.")
-        if isinstance(exc, InvalidInput) and exc.reason == "cannot_remove_self":
-            text = _("You cannot remove yourself.")
+        text = error_text(exc, user.lang)
     await reply_text(update, context, text)

@@ -9,19 +9,20 @@ from telegram import Update
 from bot.answering.helpdesk import UserView
 from bot.answering.text import Lang
 from handlers import callback_data as cd
+from handlers.callback_data import Button
 from handlers.common import answer_query, drop_keyboard, expired, meet, reply_html, reply_text, tr
 from handlers.context import HelpdeskContext, core
 from handlers.render import keyboard
 
-LANGUAGE_BUTTONS = [[("English", cd.make("lang", "en")), ("中文", cd.make("lang", "zh"))]]
+LANGUAGE_BUTTONS = [[("English", cd.make(Button.LANGUAGE, "en")), ("中文", cd.make(Button.LANGUAGE, "zh"))]]
 
 
 def _role_keyboard(lang: Lang):  # type: ignore[no-untyped-def]
     _ = tr(lang).gettext
     return keyboard(
         [
-            [(_("I'm applying for myself"), cd.make("role", "applicant"))],
-            [(_("I'm an employer's HR contact"), cd.make("role", "employer"))],
+            [(_("I'm applying for myself"), cd.make(Button.ROLE, "applicant"))],
+            [(_("I'm an employer's HR contact"), cd.make(Button.ROLE, "employer"))],
         ]
     )
 
@@ -61,7 +62,7 @@ async def language_chosen(update: Update, context: HelpdeskContext) -> None:
     if data is None or data.args not in (("en",), ("zh",)):
         await expired(update, user.lang)
         return
-    user = await core(context.helpdesk.set_language, user.id, data.args[0], context.now())
+    user = await core(context, context.helpdesk.set_language, user.id, data.args[0], context.now())
     _ = tr(user.lang).gettext
     await answer_query(update, _("Language set to English.") if user.lang == "en" else _("Language set to Chinese."))
     await reply_text(
@@ -82,7 +83,7 @@ async def role_chosen(update: Update, context: HelpdeskContext) -> None:
         return
     # the reply keeps the language negotiated on meeting: the stored view falls back to English
     # for a user who never chose one, whatever their client's language
-    updated = await core(context.helpdesk.set_role, user.id, data.args[0], context.now())
+    updated = await core(context, context.helpdesk.set_role, user.id, data.args[0], context.now())
     _ = tr(user.lang).gettext
     await answer_query(update)
     await drop_keyboard(update)
@@ -133,7 +134,7 @@ def help_text(lang: Lang, staff: bool = False) -> str:
 async def help_command(update: Update, context: HelpdeskContext) -> None:
     """/help."""
     user = await meet(update, context)
-    member = await core(context.services.staff.get, user.id)
+    member = await core(context, context.services.staff.get, user.id)
     await reply_text(update, context, help_text(user.lang, staff=member is not None))
 
 
@@ -162,7 +163,7 @@ async def privacy_command(update: Update, context: HelpdeskContext) -> None:
 async def _set_subscription(update: Update, context: HelpdeskContext, on: bool) -> UserView:
     user = await meet(update, context)
     was = user.subscribed
-    updated = await core(context.helpdesk.set_subscribed, user.id, on, context.now())
+    updated = await core(context, context.helpdesk.set_subscribed, user.id, on, context.now())
     _ = tr(user.lang).gettext  # the negotiated language (see role_chosen)
     if on:
         text = (

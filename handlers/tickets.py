@@ -8,24 +8,25 @@ from telegram import InlineKeyboardMarkup, Message, Update
 
 from bot.answering.helpdesk import UserView
 from bot.answering.text import Lang
-from bot.desk.flows import FlowState
+from bot.desk.flows import FilingStep, FlowName, FlowState
 from bot.desk.ratings import LEVEL_LABELS
-from bot.desk.ticket_texts import error_text, filed_text, ticket_detail, ticket_summary
+from bot.desk.ticket_texts import filed_text, ticket_detail, ticket_summary
 from bot.desk.tickets import KIND_LABELS, KINDS, Filing, TicketView
-from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from bot.error_texts import error_text
+from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound, Reason
+from bot.store.statuses import TicketStatus
 from handlers import callback_data as cd
+from handlers.callback_data import Button
 from handlers.common import answer_query, drop_keyboard, expired, meet, reply_html, reply_text, tr
 from handlers.context import HelpdeskContext, core
 from handlers.notify import deliver
 from handlers.render import html_chunks, keyboard
 
-MESSAGE_FLOW = "ticket_message"
-
 
 def _kind_keyboard(lang: Lang) -> InlineKeyboardMarkup:
     _ = tr(lang).gettext
-    rows = [[(_(KIND_LABELS[k]), cd.make("tk", k))] for k in KINDS]
-    rows.append([(_("Cancel"), cd.make("tx"))])
+    rows = [[(_(KIND_LABELS[k]), cd.make(Button.FILING_KIND, k))] for k in KINDS]
+    rows.append([(_("Cancel"), cd.make(Button.FILING_CANCEL))])
     return keyboard(rows)
 
 
@@ -51,22 +52,24 @@ def filing_prompt(filing: Filing, lang: Lang, limit: int) -> tuple[str, InlineKe
     """The message for the filing step the user is at (HTML)."""
     _ = tr(lang).gettext
     # "Skip" names its step: a Skip left on an earlier question must not skip the current one.
-    skip_cancel = keyboard([[(_("Skip"), cd.make("ts", filing.step)), (_("Cancel"), cd.make("tx"))]])
-    if filing.step == "kind":
+    skip_cancel = keyboard(
+        [[(_("Skip"), cd.make(Button.FILING_SKIP, filing.step)), (_("Cancel"), cd.make(Button.FILING_CANCEL))]]
+    )
+    if filing.step == FilingStep.KIND:
         return escape(_("What kind of ticket is it?"), quote=False), _kind_keyboard(lang)
-    if filing.step == "description":
+    if filing.step == FilingStep.DESCRIPTION:
         return escape(
             _(
                 "Please describe the matter in one message (at most {limit} characters). "
                 "You can add documents or photos after filing."
             ).format(limit=limit),
             quote=False,
-        ), keyboard([[(_("Cancel"), cd.make("tx"))]])
-    if filing.step == "contact":
+        ), keyboard([[(_("Cancel"), cd.make(Button.FILING_CANCEL))]])
+    if filing.step == FilingStep.CONTACT:
         return escape(
             _("Optional: a phone number or e-mail address where staff can reach you."), quote=False
         ), skip_cancel
-    if filing.step == "reference":
+    if filing.step == FilingStep.REFERENCE:
         return escape(_("Optional: your application or permit number, if you have one."), quote=False), skip_cancel
     lines = [
         "<b>" + escape(_("Please check your ticket:"), quote=False) + "</b>",
@@ -80,7 +83,10 @@ def filing_prompt(filing: Filing, lang: Lang, limit: int) -> tuple[str, InlineKe
         ),
     ]
     markup = keyboard(
-        [[(_("✅ Submit"), cd.make("tok"))], [(_("Start over"), cd.make("tre")), (_("Cancel"), cd.make("tx"))]]
+        [
+            [(_("✅ Submit"), cd.make(Button.FILING_SUBMIT))],
+            [(_("Start over"), cd.make(Button.FILING_RESTART)), (_("Cancel"), cd.make(Button.FILING_CANCEL))],
+        ]
     )
     return "\n".join(lines), markup
 
@@ -94,7 +100,7 @@ async def show_filing(update: Update, context: HelpdeskContext, user: UserView, 
 async def ticket_command(update: Update, context: HelpdeskContext) -> None:
     """/ticket: start filing."""
     user = await meet(update, context)
-    filing = await core(context.services.tickets.start_filing, user.id, context.now())
+    filing = await core(context, context.services.tickets.start_filing, user.id, context.now())
     await show_filing(update, context, user, filing)
 
 
@@ -102,7 +108,7 @@ async def new_ticket_button(update: Update, context: HelpdeskContext) -> None:
     """ "File a ticket" under an answer."""
     user = await meet(update, context)
     await answer_query(update)
-    filing = await core(context.services.tickets.start_filing, user.id, context.now())
+    filing = await core(context, context.services.tickets.start_filing, user.id, context.now())
     await show_filing(update, context, user, filing)
 
 
@@ -116,30 +122,33 @@ async def filing_button(update: Update, context: HelpdeskContext) -> None:
         await expired(update, user.lang)
         return
     try:
-        if data.action == "tx":
-            await core(desk.flows.clear, user.id)
+        if data.action == Button.FILING_CANCEL:
+            await core(context, desk.flows.clear, user.id)
             await answer_query(update)
             await drop_keyboard(update)
             await reply_text(update, context, _("Cancelled. Nothing was filed."))
             return
-        if data.action == "tre":
-            filing = await core(desk.start_filing, user.id, context.now())
-        elif data.action == "tk" and len(data.args) == 1:
-            current = await core(desk.filing, user.id)
-            if current is not None and current.step != "kind":  # an older type question's button
-                raise InvalidInput("use_buttons", step=current.step)
-            filing = await core(desk.choose_kind, user.id, data.args[0], context.now())
-        elif data.action == "ts" and len(data.args) == 1:
-            current = await core(desk.filing, user.id)
+        if data.action == Button.FILING_RESTART:
+            filing = await core(context, desk.start_filing, user.id, context.now())
+        elif data.action == Button.FILING_KIND and len(data.args) == 1:
+            current = await core(context, desk.filing, user.id)
+            if current is not None and current.step != FilingStep.KIND:  # an older type question's button
+                raise InvalidInput(Reason.USE_BUTTONS, step=current.step)
+            filing = await core(context, desk.choose_kind, user.id, data.args[0], context.now())
+        elif data.action == Button.FILING_SKIP and len(data.args) == 1:
+            current = await core(context, desk.filing, user.id)
             if current is not None and current.step != data.args[0]:  # the Skip of an earlier question
-                raise InvalidInput("use_buttons", step=current.step)
-            filing = await core(desk.skip, user.id, context.now())
-        elif data.action == "tok":
-            ticket = await core(desk.confirm, user.id, user.lang, context.now())
+                raise InvalidInput(Reason.USE_BUTTONS, step=current.step)
+            filing = await core(context, desk.skip, user.id, context.now())
+        elif data.action == Button.FILING_SUBMIT:
+            ticket = await core(context, desk.confirm, user.id, user.lang, context.now())
             await answer_query(update)
             await drop_keyboard(update)
             await reply_text(
-                update, context, filed_text(ticket, user.lang), keyboard([[(_("My tickets"), cd.make("ml"))]])
+                update,
+                context,
+                filed_text(ticket, user.lang),
+                keyboard([[(_("My tickets"), cd.make(Button.MY_TICKETS))]]),
             )
             return
         else:
@@ -161,7 +170,7 @@ async def filing_text(update: Update, context: HelpdeskContext, user: UserView) 
     message = update.effective_message
     assert message is not None
     try:
-        filing = await core(context.services.tickets.give_text, user.id, message.text or "", context.now())
+        filing = await core(context, context.services.tickets.give_text, user.id, message.text or "", context.now())
     except InvalidInput as exc:
         await reply_text(update, context, error_text(exc, user.lang))
         return
@@ -173,11 +182,11 @@ async def my_tickets(update: Update, context: HelpdeskContext) -> None:
     user = await meet(update, context)
     await answer_query(update)
     _ = tr(user.lang).gettext
-    tickets = await core(context.services.tickets.mine, user.id)
+    tickets = await core(context, context.services.tickets.mine, user.id)
     if not tickets:
         await reply_text(update, context, _("You have no tickets. /ticket files one."))
         return
-    rows = [[(ticket_summary(t, user.lang), cd.make("mt", t.id))] for t in tickets]
+    rows = [[(ticket_summary(t, user.lang), cd.make(Button.MY_TICKET, t.id))] for t in tickets]
     await reply_text(update, context, _("Your tickets:"), keyboard(rows))
 
 
@@ -195,16 +204,21 @@ async def open_my_ticket(update: Update, context: HelpdeskContext) -> None:
         await expired(update, user.lang)
         return
     try:
-        ticket = await core(context.services.tickets.get, user.id, ticket_id)
+        ticket = await core(context, context.services.tickets.get, user.id, ticket_id)
     except NotFound:
         await expired(update, user.lang)
         return
     await answer_query(update)
     _ = tr(user.lang).gettext
-    if ticket.status == "closed":
-        rows = [[(_("Reopen"), cd.make("mtr", ticket.id))]]
+    if ticket.status == TicketStatus.CLOSED:
+        rows = [[(_("Reopen"), cd.make(Button.MY_TICKET_REOPEN, ticket.id))]]
     else:
-        rows = [[(_("Add a message"), cd.make("mtm", ticket.id)), (_("Close ticket"), cd.make("mtc", ticket.id))]]
+        rows = [
+            [
+                (_("Add a message"), cd.make(Button.MY_TICKET_MESSAGE, ticket.id)),
+                (_("Close ticket"), cd.make(Button.MY_TICKET_CLOSE, ticket.id)),
+            ]
+        ]
     await reply_html(update, context, ticket_detail_html(ticket, user.lang), keyboard(rows))
 
 
@@ -219,23 +233,27 @@ async def own_ticket_action(update: Update, context: HelpdeskContext) -> None:
         await expired(update, user.lang)
         return
     try:
-        ticket = await core(desk.get, user.id, ticket_id)
+        ticket = await core(context, desk.get, user.id, ticket_id)
         if ticket.user_id != user.id:
-            raise NotFound("ticket")
-        if data.action == "mtm":
-            if ticket.status == "closed":
-                raise Conflict("ticket_closed")
+            raise NotFound(Reason.TICKET)
+        if data.action == Button.MY_TICKET_MESSAGE:
+            if ticket.status == TicketStatus.CLOSED:
+                raise Conflict(Reason.TICKET_CLOSED)
             await core(
-                desk.flows.set, user.id, FlowState(MESSAGE_FLOW, "message", {"ticket": ticket.id}), context.now()
+                context,
+                desk.flows.set,
+                user.id,
+                FlowState(FlowName.TICKET_MESSAGE, "message", {"ticket": ticket.id}),
+                context.now(),
             )
             text = _("Send your message for ticket {number}: text, a photo or a document. /cancel to stop.").format(
                 number=ticket.number
             )
-        elif data.action == "mtc":
-            ticket = await core(desk.close_own, user.id, ticket.id, context.now())
+        elif data.action == Button.MY_TICKET_CLOSE:
+            ticket = await core(context, desk.close_own, user.id, ticket.id, context.now())
             text = _("Ticket {number} is closed. Thank you!").format(number=ticket.number)
         else:
-            ticket, notices = await core(desk.reopen_own, user.id, ticket.id, context.now())
+            ticket, notices = await core(context, desk.reopen_own, user.id, ticket.id, context.now())
             await deliver(context, notices)
             text = _("Ticket {number} is open again. Add a message to tell us what is missing.").format(
                 number=ticket.number
@@ -270,6 +288,7 @@ async def ticket_message_input(update: Update, context: HelpdeskContext, user: U
         return
     try:
         ticket, notices = await core(
+            context,
             context.services.tickets.add_user_message,
             user.id,
             int(state.data["ticket"]),
@@ -283,10 +302,10 @@ async def ticket_message_input(update: Update, context: HelpdeskContext, user: U
         await reply_text(update, context, error_text(exc, user.lang))
         return
     except NotFound:
-        await core(context.services.flows.clear, user.id)
-        await reply_text(update, context, error_text(NotFound("ticket"), user.lang))
+        await core(context, context.services.flows.clear, user.id)
+        await reply_text(update, context, error_text(NotFound(Reason.TICKET), user.lang))
         return
-    await core(context.services.flows.clear, user.id)
+    await core(context, context.services.flows.clear, user.id)
     await deliver(context, notices)
     await reply_text(update, context, _("Added to ticket {number}.").format(number=ticket.number))
 
@@ -303,7 +322,9 @@ async def rate_button(update: Update, context: HelpdeskContext) -> None:
         await expired(update, user.lang)
         return
     try:
-        view, notices = await core(context.services.ratings.rate, user.id, service, service_id, level, context.now())
+        view, notices = await core(
+            context, context.services.ratings.rate, user.id, service, service_id, level, context.now()
+        )
     except NotFound:
         await expired(update, user.lang)
         return
@@ -318,7 +339,7 @@ async def rate_button(update: Update, context: HelpdeskContext) -> None:
         text = _(
             "We are sorry. A supervisor will follow up with you. If you like, tell us in one message what went wrong."
         )
-        await reply_text(update, context, text, keyboard([[(_("Skip"), cd.make("rtx"))]]))
+        await reply_text(update, context, text, keyboard([[(_("Skip"), cd.make(Button.RATE_SKIP_COMMENT))]]))
     else:
         await reply_text(
             update,
@@ -330,7 +351,7 @@ async def rate_button(update: Update, context: HelpdeskContext) -> None:
 async def skip_comment(update: Update, context: HelpdeskContext) -> None:
     """No comment after a bad rating."""
     user = await meet(update, context)
-    await core(context.services.ratings.skip_comment, user.id)
+    await core(context, context.services.ratings.skip_comment, user.id)
     await answer_query(update)
     await drop_keyboard(update)
     await reply_text(update, context, tr(user.lang).gettext("Thank you."))
@@ -341,7 +362,9 @@ async def comment_input(update: Update, context: HelpdeskContext, user: UserView
     message = update.effective_message
     assert message is not None
     try:
-        _view, notices = await core(context.services.ratings.comment, user.id, message.text or "", context.now())
+        _view, notices = await core(
+            context, context.services.ratings.comment, user.id, message.text or "", context.now()
+        )
     except (InvalidInput, NotFound) as exc:
         await reply_text(update, context, error_text(exc, user.lang))
         return

@@ -12,13 +12,14 @@ from bot.answering.text import Lang
 from bot.answering.topics import group_by_id, group_entries, group_label, groups_for
 from bot.errors import NotFound
 from handlers import callback_data as cd
+from handlers.callback_data import Button
 from handlers.common import answer_query, expired, meet, reply_html, reply_text, tr
 from handlers.context import HelpdeskContext, core
 from handlers.render import answer_messages, keyboard
 
 
 def _themes_keyboard(lang: Lang, role: str | None) -> InlineKeyboardMarkup:
-    return keyboard([[(group_label(g, lang), cd.make("tg", g.id))] for g in groups_for(role)])
+    return keyboard([[(group_label(g, lang), cd.make(Button.THEME, g.id))] for g in groups_for(role)])
 
 
 async def topics(update: Update, context: HelpdeskContext) -> None:
@@ -39,8 +40,8 @@ async def theme(update: Update, context: HelpdeskContext) -> None:
         return
     _ = tr(user.lang).gettext
     kb = context.helpdesk.kb
-    rows = [[(kb.title(e.id, user.lang), cd.make("te", e.id))] for e in group_entries(kb, group)]
-    rows.append([(_("« All themes"), cd.make("tl"))])
+    rows = [[(kb.title(e.id, user.lang), cd.make(Button.TOPIC, e.id))] for e in group_entries(kb, group)]
+    rows.append([(_("« All themes"), cd.make(Button.THEMES))])
     await answer_query(update)
     try:
         await query.edit_message_text(
@@ -74,7 +75,7 @@ async def topic_entry(update: Update, context: HelpdeskContext) -> None:
         await expired(update, user.lang)
         return
     try:
-        answered = await core(context.helpdesk.browse, user.id, data.args[0], user.lang, context.now())
+        answered = await core(context, context.helpdesk.browse, user.id, data.args[0], user.lang, context.now())
     except NotFound:
         await expired(update, user.lang)
         return

@@ -33,6 +33,7 @@ from bot.desk.live import QueueStatus  # noqa: E402
 from bot.errors import Conflict  # noqa: E402
 from bot.services import build_services  # noqa: E402
 from bot.store.models import HelpRequest, LiveSession  # noqa: E402
+from bot.store.statuses import HelpRequestStatus, SessionOutcome, StaffRole  # noqa: E402
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -67,7 +68,7 @@ def main() -> int:
     operators = [900_000 + i for i in range(args.operators)]
     users = [100_000 + i for i in range(args.users)]
     for op in operators:
-        services.staff.add(op, "operator", f"Operator {op}", now)
+        services.staff.add(op, StaffRole.OPERATOR, f"Operator {op}", now)
         live.check_in(op, now)
 
     # --- everyone asks at once -----------------------------------------------------------------
@@ -113,7 +114,7 @@ def main() -> int:
                         claim_ms.append(elapsed)
                 live.operator_says(op, "Hello, how can I help?", datetime.now(UTC), session_id=view.id)
                 live.user_says(view.user_id, "Thanks, my question is answered.", datetime.now(UTC))
-                live.end(op, "resolved", datetime.now(UTC), view.id)
+                live.end(op, SessionOutcome.RESOLVED, datetime.now(UTC), view.id)
                 with lock:
                     served.setdefault(view.user_id, []).append(op)
         except BaseException as exc:
@@ -123,7 +124,7 @@ def main() -> int:
 
     with Session(services.engine) as session:
         still_waiting = session.exec(
-            select(func.count()).select_from(HelpRequest).where(HelpRequest.status == "waiting")
+            select(func.count()).select_from(HelpRequest).where(HelpRequest.status == HelpRequestStatus.WAITING)
         ).one()
         sessions = session.exec(select(func.count()).select_from(LiveSession)).one()
     twice = [u for u, ops in served.items() if len(ops) > 1]

@@ -166,15 +166,14 @@ async def echo_like_helpdesk(base_url: str) -> AnyApp:
     from telegram.ext import AIORateLimiter
 
     from handlers.app import PerChatUpdateProcessor
-    from handlers.context import core, use_workers
+    from handlers.context import BotData, HelpdeskContext, core
     from handlers.transport import AiohttpRequest
 
     markup = InlineKeyboardMarkup([[InlineKeyboardButton("👍", callback_data="fb:1:1")]])
-    use_workers(0)  # as build_application sets it up for SQLite
 
-    async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def echo(update: Update, context: HelpdeskContext) -> None:
         assert update.effective_message is not None
-        text = await core(str, update.effective_message.text or "")
+        text = await core(context, str, update.effective_message.text or "")  # no workers: as for SQLite
         await context.bot.send_message(
             update.effective_message.chat_id, f"<b>echo</b> {text}", parse_mode="HTML", reply_markup=markup
         )
@@ -183,6 +182,7 @@ async def echo_like_helpdesk(base_url: str) -> AnyApp:
         ApplicationBuilder()
         .token(TOKEN)
         .base_url(base_url)
+        .context_types(ContextTypes(context=HelpdeskContext, bot_data=BotData))
         .rate_limiter(AIORateLimiter(overall_max_rate=10_000, overall_time_period=1))
         .concurrent_updates(PerChatUpdateProcessor(16))
         .request(AiohttpRequest(connection_pool_size=16))

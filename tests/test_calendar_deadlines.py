@@ -20,6 +20,7 @@ from bot.desk.hours import desk_hours
 from bot.desk.staff import StaffRegistry
 from bot.desk.tickets import DEFAULT_DEADLINES, KINDS, TicketDesk
 from bot.desk.workdays import WorkCalendar, package_years
+from bot.notices import CalendarUnknown, TicketDueLater
 from bot.store.db import make_engine
 from bot.store.models import AuditLog, JobRun
 from tests.calendars import UNPUBLISHED, package_only, provisional, with_office
@@ -122,9 +123,7 @@ def test_provisional_deadlines_are_counted_again_once_the_office_file_is_there()
         closed.number: (date(2027, 2, 18), date(2027, 2, 20), False),
     }
     # only the owner of an open ticket whose deadline moved later is told (never an earlier date again)
-    assert [(n.user_id, n.kind, n.params["number"], n.params["due"]) for n in notices] == [
-        (ALICE, "ticket_due_later", later.number, datetime(2027, 2, 20, 23, 59, 59, tzinfo=SH))
-    ]
+    assert notices == [TicketDueLater(ALICE, later.number, later.id, datetime(2027, 2, 20, 23, 59, 59, tzinfo=SH))]
     assert after.get(ALICE, later.number).due_at == datetime(2027, 2, 20, 23, 59, 59, tzinfo=SH)
     assert not after.get(ALICE, later.number).due_provisional
     assert audit(engine) == [
@@ -174,15 +173,14 @@ def test_supervisors_are_reminded_once_a_week_from_november_until_the_schedule_i
     assert upkeep.remind(at("2026-10-30")) == []  # before 1 November
     assert upkeep.remind(at("2026-11-02", "08:30")) == []  # Monday, before office hours
     [notice] = upkeep.remind(at("2026-11-02", "09:15"))
-    assert (notice.user_id, notice.kind) == (SUPERVISOR, "calendar_unknown")
-    assert notice.params == {"year": 2027, "file": "knowledge/calendar/2027.toml", "provisional": 0}
+    assert notice == CalendarUnknown(SUPERVISOR, year=2027, file="knowledge/calendar/2027.toml", provisional=0)
     assert upkeep.remind(at("2026-11-02", "09:30")) == []  # once a week
     assert upkeep.remind(at("2026-11-05", "15:00")) == []
     assert upkeep_on(engine, provisional()).remind(at("2026-11-06")) == []  # another instance, the same week
     assert upkeep.remind(at("2026-11-14")) == []  # Saturday: not a working day
     assert upkeep.remind(at("2026-11-09", "20:00")) == []  # next Monday, evening
     upkeep.tickets.create(ALICE, "complaint", "Reaches into 2027.", "en", at("2026-12-20"))
-    assert [n.params["provisional"] for n in upkeep.remind(at("2026-11-10"))] == [1]
+    assert upkeep.remind(at("2026-11-10")) == [CalendarUnknown(SUPERVISOR, 2027, "knowledge/calendar/2027.toml", 1)]
     with Session(engine) as session:
         assert sorted(run.period for run in session.exec(select(JobRun))) == ["2027:2026-W45", "2027:2026-W46"]
     assert upkeep_on(engine, with_office()).remind(at("2026-11-17")) == []  # entered: no more reminders
@@ -198,7 +196,7 @@ def test_without_supervisors_the_week_is_not_used_up(engine: Engine) -> None:
 def test_a_year_that_began_without_its_schedule_is_reminded_too(engine: Engine) -> None:
     upkeep = upkeep_on(engine, provisional())
     upkeep.staff.add(SUPERVISOR, "supervisor", "Wang Wei", at("2026-10-01"))
-    assert [n.params["year"] for n in upkeep.remind(at("2027-01-04"))] == [2027]
+    assert upkeep.remind(at("2027-01-04")) == [CalendarUnknown(SUPERVISOR, 2027, "knowledge/calendar/2027.toml", 0)]
 
 
 # ----- the desk's hours read the same calendar -----------------------------------------------------------------

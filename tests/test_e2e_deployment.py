@@ -47,7 +47,7 @@ async def conversation(desk: Helpdesk) -> None:
 @pytest.mark.production_loop
 async def test_a_conversation_on_the_production_loop(helpdesk_app: Helpdesk) -> None:
     assert type(asyncio.get_running_loop()).__module__.startswith("uvloop")
-    assert handler_context._executor is None  # SQLite: core calls on the loop
+    assert helpdesk_app.app.bot_data.workers is None  # SQLite: core calls on the loop
     await conversation(helpdesk_app)
 
 
@@ -64,12 +64,12 @@ async def test_a_conversation_on_postgresql_with_core_threads(
     threads: set[str] = set()
     ask = handler_context.core
 
-    async def watched(func, *args, **kwargs):  # type: ignore[no-untyped-def]
+    async def watched(context, func, *args, **kwargs):  # type: ignore[no-untyped-def]
         def run():  # type: ignore[no-untyped-def]
             threads.add(threading.current_thread().name)
             return func(*args, **kwargs)
 
-        return await ask(run)
+        return await ask(context, run)
 
     for module in ("handlers.common", "handlers.questions"):
         monkeypatch.setattr(f"{module}.core", watched)

@@ -15,6 +15,19 @@ from bot.answering.knowledge import KnowledgeBase
 from bot.config import Settings
 from bot.desk.live import Closed, QueueStatus, SessionView
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from bot.notices import (
+    HandedBack,
+    QueueLongWait,
+    QueueNew,
+    QueuePosition,
+    SessionAutoClosed,
+    SessionEnded,
+    SessionIdle,
+    SessionIdleOperator,
+    SessionStarted,
+    SessionTicket,
+    SessionTransferredToYou,
+)
 from bot.services import Services, build_services
 from bot.store.db import make_engine
 from tests.dbs import postgres_engine
@@ -58,9 +71,9 @@ def test_queue_positions_estimates_and_dispatch(desk: Services) -> None:
     first, notices = desk.live.request(ALICE, "zh", "employer", OPEN)
     assert isinstance(first, QueueStatus) and first.position == 1
     assert first.estimate == timedelta(minutes=6)  # default handling time, one operator
-    dispatched = [n for n in notices if n.kind == "queue_new"]
+    dispatched = [n for n in notices if isinstance(n, QueueNew)]
     assert [n.user_id for n in dispatched] == [OP1]
-    assert dispatched[0].params["lang"] == "zh" and dispatched[0].params["role"] == "employer"
+    assert dispatched[0].lang == "zh" and dispatched[0].role == "employer"
     assert queue(desk, BOB).position == 2
     assert queue(desk, CAROL).position == 3
     # Asking again does not queue twice.
@@ -68,7 +81,8 @@ def test_queue_positions_estimates_and_dispatch(desk: Services) -> None:
     # Alice leaves: Bob and Carol move up and are told.
     left, moved = desk.live.leave(ALICE, OPEN)
     assert left
-    assert {(n.user_id, n.params["position"]) for n in moved} == {(BOB, 1), (CAROL, 2)}
+    assert all(isinstance(n, QueuePosition) for n in moved)
+    assert {(n.user_id, n.position) for n in moved if isinstance(n, QueuePosition)} == {(BOB, 1), (CAROL, 2)}
 
 
 def test_dispatch_shows_recent_questions(desk: Services) -> None:
@@ -76,8 +90,9 @@ def test_dispatch_shows_recent_questions(desk: Services) -> None:
     desk.helpdesk.ask(ALICE, "I lost my work permit card", None, OPEN)
     desk.live.check_in(OP1, OPEN)
     _, notices = desk.live.request(ALICE, "en", None, OPEN)
-    history = notices[0].params["history"]
-    assert history == [("I lost my work permit card", "answer", "reissue")]
+    [offer] = notices
+    assert isinstance(offer, QueueNew)
+    assert offer.history == (("I lost my work permit card", "answer", "reissue"),)
 
 
 def test_out_of_hours_says_when_staff_are_back(desk: Services) -> None:
@@ -99,7 +114,7 @@ def test_claim_relay_transfer_end_and_rating(desk: Services) -> None:
     desk.live.check_in(OP2, OPEN)
     request = queue(desk, ALICE)
     session, notices = desk.live.claim(OP1, request.request_id, OPEN)
-    assert notices[0].user_id == ALICE and notices[0].params["operator"] == "Li Na"
+    assert notices[0] == SessionStarted(ALICE, "Li Na")
     with pytest.raises(Conflict):
         desk.live.claim(OP2, request.request_id, OPEN)
     assert desk.live.user_says(ALICE, "Hello, my card is lost", OPEN).operator_id == OP1
@@ -109,10 +124,11 @@ def test_claim_relay_transfer_end_and_rating(desk: Services) -> None:
     view, notices = desk.live.transfer(OP1, OP2, OPEN)
     assert view.operator_id == OP2 and view.operator_name == "Zhang Wei"
     handover = next(n for n in notices if n.user_id == OP2)
-    assert ("user", "Hello, my card is lost") in handover.params["transcript"]
+    assert isinstance(handover, SessionTransferredToYou)
+    assert ("user", "Hello, my card is lost") in handover.transcript
     assert desk.live.operator_says(OP2, "I'm here now.", OPEN).user_id == ALICE
     view, notices = desk.live.end(OP2, "resolved", OPEN + timedelta(minutes=4))
-    assert notices[0].kind == "session_ended" and view.status == "ended"
+    assert isinstance(notices[0], SessionEnded) and view.status == "ended"
     rating, alerts = desk.ratings.rate(ALICE, "session", session.id, 4, OPEN)
     assert rating.bad and [a.user_id for a in alerts] == [SUP]
     with pytest.raises(Conflict):
@@ -139,7 +155,7 @@ def test_check_out_hands_sessions_back_to_the_front_of_the_queue(desk: Services)
     queue(desk, BOB, OPEN + timedelta(minutes=1))
     count, notices = desk.live.check_out(OP1, OPEN + timedelta(minutes=2))
     assert count == 1
-    assert any(n.user_id == ALICE and n.kind == "handed_back" for n in notices)
+    assert HandedBack(ALICE) in notices
     assert desk.live.chat_role(ALICE) is None
     assert desk.live.queue_status(ALICE).position == 1  # type: ignore[union-attr]
     assert desk.live.queue_status(BOB).position == 2  # type: ignore[union-attr]
@@ -152,7 +168,7 @@ def test_turn_a_conversation_into_a_ticket(desk: Services) -> None:
     ticket, notices = desk.live.to_ticket(OP1, OPEN)
     assert ticket.kind == "help" and ticket.assignee_id == OP1 and ticket.status == "in_progress"
     assert "who cancels the permit" in ticket.description
-    assert notices[0].params["number"] == ticket.number
+    assert isinstance(notices[0], SessionTicket) and notices[0].number == ticket.number
     assert desk.live.chat_role(ALICE) is None
 
 
@@ -162,14 +178,14 @@ def test_timers_with_fixed_clocks(desk: Services) -> None:
     desk.live.claim(OP1, queue(desk, BOB).request_id, OPEN)
     assert desk.live.sweep(OPEN + timedelta(minutes=4)) == []
     at_10 = desk.live.sweep(OPEN + timedelta(minutes=10))
-    assert {(n.user_id, n.kind) for n in at_10} == {
-        (ALICE, "queue_long_wait"),
-        (BOB, "session_idle"),
-        (OP1, "session_idle_operator"),
+    assert {(n.user_id, type(n)) for n in at_10} == {
+        (ALICE, QueueLongWait),
+        (BOB, SessionIdle),
+        (OP1, SessionIdleOperator),
     }
     assert desk.live.sweep(OPEN + timedelta(minutes=11)) == []  # each told once
     at_15 = desk.live.sweep(OPEN + timedelta(minutes=15))
-    assert {(n.user_id, n.kind) for n in at_15} == {(BOB, "session_ended"), (OP1, "session_auto_closed")}
+    assert {(n.user_id, type(n)) for n in at_15} == {(BOB, SessionEnded), (OP1, SessionAutoClosed)}
     assert desk.live.chat_role(BOB) is None
 
 
@@ -264,7 +280,8 @@ def test_operators_end_with_resolved_or_unresolved_only(desk: Services) -> None:
     with pytest.raises(InvalidInput):
         desk.live.end(OP1, "handed_back", OPEN)
     _view, notices = desk.live.end(OP1, "unresolved", OPEN)
-    assert [n.kind for n in notices] == ["session_ended"] and notices[0].params["outcome"] == "unresolved"
+    [ended] = notices
+    assert isinstance(ended, SessionEnded) and ended.outcome == "unresolved"
 
 
 def test_auto_assign_gives_the_user_to_the_least_busy_operator(kb: KnowledgeBase) -> None:
@@ -279,7 +296,7 @@ def test_auto_assign_gives_the_user_to_the_least_busy_operator(kb: KnowledgeBase
     s.live.check_in(OP2, OPEN)
     assigned, notices = s.live.request(BOB, "en", "employer", OPEN)
     assert isinstance(assigned, SessionView) and assigned.operator_id == OP2  # the least busy
-    assert [n.kind for n in notices if n.user_id == BOB] == ["session_started"]
+    assert [type(n) for n in notices if n.user_id == BOB] == [SessionStarted]
 
 
 def test_staff_chat_gets_every_waiting_user(kb: KnowledgeBase) -> None:
@@ -288,6 +305,6 @@ def test_staff_chat_gets_every_waiting_user(kb: KnowledgeBase) -> None:
     s.staff.add(OP1, "operator", "Li Na", OPEN)
     s.live.check_in(OP1, OPEN)
     _status, notices = s.live.request(ALICE, "zh", "applicant", OPEN)
-    offers = {n.user_id: n for n in notices if n.kind == "queue_new"}
+    offers = {n.user_id: n for n in notices if isinstance(n, QueueNew)}
     assert set(offers) == {OP1, -100123}
-    assert offers[-100123].params["lang"] == "zh" and offers[-100123].params["role"] == "applicant"
+    assert offers[-100123].lang == "zh" and offers[-100123].role == "applicant"

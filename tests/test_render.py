@@ -9,9 +9,33 @@ import pytest
 
 from bot.answering.answers import Answerer, Option, Reply
 from bot.answering.matching import Match
-from bot.desk.tickets import Notice
+from bot.notices import (
+    BadRating,
+    HandedBack,
+    Notice,
+    PastQuestion,
+    QueueLongWait,
+    QueueNew,
+    QueuePosition,
+    SessionAutoClosed,
+    SessionEnded,
+    SessionIdle,
+    SessionIdleOperator,
+    SessionLeft,
+    SessionStarted,
+    SessionTicket,
+    SessionTransferred,
+    SessionTransferredToYou,
+    TicketAssigned,
+    TicketClosed,
+    TicketReopenedByStaff,
+    TicketReopenedByUser,
+    TicketReply,
+    TicketUserMessage,
+    TranscriptLine,
+)
 from handlers import callback_data as cd
-from handlers.notify import _render
+from handlers.notify import render
 from handlers.render import MESSAGE_LIMIT, answer_messages, clarify_message, html_chunks, split_text, utf16_len
 
 
@@ -112,49 +136,34 @@ def test_callback_data_rejects_oversize_and_separators() -> None:
     assert cd.Data("cl", ("12",)).int_arg(0) == 12 and cd.Data("cl", ("-1",)).int_arg(0) is None
 
 
-NOTICES = [
-    Notice(1, "ticket_reply", {"number": "T2603-0001", "ticket_id": 1, "text": "<script>"}),
-    Notice(1, "ticket_closed", {"number": "T2603-0001", "ticket_id": 1, "resolution": "a & b"}),
-    Notice(1, "ticket_reopened_by_staff", {"number": "T2603-0001"}),
-    Notice(1, "ticket_user_message", {"number": "T2603-0001"}),
-    Notice(1, "ticket_reopened", {"number": "T2603-0001"}),
-    Notice(1, "ticket_assigned", {"number": "T2603-0001"}),
-    Notice(1, "bad_rating", {"service": "session", "service_id": 3, "level": 5, "user_id": 9, "comment": "<b>"}),
-    Notice(
-        1,
-        "queue_new",
-        {
-            "request_id": 4,
-            "lang": "zh",
-            "role": "employer",
-            "user_id": 9,
-            "name": "<Li>",
-            "history": [("how long?", "answer", "processing-time")],
-        },
-    ),
-    Notice(1, "queue_position", {"position": 2, "minutes": 12}),
-    Notice(1, "queue_long_wait", {"request_id": 4}),
-    Notice(1, "session_started", {"operator": "Li & Na"}),
-    Notice(1, "session_ended", {"session_id": 3, "outcome": "no_reply"}),
-    Notice(1, "handed_back", {}),
-    Notice(1, "session_transferred", {"operator": "Zhang"}),
-    Notice(
-        1,
-        "session_transferred_to_you",
-        {"session_id": 3, "user_id": 9, "lang": "en", "history": [], "transcript": [("user", "<hello>")]},
-    ),
-    Notice(1, "session_ticket", {"number": "T2603-0002", "session_id": 3}),
-    Notice(1, "session_idle", {"session_id": 3, "minutes": 5}),
-    Notice(1, "session_idle_operator", {"session_id": 3}),
-    Notice(1, "session_auto_closed", {"session_id": 3}),
-    Notice(1, "session_left", {"session_id": 3}),
+NOTICES: list[Notice] = [
+    TicketReply(1, "T2603-0001", 1, "<script>", None, None),
+    TicketClosed(1, "T2603-0001", 1, "a & b"),
+    TicketReopenedByStaff(1, "T2603-0001"),
+    TicketUserMessage(1, "T2603-0001"),
+    TicketReopenedByUser(1, "T2603-0001"),
+    TicketAssigned(1, "T2603-0001"),
+    BadRating(1, "session", 3, 5, 9, "<b>", 1),
+    QueueNew(1, 4, "zh", "employer", 9, "<Li>", (PastQuestion("how long?", "answer", "processing-time"),)),
+    QueuePosition(1, 2, 12),
+    QueueLongWait(1, 4),
+    SessionStarted(1, "Li & Na"),
+    SessionEnded(1, 3, "no_reply"),
+    HandedBack(1),
+    SessionTransferred(1, "Zhang"),
+    SessionTransferredToYou(1, 3, 9, "en", (), (TranscriptLine("user", "<hello>"),)),
+    SessionTicket(1, "T2603-0002", 3),
+    SessionIdle(1, 3, 5),
+    SessionIdleOperator(1, 3),
+    SessionAutoClosed(1, 3),
+    SessionLeft(1, 3),
 ]
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
-@pytest.mark.parametrize("notice", NOTICES, ids=[n.kind for n in NOTICES])
+@pytest.mark.parametrize("notice", NOTICES, ids=[type(n).__name__ for n in NOTICES])
 def test_every_notice_renders_escaped_in_both_languages(notice: Notice, lang: str) -> None:
-    chunks, markup = _render(notice, lang)  # type: ignore[arg-type]
+    chunks, markup = render(notice, lang)  # type: ignore[arg-type]
     html = "".join(chunks)
     assert html and set(tags_of(html)) <= {"b", "i"}, html  # user-supplied text never becomes markup
     if markup is not None:
@@ -162,12 +171,12 @@ def test_every_notice_renders_escaped_in_both_languages(notice: Notice, lang: st
 
 
 def test_queue_offer_has_the_claim_button_and_the_context() -> None:
-    chunks, markup = _render(NOTICES[7], "en")
+    chunks, markup = render(NOTICES[7], "en")
     assert markup is not None and markup.inline_keyboard[0][0].callback_data == "cl:4"
     assert "&lt;Li&gt; · Chinese · employer HR contact" in chunks[0] and "(processing-time)" in chunks[0]
 
 
 def test_session_end_asks_for_the_five_level_rating() -> None:
-    _chunks, markup = _render(NOTICES[11], "zh")
+    _chunks, markup = render(NOTICES[11], "zh")
     assert markup is not None
     assert [row[0].callback_data for row in markup.inline_keyboard] == [f"rt:s:3:{level}" for level in range(1, 6)]

@@ -12,6 +12,7 @@ from bot.desk.ratings import Ratings
 from bot.desk.staff import StaffRegistry
 from bot.desk.tickets import TicketDesk, TicketPolicy, validate_contact
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from bot.notices import BadRating, TicketClosed, TicketReply
 from bot.store.db import make_engine
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -137,7 +138,7 @@ def test_staff_work_a_ticket_to_closure(desk: TicketDesk) -> None:
     desk.note(OPERATOR, number, "Employer is Acme; check the system first.", NOW)
     view, notices = desk.reply(OPERATOR, number, "Please apply in the online system within 10 working days.", NOW)
     assert view.status == "answered"
-    assert notices[0].user_id == ALICE and notices[0].kind == "ticket_reply"
+    assert notices[0].user_id == ALICE and isinstance(notices[0], TicketReply)
     # The user sees the reply but never the note.
     kinds = [m.kind for m in desk.get(ALICE, number).messages]
     assert kinds == ["reply"]
@@ -148,7 +149,7 @@ def test_staff_work_a_ticket_to_closure(desk: TicketDesk) -> None:
     view, notices = desk.reassign(OPERATOR, number, SUPERVISOR, NOW)
     assert view.assignee_id == SUPERVISOR and notices[0].user_id == SUPERVISOR
     view, notices = desk.close(SUPERVISOR, number, "Explained the cancellation duty.", NOW)
-    assert view.status == "closed" and notices[0].kind == "ticket_closed"
+    assert view.status == "closed" and isinstance(notices[0], TicketClosed)
     with pytest.raises(Conflict):
         desk.reply(OPERATOR, number, "late", NOW)
     assert desk.reopen(OPERATOR, number, NOW)[0].status == "in_progress"
@@ -194,7 +195,8 @@ def test_one_rating_per_ticket_and_bad_ones_alert_supervisors(desk: TicketDesk) 
     with pytest.raises(Conflict):
         ratings.rate(ALICE, "ticket", ticket_id, 1, NOW)
     view, notices = ratings.comment(ALICE, "Nobody called me back.", NOW)
-    assert view.comment == "Nobody called me back." and notices[0].params["comment"] == view.comment
+    assert isinstance(notices[0], BadRating)
+    assert view.comment == "Nobody called me back." and notices[0].comment == view.comment
     assert ratings.of("ticket", ticket_id).level == 5  # type: ignore[union-attr]
 
 

@@ -19,7 +19,7 @@ from bot.answering.answers import Answerer, Reply
 from bot.answering.knowledge import KnowledgeBase
 from bot.answering.matching import Match
 from bot.answering.text import Lang, detect_lang, has_content, strip_control
-from bot.errors import InvalidInput, NotFound
+from bot.errors import InvalidInput, NotFound, Reason
 from bot.i18n import negotiate
 from bot.store.db import session_scope
 from bot.store.models import QuestionLog, User
@@ -59,7 +59,7 @@ USER_COLUMNS = (
     col(User.subscribed),
     col(User.blocked),
 )
-"""What ``meet`` reads of a user (also read by ``Services.arrive`` in its routing query)."""
+"""What ``meet`` reads of a user (also read by ``bot.arrival`` in its routing query)."""
 _USER = sa.select(*USER_COLUMNS).where(col(User.id) == bindparam("user_id"))
 
 
@@ -160,13 +160,13 @@ class Helpdesk:
     def set_language(self, user_id: int, lang: str, now: datetime) -> UserView:
         """Store the user's language choice ("en" or "zh")."""
         if lang not in ("en", "zh"):
-            raise InvalidInput("unknown_language")
+            raise InvalidInput(Reason.UNKNOWN_LANGUAGE)
         return self._update(user_id, now, lang=lang)
 
     def set_role(self, user_id: int, role: str, now: datetime) -> UserView:
         """Store whether the user is an applicant or an employer's HR contact."""
         if role not in ROLES:
-            raise InvalidInput("unknown_role")
+            raise InvalidInput(Reason.UNKNOWN_ROLE)
         return self._update(user_id, now, role=role)
 
     def set_subscribed(self, user_id: int, subscribed: bool, now: datetime) -> UserView:
@@ -205,17 +205,17 @@ class Helpdesk:
         """Answer a free-text question and log it with the decision and score.
 
         *lang* is the user's chosen language; without one, the reply follows the question's script.
-        Raises ``InvalidInput("too_long")`` for text over ``MAX_MESSAGE_CHARS`` and
-        ``InvalidInput("empty")`` for text with nothing to match (emoji only, blanks, control codes).
+        Raises ``InvalidInput(Reason.QUESTION_TOO_LONG)`` for text over ``MAX_MESSAGE_CHARS`` and
+        ``InvalidInput(Reason.QUESTION_EMPTY)`` for text with nothing to match (emoji only, blanks, control codes).
         """
         if connection is None:
             with self.engine.begin() as own:
                 return self.ask(user_id, text, lang, now, own)
         clean = strip_control(text)
         if len(clean) > MAX_MESSAGE_CHARS:
-            raise InvalidInput("too_long", limit=MAX_MESSAGE_CHARS)
+            raise InvalidInput(Reason.QUESTION_TOO_LONG, limit=MAX_MESSAGE_CHARS, length=len(text))
         if not has_content(clean):
-            raise InvalidInput("empty")
+            raise InvalidInput(Reason.QUESTION_EMPTY)
         reply = self.answerer.ask(clean, lang or detect_lang(clean))
         match = reply.match
         values = {
@@ -238,9 +238,9 @@ class Helpdesk:
         with session_scope(self.engine) as session:
             row = session.get(QuestionLog, question_id)
             if row is None or row.user_id != user_id or entry_id not in row.candidates.split(","):
-                raise NotFound("question")
+                raise NotFound(Reason.QUESTION)
             if entry_id not in self.kb.entries:
-                raise NotFound("entry")
+                raise NotFound(Reason.ENTRY)
             row.chosen_entry = entry_id
             match = Match(row.text, lang, "answer", entry_id, (entry_id,), row.score)
         return Answered(self.answerer.entry_reply(entry_id, match), question_id)
@@ -249,7 +249,7 @@ class Helpdesk:
         """An entry opened from /topics: its answer, logged (decision ``browse``) so that 👍/👎 under it
         is recorded like any answer's. One transaction."""
         if entry_id not in self.kb.entries:
-            raise NotFound("entry")
+            raise NotFound(Reason.ENTRY)
         with self.engine.begin() as connection:
             return self._log_entry(connection, user_id, BROWSE, self.kb.title(entry_id, lang), entry_id, "", lang, now)
 
@@ -262,10 +262,10 @@ class Helpdesk:
         with self.engine.begin() as connection:
             row = connection.execute(_QUESTION, {"question_id": question_id}).first()
             if row is None or row.user_id != user_id:
-                raise NotFound("question")
+                raise NotFound(Reason.QUESTION)
             shown = row.chosen_entry if row.decision == "clarify" else row.entry_id
             if shown not in self.kb.entries or entry_id not in self.answerer.see_also_ids(shown):
-                raise NotFound("entry")
+                raise NotFound(Reason.ENTRY)
             return self._log_entry(connection, user_id, RELATED, row.text, entry_id, shown, lang, now)
 
     def _log_entry(
@@ -304,7 +304,7 @@ class Helpdesk:
         with session_scope(self.engine) as session:
             row = session.get(QuestionLog, question_id)
             if row is None or row.user_id != user_id:
-                raise NotFound("question")
+                raise NotFound(Reason.QUESTION)
             value = 1 if helpful else -1
             if row.feedback == value:
                 return False
@@ -330,6 +330,6 @@ class Helpdesk:
     def entry(self, entry_id: str, lang: Lang) -> Reply:
         """An entry's answer, not logged (an operator sending it by id; /topics logs it: ``browse``)."""
         if entry_id not in self.kb.entries:
-            raise NotFound("entry")
+            raise NotFound(Reason.ENTRY)
         match = Match("", lang, "answer", entry_id, (entry_id,), 1.0)
         return self.answerer.entry_reply(entry_id, match)

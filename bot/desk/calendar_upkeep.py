@@ -15,8 +15,9 @@ from sqlalchemy.engine import Engine
 
 from bot.desk.calendar_files import template
 from bot.desk.staff import StaffRegistry
-from bot.desk.tickets import Notice, TicketDesk
+from bot.desk.tickets import TicketDesk
 from bot.desk.workdays import SHANGHAI, WorkCalendar
+from bot.notices import CalendarUnknown, Notice
 from bot.store.job_runs import claim
 
 JOB = "calendar-upkeep"
@@ -55,6 +56,6 @@ class CalendarUpkeep:
         for year in years:
             if not claim(self.engine, JOB, f"{year}:{iso.year}-W{iso.week:02d}", now):
                 continue
-            params = {"year": year, "file": self.file_for(year), "provisional": self.tickets.provisional_count()}
-            notices += [Notice(member.user_id, "calendar_unknown", params) for member in supervisors]
+            provisional = self.tickets.provisional_count()
+            notices += [CalendarUnknown(m.user_id, year, self.file_for(year), provisional) for m in supervisors]
         return notices

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import bindparam, select
@@ -13,6 +14,36 @@ from sqlmodel import col
 
 from bot.store.db import session_scope
 from bot.store.models import Flow
+
+
+class FlowName(StrEnum):
+    """Every flow a user can be in (one at a time), as stored in ``Flow.name``.
+
+    ``handlers.inbox.ROUTES`` says which handler takes the text and the media sent at each of them.
+    """
+
+    TICKET = "ticket"  # filing a ticket (/ticket), a step per question: FilingStep; kept by bot.desk.tickets
+    TICKET_MESSAGE = "ticket_message"  # a user's message (text or file) to their own ticket; one step, "message"
+    STAFF_INPUT = "staff_input"  # staff typing a reply, note or resolution after the button: StaffStep
+    RATING_COMMENT = "rating_comment"  # the optional comment after a bad rating; one step, "comment"
+
+
+class FilingStep(StrEnum):
+    """The steps of ``FlowName.TICKET``, in the order they are asked."""
+
+    KIND = "kind"  # which kind of ticket: buttons only
+    DESCRIPTION = "description"  # the matter, typed in one message
+    CONTACT = "contact"  # optional phone or e-mail, typed or skipped
+    REFERENCE = "reference"  # optional application or permit number, typed or skipped
+    CONFIRM = "confirm"  # the summary: submit, start over or cancel (buttons only)
+
+
+class StaffStep(StrEnum):
+    """The steps of ``FlowName.STAFF_INPUT``: what the text a member of staff types next becomes."""
+
+    REPLY = "reply"  # a reply to the user (text, or a photo or document with a caption)
+    NOTE = "note"  # an internal note, never shown to the user (text only)
+    CLOSE = "close"  # the resolution; the ticket is then closed (text only)
 
 
 @dataclass(frozen=True)
@@ -25,7 +56,7 @@ class FlowState:
 
 
 FLOW_COLUMNS = (col(Flow.name), col(Flow.step), col(Flow.data))
-"""What a flow state is made of (also read by ``Services.arrive`` in its routing query)."""
+"""What a flow state is made of (also read by ``bot.arrival`` in its routing query)."""
 _FLOW = select(*FLOW_COLUMNS).where(col(Flow.user_id) == bindparam("user_id"))
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import and_, bindparam, case, or_, update
 from sqlalchemy.engine import Connection, Engine
@@ -21,8 +20,26 @@ from bot.answering.helpdesk import Helpdesk
 from bot.answering.text import Lang, strip_control
 from bot.desk.hours import DeskHours
 from bot.desk.staff import StaffRegistry, audit
-from bot.desk.tickets import Notice, TicketDesk, TicketView
-from bot.errors import Conflict, InvalidInput, NotFound
+from bot.desk.tickets import TicketDesk, TicketView
+from bot.errors import Conflict, InvalidInput, NotFound, Reason
+from bot.notices import (
+    HandedBack,
+    Notice,
+    PastQuestion,
+    QueueLongWait,
+    QueueNew,
+    QueuePosition,
+    SessionAutoClosed,
+    SessionEnded,
+    SessionIdle,
+    SessionIdleOperator,
+    SessionLeft,
+    SessionStarted,
+    SessionTicket,
+    SessionTransferred,
+    SessionTransferredToYou,
+    TranscriptLine,
+)
 from bot.store.db import session_scope
 from bot.store.models import (
     HelpRequest,
@@ -34,9 +51,10 @@ from bot.store.models import (
     User,
     ensure_user,
 )
+from bot.store.statuses import HelpRequestStatus, SessionOutcome, SessionStatus, TicketKind
 
 MAX_RELAY = 4000
-OPERATOR_OUTCOMES = ("resolved", "unresolved")
+OPERATOR_OUTCOMES = (SessionOutcome.RESOLVED, SessionOutcome.UNRESOLVED)
 
 
 @dataclass(frozen=True)
@@ -75,7 +93,7 @@ class SessionView:
     user_id: int
     operator_id: int
     operator_name: str
-    status: str
+    status: SessionStatus
     lang: Lang
     user_name: str = ""
 
@@ -91,10 +109,16 @@ def _lang(value: str | None) -> Lang:
     return "zh" if value == "zh" else "en"
 
 
+def _session_id(row: LiveSession) -> int:
+    """The id of a session row that has been flushed (always, once loaded)."""
+    assert row.id is not None
+    return row.id
+
+
 LIVE_ROLE = (
     select(func.max(case((col(LiveSession.operator_id) == bindparam("user_id"), 2), else_=1)))
     .where(
-        LiveSession.status == "active",
+        LiveSession.status == SessionStatus.ACTIVE,
         or_(col(LiveSession.operator_id) == bindparam("user_id"), col(LiveSession.user_id) == bindparam("user_id")),
     )
     .scalar_subquery()
@@ -134,7 +158,7 @@ class LiveDesk:
             row.user_id,
             row.operator_id,
             operator.name if operator else "",
-            row.status,
+            SessionStatus(row.status),
             _lang(request.lang if request else None),
             user.display_name if user else "",
         )
@@ -144,7 +168,10 @@ class LiveDesk:
 
     def _average_handling(self, session: Session) -> timedelta:
         rows = session.exec(
-            select(LiveSession).where(LiveSession.status == "ended").order_by(col(LiveSession.id).desc()).limit(20)
+            select(LiveSession)
+            .where(LiveSession.status == SessionStatus.ENDED)
+            .order_by(col(LiveSession.id).desc())
+            .limit(20)
         ).all()
         spans = [r.ended_at - r.started_at for r in rows if r.ended_at is not None]
         return sum(spans, timedelta()) / len(spans) if spans else self.policy.default_handling
@@ -156,7 +183,7 @@ class LiveDesk:
             select(func.count())
             .select_from(HelpRequest)
             .where(
-                HelpRequest.status == "waiting",
+                HelpRequest.status == HelpRequestStatus.WAITING,
                 or_(
                     col(HelpRequest.created_at) < request.created_at,
                     and_(col(HelpRequest.created_at) == request.created_at, col(HelpRequest.id) < request.id),
@@ -172,7 +199,7 @@ class LiveDesk:
         """Everyone waiting, in order, with their status (a constant number of queries)."""
         rows = session.exec(
             select(HelpRequest)
-            .where(HelpRequest.status == "waiting")
+            .where(HelpRequest.status == HelpRequestStatus.WAITING)
             .order_by(col(HelpRequest.created_at), col(HelpRequest.id))
         ).all()
         operators = max(1, len(self._checked_in(session)))
@@ -217,48 +244,42 @@ class LiveDesk:
                 update(HelpRequest)
                 .where(
                     col(HelpRequest.id).in_(ids),
-                    col(HelpRequest.status) == "waiting",
+                    col(HelpRequest.status) == HelpRequestStatus.WAITING,
                     or_(col(HelpRequest.position_told).is_(None), col(HelpRequest.position_told) != new_position),
                 )
                 .values(position_told=new_position)
                 .returning(col(HelpRequest.id), col(HelpRequest.user_id))
             ).all()
         return [
-            Notice(
-                user_id,
-                "queue_position",
-                {"position": changed[request_id].position, "minutes": changed[request_id].minutes},
-            )
+            QueuePosition(user_id, changed[request_id].position, changed[request_id].minutes)
             for request_id, user_id in sorted(rows, key=lambda r: changed[r[0]].position)
         ]
 
     def _active_session_row(self, session: Session, user_id: int) -> LiveSession | None:
         return session.exec(
-            select(LiveSession).where(LiveSession.user_id == user_id, LiveSession.status == "active")
+            select(LiveSession).where(LiveSession.user_id == user_id, LiveSession.status == SessionStatus.ACTIVE)
         ).first()
 
     def _dispatch_notices(self, session: Session, request: HelpRequest, only: int | None = None) -> list[Notice]:
         """Offer a waiting user to every checked-in operator (and the staff chat), or to operator *only*,
         with their context."""
-        history = [
-            (q.text[:200], q.decision, q.entry_id or q.chosen_entry)
+        assert request.id is not None
+        history = tuple(
+            PastQuestion(q.text[:200], q.decision, q.entry_id or q.chosen_entry)
             for q in self.helpdesk.recent_questions(request.user_id, session=session)
-        ]
+        )
         user = session.get(User, request.user_id)
-        params: dict[str, Any] = {
-            "request_id": request.id,
-            "lang": request.lang,
-            "role": request.role,
-            "user_id": request.user_id,
-            "name": user.display_name if user else "",
-            "history": history,
-        }
+        name = user.display_name if user else ""
         if only is not None:
-            return [Notice(only, "queue_new", params)]
-        targets = [s.user_id for s in self._checked_in(session)]
-        if self.policy.staff_chat_id is not None:
-            targets.append(self.policy.staff_chat_id)
-        return [Notice(t, "queue_new", params) for t in targets]
+            targets = [only]
+        else:
+            targets = [s.user_id for s in self._checked_in(session)]
+            if self.policy.staff_chat_id is not None:
+                targets.append(self.policy.staff_chat_id)
+        return [
+            QueueNew(target, request.id, request.lang, request.role, request.user_id, name, history)
+            for target in targets
+        ]
 
     # ----- presence ----------------------------------------------------------------------
     def check_in(self, operator_id: int, now: datetime) -> tuple[bool, list[Notice]]:
@@ -273,7 +294,7 @@ class LiveDesk:
             session.flush()
             waiting = session.exec(
                 select(HelpRequest)
-                .where(HelpRequest.status == "waiting")
+                .where(HelpRequest.status == HelpRequestStatus.WAITING)
                 .order_by(col(HelpRequest.created_at), col(HelpRequest.id))
             ).all()
             notices = []
@@ -290,23 +311,26 @@ class LiveDesk:
             assert row is not None
             row.checked_in = False
             live = session.exec(
-                select(LiveSession).where(LiveSession.operator_id == operator_id, LiveSession.status == "active")
+                select(LiveSession).where(
+                    LiveSession.operator_id == operator_id, LiveSession.status == SessionStatus.ACTIVE
+                )
             ).all()
             for live_row in live:
-                live_row.status, live_row.ended_at, live_row.outcome = "ended", now, "handed_back"
+                live_row.status, live_row.outcome = SessionStatus.ENDED, SessionOutcome.HANDED_BACK
+                live_row.ended_at = now
                 request = session.get(HelpRequest, live_row.request_id)
                 assert request is not None
                 # Back in the queue ahead of everyone who came later: a new row keeps its original time.
                 again = HelpRequest(
                     user_id=request.user_id,
-                    status="waiting",
+                    status=HelpRequestStatus.WAITING,
                     lang=request.lang,
                     role=request.role,
                     created_at=request.created_at,
                 )
                 session.add(again)
                 session.flush()
-                notices.append(Notice(request.user_id, "handed_back", {}))
+                notices.append(HandedBack(request.user_id))
                 notices += self._dispatch_notices(session, again)
             focus = session.get(OperatorFocus, operator_id)
             if focus is not None:
@@ -322,7 +346,7 @@ class LiveDesk:
                 busy = session.exec(
                     select(func.count())
                     .select_from(LiveSession)
-                    .where(LiveSession.operator_id == s.user_id, LiveSession.status == "active")
+                    .where(LiveSession.operator_id == s.user_id, LiveSession.status == SessionStatus.ACTIVE)
                 ).one()
                 out.append((s.user_id, s.name, int(busy)))
             return sorted(out, key=lambda o: (o[2], o[1]))
@@ -337,7 +361,9 @@ class LiveDesk:
             if live is not None:
                 return self._session_view(session, live), []
             waiting = session.exec(
-                select(HelpRequest).where(HelpRequest.user_id == user_id, HelpRequest.status == "waiting")
+                select(HelpRequest).where(
+                    HelpRequest.user_id == user_id, HelpRequest.status == HelpRequestStatus.WAITING
+                )
             ).first()
             if waiting is not None:
                 return self._status(session, waiting), []
@@ -345,7 +371,9 @@ class LiveDesk:
             return Closed(self.hours.next_opening(now)), []
         with session_scope(self.engine) as session:
             ensure_user(session, user_id, now)
-            request = HelpRequest(user_id=user_id, status="waiting", lang=lang, role=role, created_at=now)
+            request = HelpRequest(
+                user_id=user_id, status=HelpRequestStatus.WAITING, lang=lang, role=role, created_at=now
+            )
             session.add(request)
             session.flush()
             status = self._status(session, request)
@@ -365,15 +393,21 @@ class LiveDesk:
         """The user's place in the queue, if waiting."""
         with session_scope(self.engine) as session:
             waiting = session.exec(
-                select(HelpRequest).where(HelpRequest.user_id == user_id, HelpRequest.status == "waiting")
+                select(HelpRequest).where(
+                    HelpRequest.user_id == user_id, HelpRequest.status == HelpRequestStatus.WAITING
+                )
             ).first()
             return None if waiting is None else self._status(session, waiting)
 
-    def leave(self, user_id: int, now: datetime, status: str = "cancelled") -> tuple[bool, list[Notice]]:
+    def leave(
+        self, user_id: int, now: datetime, status: HelpRequestStatus = HelpRequestStatus.CANCELLED
+    ) -> tuple[bool, list[Notice]]:
         """The user leaves the queue (/cancel, or a ticket instead); others move up and are told."""
         with session_scope(self.engine) as session:
             rows = session.exec(
-                select(HelpRequest).where(HelpRequest.user_id == user_id, HelpRequest.status == "waiting")
+                select(HelpRequest).where(
+                    HelpRequest.user_id == user_id, HelpRequest.status == HelpRequestStatus.WAITING
+                )
             ).all()
             for row in rows:
                 row.status = status
@@ -386,18 +420,18 @@ class LiveDesk:
 
     def claim(self, operator_id: int, request_id: int, now: datetime) -> tuple[SessionView, list[Notice]]:
         """An operator takes a waiting user. Exactly one of several simultaneous claims wins;
-        the others get ``Conflict("already_claimed")``."""
+        the others get ``Conflict(Reason.ALREADY_CLAIMED)``."""
         member = self.staff.require(operator_id)
         with session_scope(self.engine) as session:
             result = session.execute(
                 update(HelpRequest)
-                .where(col(HelpRequest.id) == request_id, col(HelpRequest.status) == "waiting")
-                .values(status="claimed", operator_id=operator_id, claimed_at=now)
+                .where(col(HelpRequest.id) == request_id, col(HelpRequest.status) == HelpRequestStatus.WAITING)
+                .values(status=HelpRequestStatus.CLAIMED, operator_id=operator_id, claimed_at=now)
             )
             if result.rowcount != 1:  # type: ignore[attr-defined]
                 if session.get(HelpRequest, request_id) is None:
-                    raise NotFound("request")
-                raise Conflict("already_claimed")
+                    raise NotFound(Reason.REQUEST)
+                raise Conflict(Reason.ALREADY_CLAIMED)
             request = session.get(HelpRequest, request_id)
             assert request is not None
             session.refresh(request)
@@ -405,7 +439,7 @@ class LiveDesk:
                 request_id=request_id,
                 user_id=request.user_id,
                 operator_id=operator_id,
-                status="active",
+                status=SessionStatus.ACTIVE,
                 started_at=now,
                 last_activity_at=now,
             )
@@ -414,7 +448,7 @@ class LiveDesk:
             assert live.id is not None
             self._focus(session, operator_id, live.id)
             audit(session, operator_id, "claim", now, detail=f"request {request_id}")
-            notices = [Notice(request.user_id, "session_started", {"operator": member.name})]
+            notices: list[Notice] = [SessionStarted(request.user_id, member.name)]
             view = self._session_view(session, live)
         return view, notices + self._position_notices()
 
@@ -430,8 +464,8 @@ class LiveDesk:
         """Make *session_id* the session the operator's plain messages go to."""
         with session_scope(self.engine) as session:
             row = session.get(LiveSession, session_id)
-            if row is None or row.operator_id != operator_id or row.status != "active":
-                raise NotFound("session")
+            if row is None or row.operator_id != operator_id or row.status != SessionStatus.ACTIVE:
+                raise NotFound(Reason.SESSION)
             self._focus(session, operator_id, session_id)
             return self._session_view(session, row)
 
@@ -454,7 +488,9 @@ class LiveDesk:
         """The operator's live sessions."""
         with session_scope(self.engine) as session:
             rows = session.exec(
-                select(LiveSession).where(LiveSession.operator_id == operator_id, LiveSession.status == "active")
+                select(LiveSession).where(
+                    LiveSession.operator_id == operator_id, LiveSession.status == SessionStatus.ACTIVE
+                )
             ).all()
             return [self._session_view(session, r) for r in rows]
 
@@ -469,8 +505,8 @@ class LiveDesk:
             focus = session.get(OperatorFocus, operator_id)
             session_id = focus.session_id if focus is not None else None
         row = session.get(LiveSession, session_id) if session_id is not None else None
-        if row is None or row.operator_id != operator_id or row.status != "active":
-            raise NotFound("session")
+        if row is None or row.operator_id != operator_id or row.status != SessionStatus.ACTIVE:
+            raise NotFound(Reason.SESSION)
         return row
 
     def link(self, chat_id: int, message_id: int, session_id: int) -> None:
@@ -491,9 +527,9 @@ class LiveDesk:
     ) -> None:
         text = strip_control(text).strip()
         if len(text) > MAX_RELAY:
-            raise InvalidInput("too_long", limit=MAX_RELAY, length=len(text))
+            raise InvalidInput(Reason.TOO_LONG, limit=MAX_RELAY, length=len(text))
         if not text and not file_id:
-            raise InvalidInput("empty")
+            raise InvalidInput(Reason.EMPTY)
         assert row.id is not None
         session.add(
             SessionMessage(
@@ -509,7 +545,7 @@ class LiveDesk:
         with session_scope(self.engine) as session:
             row = self._active_session_row(session, user_id)
             if row is None:
-                raise NotFound("session")
+                raise NotFound(Reason.SESSION)
             self._record(session, row, "user", text, file_id, file_kind, now)
             return self._session_view(session, row)
 
@@ -541,20 +577,22 @@ class LiveDesk:
         """End the operator's session (by id, the relayed message replied to, or their focus) with an
         outcome; the user is asked for a rating."""
         if outcome not in OPERATOR_OUTCOMES:
-            raise InvalidInput("unknown_outcome")
+            raise InvalidInput(Reason.UNKNOWN_OUTCOME)
         self.staff.require(operator_id)
         with session_scope(self.engine) as session:
             row = self._operator_session(session, operator_id, session_id, reply_to)
-            row.status, row.ended_at, row.outcome = "ended", now, outcome
+            row.status, row.ended_at, row.outcome = SessionStatus.ENDED, now, SessionOutcome(outcome)
             audit(session, operator_id, "end_session", now, detail=f"session {row.id}: {outcome}")
             self._refocus(session, operator_id)
             view = self._session_view(session, row)
-            return view, [Notice(row.user_id, "session_ended", {"session_id": row.id, "outcome": outcome})]
+            return view, [SessionEnded(row.user_id, _session_id(row), outcome)]
 
     def _refocus(self, session: Session, operator_id: int) -> None:
         focus = session.get(OperatorFocus, operator_id)
         other = session.exec(
-            select(LiveSession).where(LiveSession.operator_id == operator_id, LiveSession.status == "active")
+            select(LiveSession).where(
+                LiveSession.operator_id == operator_id, LiveSession.status == SessionStatus.ACTIVE
+            )
         ).first()
         if other is not None and other.id is not None:
             self._focus(session, operator_id, other.id)
@@ -567,9 +605,9 @@ class LiveDesk:
         """Hand the session to another checked-in operator (who gets the user's context)."""
         target = self.staff.get(to_operator)
         if target is None or not target.checked_in:
-            raise NotFound("operator")
+            raise NotFound(Reason.OPERATOR)
         if to_operator == operator_id:
-            raise InvalidInput("same_operator")
+            raise InvalidInput(Reason.SAME_OPERATOR)
         self.staff.require(operator_id)
         with session_scope(self.engine) as session:
             row = self._operator_session(session, operator_id, session_id)
@@ -580,30 +618,21 @@ class LiveDesk:
             audit(session, operator_id, "transfer", now, detail=f"session {row.id} to {to_operator}")
             view = self._session_view(session, row)
             request = session.get(HelpRequest, row.request_id)
-            history = [
-                (q.text[:200], q.decision, q.entry_id)
+            history = tuple(
+                PastQuestion(q.text[:200], q.decision, q.entry_id)
                 for q in self.helpdesk.recent_questions(row.user_id, session=session)
-            ]
+            )
             messages = session.exec(
                 select(SessionMessage)
                 .where(SessionMessage.session_id == row.id)
                 .order_by(col(SessionMessage.id).desc())
                 .limit(10)
             ).all()
-            transcript = [(m.sender, m.text[:300]) for m in reversed(messages)]
-            notices = [
-                Notice(
-                    to_operator,
-                    "session_transferred_to_you",
-                    {
-                        "session_id": row.id,
-                        "user_id": row.user_id,
-                        "lang": request.lang if request else "en",
-                        "history": history,
-                        "transcript": transcript,
-                    },
-                ),
-                Notice(row.user_id, "session_transferred", {"operator": target.name}),
+            transcript = tuple(TranscriptLine(m.sender, m.text[:300]) for m in reversed(messages))
+            lang = request.lang if request else "en"
+            notices: list[Notice] = [
+                SessionTransferredToYou(to_operator, row.id, row.user_id, lang, history, transcript),
+                SessionTransferred(row.user_id, target.name),
             ]
             return view, notices
 
@@ -621,26 +650,26 @@ class LiveDesk:
             lang = _lang(request.lang if request else None)
             lines = [f"[{m.sender}] {m.text}" + (f" ({m.file_kind})" if m.file_id else "") for m in messages]
             description = f"Live chat #{row.id}\n" + "\n".join(lines)[-3800:]  # the latest part if very long
-            row.status, row.ended_at, row.outcome = "ended", now, "ticket"
+            row.status, row.ended_at, row.outcome = SessionStatus.ENDED, now, SessionOutcome.TICKET
             self._refocus(session, operator_id)
-            session_id_done, user_id = row.id, row.user_id
-        ticket = self.tickets.create(user_id, "help", description, lang, now, origin="live")
+            session_id_done, user_id = _session_id(row), row.user_id
+        ticket = self.tickets.create(user_id, TicketKind.HELP, description, lang, now, origin="live")
         ticket = self.tickets.take(operator_id, ticket.id, now)
-        notices = [Notice(user_id, "session_ticket", {"number": ticket.number, "session_id": session_id_done})]
-        return ticket, notices
+        return ticket, [SessionTicket(user_id, ticket.number, session_id_done)]
 
     def user_ends(self, user_id: int, now: datetime) -> tuple[SessionView, list[Notice]]:
         """The user ends their own session (/cancel); the operator is told, the user asked for a rating."""
         with session_scope(self.engine) as session:
             row = self._active_session_row(session, user_id)
             if row is None:
-                raise NotFound("session")
-            row.status, row.ended_at, row.outcome = "ended", now, "resolved"
+                raise NotFound(Reason.SESSION)
+            row.status, row.ended_at, row.outcome = SessionStatus.ENDED, now, SessionOutcome.RESOLVED
             self._refocus(session, row.operator_id)
             view = self._session_view(session, row)
+            session_id = _session_id(row)
             return view, [
-                Notice(row.operator_id, "session_left", {"session_id": row.id}),
-                Notice(user_id, "session_ended", {"session_id": row.id, "outcome": "resolved"}),
+                SessionLeft(row.operator_id, session_id),
+                SessionEnded(user_id, session_id, SessionOutcome.RESOLVED),
             ]
 
     # ----- timers ------------------------------------------------------------------------
@@ -651,47 +680,43 @@ class LiveDesk:
         with session_scope(self.engine) as session:
             long_waits = session.exec(
                 select(HelpRequest).where(
-                    HelpRequest.status == "waiting",
+                    HelpRequest.status == HelpRequestStatus.WAITING,
                     col(HelpRequest.offered_ticket_at).is_(None),
                     col(HelpRequest.created_at) <= now - p.queue_wait,
                 )
             ).all()
             for request in long_waits:
                 request.offered_ticket_at = now
-                notices.append(Notice(request.user_id, "queue_long_wait", {"request_id": request.id}))
+                assert request.id is not None
+                notices.append(QueueLongWait(request.user_id, request.id))
             to_remind = session.exec(
                 select(LiveSession).where(
-                    LiveSession.status == "active",
+                    LiveSession.status == SessionStatus.ACTIVE,
                     col(LiveSession.reminded_at).is_(None),
                     col(LiveSession.last_activity_at) <= now - p.idle_remind,
                 )
             ).all()
             for row in to_remind:
                 row.reminded_at = now
-                notices.append(
-                    Notice(
-                        row.user_id,
-                        "session_idle",
-                        {"session_id": row.id, "minutes": max(1, round(p.idle_close.total_seconds() / 60))},
-                    )
-                )
-                notices.append(Notice(row.operator_id, "session_idle_operator", {"session_id": row.id}))
+                minutes = max(1, round(p.idle_close.total_seconds() / 60))
+                notices.append(SessionIdle(row.user_id, _session_id(row), minutes))
+                notices.append(SessionIdleOperator(row.operator_id, _session_id(row)))
             to_close = session.exec(
                 select(LiveSession).where(
-                    LiveSession.status == "active",
+                    LiveSession.status == SessionStatus.ACTIVE,
                     col(LiveSession.reminded_at).is_not(None),
                     col(LiveSession.reminded_at) <= now - p.idle_close,
                 )
             ).all()
             for row in to_close:
-                row.status, row.ended_at, row.outcome = "ended", now, "no_reply"
+                row.status, row.ended_at, row.outcome = SessionStatus.ENDED, now, SessionOutcome.NO_REPLY
                 self._refocus(session, row.operator_id)
-                notices.append(Notice(row.user_id, "session_ended", {"session_id": row.id, "outcome": "no_reply"}))
-                notices.append(Notice(row.operator_id, "session_auto_closed", {"session_id": row.id}))
+                notices.append(SessionEnded(row.user_id, _session_id(row), SessionOutcome.NO_REPLY))
+                notices.append(SessionAutoClosed(row.operator_id, _session_id(row)))
         return notices
 
 
 def session_rateable(session: Session, session_id: int, user_id: int) -> bool:
     """A session may be rated by its user once it has ended (the ratings' owner check)."""
     row = session.get(LiveSession, session_id)
-    return row is not None and row.user_id == user_id and row.status == "ended"
+    return row is not None and row.user_id == user_id and row.status == SessionStatus.ENDED

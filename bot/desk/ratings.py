@@ -16,13 +16,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from bot.answering.text import strip_control
-from bot.desk.flows import Flows, FlowState
+from bot.desk.flows import FlowName, Flows, FlowState
 from bot.desk.staff import StaffRegistry
-from bot.desk.tickets import Notice
-from bot.errors import Conflict, InvalidInput, NotFound
+from bot.errors import Conflict, InvalidInput, NotFound, Reason
 from bot.i18n import N_
+from bot.notices import BadRating, Notice
 from bot.store.db import session_scope
 from bot.store.models import Rating, Ticket
+from bot.store.statuses import TicketStatus
 
 LEVEL_LABELS: Mapping[int, str] = {
     1: N_("Very satisfied (非常满意)"),
@@ -33,7 +34,6 @@ LEVEL_LABELS: Mapping[int, str] = {
 }
 BAD_LEVELS = (4, 5)
 SERVICES = ("ticket", "session")
-COMMENT_FLOW = "rating_comment"
 MAX_COMMENT = 1000
 
 OwnerCheck = Callable[[Session, int, int], bool]
@@ -57,71 +57,69 @@ class RatingView:
 
 def _ticket_closed_and_owned(session: Session, ticket_id: int, user_id: int) -> bool:
     ticket = session.get(Ticket, ticket_id)
-    return ticket is not None and ticket.user_id == user_id and ticket.status == "closed"
+    return ticket is not None and ticket.user_id == user_id and ticket.status == TicketStatus.CLOSED
 
 
 class Ratings:
     """Recording ratings and alerting supervisors about bad ones."""
 
-    def __init__(self, engine: Engine, staff: StaffRegistry, flows: Flows) -> None:
+    def __init__(
+        self, engine: Engine, staff: StaffRegistry, flows: Flows, owner_checks: Mapping[str, OwnerCheck] | None = None
+    ) -> None:
+        """Ratings of tickets, and of the further services named in *owner_checks* (service → who may rate)."""
         self.engine = engine
         self.staff = staff
         self.flows = flows
-        self.owner_checks: dict[str, OwnerCheck] = {"ticket": _ticket_closed_and_owned}
+        self.owner_checks: Mapping[str, OwnerCheck] = {"ticket": _ticket_closed_and_owned, **(owner_checks or {})}
 
     def rate(
         self, user_id: int, service: str, service_id: int, level: int, now: datetime
     ) -> tuple[RatingView, list[Notice]]:
         """Record the user's rating; a bad one starts the optional comment step and alerts supervisors."""
         if service not in self.owner_checks or level not in LEVEL_LABELS:
-            raise InvalidInput("bad_rating")
+            raise InvalidInput(Reason.BAD_RATING)
         try:
             with session_scope(self.engine) as session:
                 if not self.owner_checks[service](session, service_id, user_id):
-                    raise NotFound(service)
+                    raise NotFound(Reason.NOT_RATEABLE)
                 exists = session.exec(
                     select(Rating).where(Rating.service == service, Rating.service_id == service_id)
                 ).first()
                 if exists is not None:
-                    raise Conflict("already_rated")
+                    raise Conflict(Reason.ALREADY_RATED)
                 row = Rating(service=service, service_id=service_id, user_id=user_id, level=level, created_at=now)
                 session.add(row)
                 session.flush()
                 assert row.id is not None
                 view = RatingView(row.id, service, service_id, level, None)
         except IntegrityError as exc:  # two presses at once: the unique constraint keeps one
-            raise Conflict("already_rated") from exc
+            raise Conflict(Reason.ALREADY_RATED) from exc
         notices: list[Notice] = []
         if view.bad:
-            self.flows.set(user_id, FlowState(COMMENT_FLOW, "comment", {"rating": view.id}), now)
+            self.flows.set(user_id, FlowState(FlowName.RATING_COMMENT, "comment", {"rating": view.id}), now)
             notices = self._alert(view, user_id)
         return view, notices
 
     def _alert(self, view: RatingView, user_id: int) -> list[Notice]:
-        params = {
-            "service": view.service,
-            "service_id": view.service_id,
-            "level": view.level,
-            "user_id": user_id,
-            "comment": view.comment,
-            "rating_id": view.id,
-        }
-        return [Notice(s.user_id, "bad_rating", params) for s in self.staff.supervisors()]
+        return [
+            BadRating(s.user_id, view.service, view.service_id, view.level, user_id, view.comment, view.id)
+            for s in self.staff.supervisors()
+        ]
 
     def comment(self, user_id: int, text: str, now: datetime) -> tuple[RatingView, list[Notice]]:
         """The comment after a bad rating (ends the comment step); supervisors get it too."""
         state = self.flows.get(user_id)
-        if state is None or state.name != COMMENT_FLOW:
-            raise NotFound("rating")
+        if state is None or state.name != FlowName.RATING_COMMENT:
+            raise NotFound(Reason.RATING)
         text = strip_control(text).strip()
         if not text:
-            raise InvalidInput("empty")
+            raise InvalidInput(Reason.EMPTY)
         if len(text) > MAX_COMMENT:
-            raise InvalidInput("too_long", limit=MAX_COMMENT, length=len(text))
+            raise InvalidInput(Reason.TOO_LONG, limit=MAX_COMMENT, length=len(text))
         with session_scope(self.engine) as session:
             row = session.get(Rating, int(state.data.get("rating", 0)))
             if row is None or row.user_id != user_id:
-                raise NotFound("rating")
+                raise NotFound(Reason.RATING)
             row.comment = text
             assert row.id is not None
             view = RatingView(row.id, row.service, row.service_id, row.level, text)
@@ -131,7 +129,7 @@ class Ratings:
     def skip_comment(self, user_id: int) -> None:
         """No comment after all."""
         state = self.flows.get(user_id)
-        if state is not None and state.name == COMMENT_FLOW:
+        if state is not None and state.name == FlowName.RATING_COMMENT:
             self.flows.clear(user_id)
 
     def of(self, service: str, service_id: int) -> RatingView | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -10,13 +11,14 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from bot.answering.text import strip_control
-from bot.errors import InvalidInput, NotAllowed, NotFound
+from bot.errors import InvalidInput, NotAllowed, NotFound, Reason
 from bot.i18n import N_
 from bot.store.db import session_scope
 from bot.store.models import AuditLog, Staff, User
+from bot.store.statuses import StaffRole
 
-STAFF_ROLES = ("operator", "supervisor")
-ROLE_LABELS = {"operator": N_("operator"), "supervisor": N_("supervisor")}
+STAFF_ROLES: tuple[StaffRole, ...] = tuple(StaffRole)
+ROLE_LABELS: Mapping[str, str] = {StaffRole.OPERATOR: N_("operator"), StaffRole.SUPERVISOR: N_("supervisor")}
 
 
 @dataclass(frozen=True)
@@ -24,17 +26,17 @@ class StaffView:
     """A member of staff as the front ends see them."""
 
     user_id: int
-    role: str
+    role: StaffRole
     name: str
     checked_in: bool
 
     @property
     def is_supervisor(self) -> bool:
-        return self.role == "supervisor"
+        return self.role == StaffRole.SUPERVISOR
 
 
 def _view(row: Staff) -> StaffView:
-    return StaffView(row.user_id, row.role, row.name, row.checked_in)
+    return StaffView(row.user_id, StaffRole(row.role), row.name, row.checked_in)
 
 
 def audit(
@@ -60,16 +62,16 @@ class StaffRegistry:
         """The staff member, or ``NotAllowed`` for anyone else (or a non-supervisor when one is needed)."""
         member = self.get(user_id)
         if member is None:
-            raise NotAllowed("staff_only")
+            raise NotAllowed(Reason.STAFF_ONLY)
         if supervisor and not member.is_supervisor:
-            raise NotAllowed("supervisor_only")
+            raise NotAllowed(Reason.SUPERVISOR_ONLY)
         return member
 
     def list(self) -> list[StaffView]:
         """Active staff, supervisors first, then by name."""
         with session_scope(self.engine) as session:
             rows = session.exec(select(Staff).where(Staff.active == True)).all()  # noqa: E712
-            return sorted((_view(r) for r in rows), key=lambda s: (s.role != "supervisor", s.name.lower()))
+            return sorted((_view(r) for r in rows), key=lambda s: (not s.is_supervisor, s.name.lower()))
 
     def supervisors(self) -> builtins.list[StaffView]:
         """Active supervisors (they receive bad-rating alerts)."""
@@ -78,12 +80,12 @@ class StaffRegistry:
     def add(self, user_id: int, role: str, name: str, now: datetime, actor_id: int | None = None) -> StaffView:
         """Add (or update) a member of staff. *actor_id* is the supervisor doing it (None: command line)."""
         if role not in STAFF_ROLES:
-            raise InvalidInput("unknown_staff_role")
+            raise InvalidInput(Reason.UNKNOWN_STAFF_ROLE)
         name = " ".join(strip_control(name).split())[:64]
         if not name:
-            raise InvalidInput("staff_name_required")
+            raise InvalidInput(Reason.STAFF_NAME_REQUIRED)
         if user_id <= 0:
-            raise InvalidInput("bad_telegram_id")
+            raise InvalidInput(Reason.BAD_TELEGRAM_ID)
         with session_scope(self.engine) as session:
             if session.get(User, user_id) is None:
                 session.add(User(id=user_id, display_name="", created_at=now, updated_at=now))
@@ -101,9 +103,9 @@ class StaffRegistry:
         with session_scope(self.engine) as session:
             row = session.get(Staff, user_id)
             if row is None or not row.active:
-                raise NotFound("staff")
+                raise NotFound(Reason.STAFF)
             if actor_id == user_id:
-                raise InvalidInput("cannot_remove_self")
+                raise InvalidInput(Reason.CANNOT_REMOVE_SELF)
             row.active = False
             row.checked_in = False
             audit(session, actor_id or 0, "staff_remove", now, detail=str(user_id))
@@ -113,4 +115,4 @@ class StaffRegistry:
         """Make the ids in HELPDESK_SUPERVISORS supervisors, unless they already are staff."""
         for user_id in user_ids:
             if self.get(user_id) is None:
-                self.add(user_id, "supervisor", f"Supervisor {user_id}", now)
+                self.add(user_id, StaffRole.SUPERVISOR, f"Supervisor {user_id}", now)

@@ -1,44 +1,14 @@
-"""Tickets as plain text in the user's language: errors, one-line summaries, details, confirmations.
+"""Tickets as plain text in the user's language: one-line summaries, details, confirmations.
 
-Shared by the Telegram handlers (which escape and split it) and the terminal console.
+Shared by the Telegram handlers (which escape and split it) and the terminal console; refusals are
+``bot.error_texts.error_text``.
 """
 
 from __future__ import annotations
 
 from bot.answering.text import Lang
 from bot.desk.tickets import KIND_LABELS, STATUS_LABELS, TicketView
-from bot.errors import HelpdeskError, NotFound
 from bot.i18n import SHANGHAI, translator
-
-
-def error_text(error: HelpdeskError, lang: Lang) -> str:
-    """A domain error as a polite sentence in *lang*."""
-    _ = translator(lang).gettext
-    reason = getattr(error, "reason", None) or (error.args[0] if error.args else "")
-    details = getattr(error, "details", {})
-    texts = {
-        "too_long": _("That is too long ({length} characters); the limit is {limit}. Please shorten it."),
-        "too_short": _("Please describe the matter in a little more detail (at least {minimum} characters)."),
-        "bad_contact": _("That doesn't look like a phone number or an e-mail address. Please check it, or skip."),
-        "bad_reference": _("An application or permit number has 3–40 letters or digits. Please check it, or skip."),
-        "use_buttons": _("Please use the buttons above, or /cancel to stop."),
-        "empty": _("There was nothing I could read in that message."),
-        "ticket_closed": _("This ticket is closed. You can reopen it from /mytickets."),
-        "already_closed": _("This ticket is already closed."),
-        "not_closed": _("This ticket is not closed."),
-        "reopen_window_passed": _("This ticket was closed too long ago to reopen. Please file a new one (/ticket)."),
-        "already_rated": _("This service has already been rated. Thank you!"),
-        "staff_only": _("Sorry, this is only for helpdesk staff."),
-        "supervisor_only": _("Sorry, only supervisors can do this."),
-    }
-    template = texts.get(str(reason))
-    if template is None:
-        return (
-            _("Sorry, that is not possible.")
-            if not isinstance(error, NotFound)
-            else _("Sorry, I can't find that. It may have expired or belong to someone else.")
-        )
-    return template.format(**{"length": "", "limit": "", "minimum": "", **details})
 
 
 def ticket_summary(ticket: TicketView, lang: Lang, as_staff: bool = False) -> str:

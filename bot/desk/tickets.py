@@ -24,34 +24,50 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
 from bot.answering.text import Lang, has_content, strip_control
-from bot.desk.flows import Flows, FlowState
+from bot.desk.flows import FilingStep, FlowName, Flows, FlowState
 from bot.desk.staff import StaffRegistry, audit
 from bot.desk.workdays import WorkCalendar
-from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound, Reason
 from bot.i18n import N_, SHANGHAI
+from bot.notices import (
+    Notice,
+    TicketAssigned,
+    TicketClosed,
+    TicketDueLater,
+    TicketReopenedByStaff,
+    TicketReopenedByUser,
+    TicketReply,
+    TicketUserMessage,
+)
 from bot.store.db import session_scope
 from bot.store.models import Ticket, TicketMessage, ensure_user
+from bot.store.statuses import TicketKind, TicketStatus
 
-KINDS = ("enquiry", "help", "suggestion", "complaint", "report")
+KINDS: tuple[TicketKind, ...] = tuple(TicketKind)
 KIND_LABELS: Mapping[str, str] = {
-    "enquiry": N_("Enquiry (咨询)"),
-    "help": N_("Help request (求助)"),
-    "suggestion": N_("Suggestion (建议)"),
-    "complaint": N_("Complaint (投诉)"),
-    "report": N_("Report (举报)"),
+    TicketKind.ENQUIRY: N_("Enquiry (咨询)"),
+    TicketKind.HELP: N_("Help request (求助)"),
+    TicketKind.SUGGESTION: N_("Suggestion (建议)"),
+    TicketKind.COMPLAINT: N_("Complaint (投诉)"),
+    TicketKind.REPORT: N_("Report (举报)"),
 }
-STATUSES = ("new", "in_progress", "answered", "closed")
+STATUSES: tuple[TicketStatus, ...] = tuple(TicketStatus)
 STATUS_LABELS: Mapping[str, str] = {
-    "new": N_("new"),
-    "in_progress": N_("in progress"),
-    "answered": N_("answered"),
-    "closed": N_("closed"),
+    TicketStatus.NEW: N_("new"),
+    TicketStatus.IN_PROGRESS: N_("in progress"),
+    TicketStatus.ANSWERED: N_("answered"),
+    TicketStatus.CLOSED: N_("closed"),
 }
-OPEN_STATUSES = ("new", "in_progress", "answered")
-DEFAULT_DEADLINES: Mapping[str, int] = {"enquiry": 2, "help": 10, "suggestion": 10, "complaint": 15, "report": 15}
+OPEN_STATUSES = (TicketStatus.NEW, TicketStatus.IN_PROGRESS, TicketStatus.ANSWERED)
+DEFAULT_DEADLINES: Mapping[str, int] = {
+    TicketKind.ENQUIRY: 2,
+    TicketKind.HELP: 10,
+    TicketKind.SUGGESTION: 10,
+    TicketKind.COMPLAINT: 15,
+    TicketKind.REPORT: 15,
+}
 """Working days per type: the Guangdong 12345 rules (domain facts §6)."""
 
-FLOW = "ticket"
 REFERENCE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-/ ]{2,39}$")
 
 
@@ -82,15 +98,6 @@ LIST_FILTERS = ("open", "new", "overdue", "mine", "closed", *KINDS)
 
 
 @dataclass(frozen=True)
-class Notice:
-    """Something to tell a person later (rendered by the front end in the recipient's language)."""
-
-    user_id: int
-    kind: str
-    params: Mapping[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
 class MessageView:
     """One message on a ticket."""
 
@@ -108,8 +115,8 @@ class TicketView:
     id: int
     number: str
     user_id: int
-    kind: str
-    status: str
+    kind: TicketKind
+    status: TicketStatus
     description: str
     contact: str | None
     reference: str | None
@@ -134,6 +141,12 @@ def _id(ticket: Ticket) -> int:
     return ticket.id
 
 
+def _number(ticket: Ticket) -> str:
+    """The number of a ticket that has been flushed (given when it is created)."""
+    assert ticket.number is not None
+    return ticket.number
+
+
 def _view(ticket: Ticket, messages: list[TicketMessage] | None = None) -> TicketView:
     assert ticket.id is not None and ticket.number is not None
     shown = tuple(MessageView(m.kind, m.text, m.file_kind, m.file_id, m.created_at) for m in messages or [])
@@ -142,8 +155,8 @@ def _view(ticket: Ticket, messages: list[TicketMessage] | None = None) -> Ticket
         ticket.id,
         ticket.number,
         ticket.user_id,
-        ticket.kind,
-        ticket.status,
+        TicketKind(ticket.kind),
+        TicketStatus(ticket.status),
         ticket.description,
         ticket.contact,
         ticket.reference,
@@ -165,13 +178,13 @@ def validate_contact(text: str) -> str:
         try:
             return validate_email(text, check_deliverability=False).normalized
         except EmailNotValidError as exc:
-            raise InvalidInput("bad_contact") from exc
+            raise InvalidInput(Reason.BAD_CONTACT) from exc
     try:
         number = phonenumbers.parse(text, "CN")
     except phonenumbers.NumberParseException as exc:
-        raise InvalidInput("bad_contact") from exc
+        raise InvalidInput(Reason.BAD_CONTACT) from exc
     if not phonenumbers.is_valid_number(number):
-        raise InvalidInput("bad_contact")
+        raise InvalidInput(Reason.BAD_CONTACT)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -179,7 +192,7 @@ def validate_reference(text: str) -> str:
     """An application or permit number: letters, digits, dashes, 3–40 characters."""
     text = " ".join(strip_control(text).split())
     if not REFERENCE_RE.fullmatch(text):
-        raise InvalidInput("bad_reference")
+        raise InvalidInput(Reason.BAD_REFERENCE)
     return text
 
 
@@ -187,7 +200,7 @@ def validate_reference(text: str) -> str:
 class Filing:
     """Where a user's ticket filing stands: the step it waits at and what was given so far."""
 
-    step: str  # kind | description | contact | reference | confirm
+    step: str  # a FilingStep (bot.desk.flows)
     kind: str | None
     description: str | None
     contact: str | None
@@ -222,74 +235,74 @@ class TicketDesk:
     ) -> Filing:
         """Begin filing; with *kind* the type step is skipped, with *description* the text is prefilled."""
         data: dict[str, Any] = {"origin": origin}
-        step = "kind"
+        step = FilingStep.KIND
         if kind is not None:
             if kind not in KINDS:
-                raise InvalidInput("unknown_kind")
+                raise InvalidInput(Reason.UNKNOWN_KIND)
             data["kind"] = kind
-            step = "description"
+            step = FilingStep.DESCRIPTION
         if description:
             data["description"] = self._check_description(description)
-            step = "contact" if kind else "kind"
-        return Filing.of(self.flows.set(user_id, FlowState(FLOW, step, data), now))
+            step = FilingStep.CONTACT if kind else FilingStep.KIND
+        return Filing.of(self.flows.set(user_id, FlowState(FlowName.TICKET, step, data), now))
 
     def filing(self, user_id: int) -> Filing | None:
         """The user's filing in progress, or None."""
         state = self.flows.get(user_id)
-        return Filing.of(state) if state is not None and state.name == FLOW else None
+        return Filing.of(state) if state is not None and state.name == FlowName.TICKET else None
 
     def _require_filing(self, user_id: int) -> FlowState:
         state = self.flows.get(user_id)
-        if state is None or state.name != FLOW:
-            raise NotFound("filing")
+        if state is None or state.name != FlowName.TICKET:
+            raise NotFound(Reason.FILING)
         return state
 
     def _advance(self, user_id: int, state: FlowState, now: datetime, **changes: Any) -> Filing:
         data = {**state.data, **changes}
-        for step in ("kind", "description", "contact", "reference"):
+        for step in (FilingStep.KIND, FilingStep.DESCRIPTION, FilingStep.CONTACT, FilingStep.REFERENCE):
             if step not in data:
-                return Filing.of(self.flows.set(user_id, FlowState(FLOW, step, data), now))
-        return Filing.of(self.flows.set(user_id, FlowState(FLOW, "confirm", data), now))
+                return Filing.of(self.flows.set(user_id, FlowState(FlowName.TICKET, step, data), now))
+        return Filing.of(self.flows.set(user_id, FlowState(FlowName.TICKET, FilingStep.CONFIRM, data), now))
 
     def choose_kind(self, user_id: int, kind: str, now: datetime) -> Filing:
         """The type button."""
         if kind not in KINDS:
-            raise InvalidInput("unknown_kind")
+            raise InvalidInput(Reason.UNKNOWN_KIND)
         state = self._require_filing(user_id)
         return self._advance(user_id, state, now, kind=kind)
 
     def _check_description(self, text: str) -> str:
         text = strip_control(text).strip()
         if len(text) > self.policy.max_description:
-            raise InvalidInput("too_long", limit=self.policy.max_description, length=len(text))
+            raise InvalidInput(Reason.TOO_LONG, limit=self.policy.max_description, length=len(text))
         if not has_content(text) or len(text) < self.policy.min_description:
-            raise InvalidInput("too_short", minimum=self.policy.min_description)
+            raise InvalidInput(Reason.TOO_SHORT, minimum=self.policy.min_description)
         return text
 
     def give_text(self, user_id: int, text: str, now: datetime) -> Filing:
         """Typed text at the current step (description, contact or reference)."""
         state = self._require_filing(user_id)
-        if state.step == "description":
+        if state.step == FilingStep.DESCRIPTION:
             return self._advance(user_id, state, now, description=self._check_description(text))
-        if state.step == "contact":
+        if state.step == FilingStep.CONTACT:
             return self._advance(user_id, state, now, contact=validate_contact(text))
-        if state.step == "reference":
+        if state.step == FilingStep.REFERENCE:
             return self._advance(user_id, state, now, reference=validate_reference(text))
-        raise InvalidInput("use_buttons", step=state.step)
+        raise InvalidInput(Reason.USE_BUTTONS, step=state.step)
 
     def skip(self, user_id: int, now: datetime) -> Filing:
         """Skip the optional contact or reference step."""
         state = self._require_filing(user_id)
-        if state.step not in ("contact", "reference"):
-            raise InvalidInput("cannot_skip", step=state.step)
+        if state.step not in (FilingStep.CONTACT, FilingStep.REFERENCE):
+            raise InvalidInput(Reason.CANNOT_SKIP, step=state.step)
         return self._advance(user_id, state, now, **{state.step: None})
 
     def confirm(self, user_id: int, lang: Lang, now: datetime) -> TicketView:
         """Submit the filing: the ticket gets its number and due date; the flow ends."""
         state = self._require_filing(user_id)
         filing = Filing.of(state)
-        if state.step != "confirm" or filing.kind is None or filing.description is None:
-            raise InvalidInput("not_ready", step=state.step)
+        if state.step != FilingStep.CONFIRM or filing.kind is None or filing.description is None:
+            raise InvalidInput(Reason.NOT_READY, step=state.step)
         view = self.create(
             user_id,
             filing.kind,
@@ -317,14 +330,14 @@ class TicketDesk:
     ) -> TicketView:
         """Create a ticket directly (the filing flow, a live session turned into a ticket, a left message)."""
         if kind not in KINDS:
-            raise InvalidInput("unknown_kind")
+            raise InvalidInput(Reason.UNKNOWN_KIND)
         due = self.calendar.due(now, self.policy.deadlines[kind])
         with session_scope(self.engine) as session:
             ensure_user(session, user_id, now)
             ticket = Ticket(
                 user_id=user_id,
                 kind=kind,
-                status="new",
+                status=TicketStatus.NEW,
                 description=description[:4000],
                 contact=contact,
                 reference=reference,
@@ -347,7 +360,7 @@ class TicketDesk:
         else:
             ticket = session.exec(select(Ticket).where(Ticket.number == str(number_or_id).upper())).first()
         if ticket is None:
-            raise NotFound("ticket")
+            raise NotFound(Reason.TICKET)
         return ticket
 
     def _visible(self, session: Session, actor_id: int, number_or_id: str | int) -> tuple[Ticket, bool]:
@@ -356,7 +369,7 @@ class TicketDesk:
         if self.staff.get(actor_id) is not None:
             return ticket, True
         if ticket.user_id != actor_id:
-            raise NotFound("ticket")  # never confirm that someone else's ticket exists
+            raise NotFound(Reason.TICKET)  # never confirm that someone else's ticket exists
         return ticket, False
 
     def get(self, actor_id: int, number_or_id: str | int) -> TicketView:
@@ -413,7 +426,7 @@ class TicketDesk:
             return self.search(actor_id, now, overdue=True)
         if word == "mine":
             return self.search(actor_id, now, assignee=actor_id, status="open")
-        return self.search(actor_id, now, status=word if word in ("new", "closed") else "open")
+        return self.search(actor_id, now, status=word if word in (TicketStatus.NEW, TicketStatus.CLOSED) else "open")
 
     # ----- the user's actions ------------------------------------------------------------
     def add_user_message(
@@ -429,15 +442,15 @@ class TicketDesk:
         """The owner adds text, a photo or a document to their open ticket; the assignee is told."""
         text = strip_control(text).strip()
         if len(text) > self.policy.max_message:
-            raise InvalidInput("too_long", limit=self.policy.max_message, length=len(text))
+            raise InvalidInput(Reason.TOO_LONG, limit=self.policy.max_message, length=len(text))
         if not text and not file_id:
-            raise InvalidInput("empty")
+            raise InvalidInput(Reason.EMPTY)
         with session_scope(self.engine) as session:
             ticket = self._load(session, number_or_id)
             if ticket.user_id != user_id:
-                raise NotFound("ticket")
-            if ticket.status == "closed":
-                raise Conflict("ticket_closed")
+                raise NotFound(Reason.TICKET)
+            if ticket.status == TicketStatus.CLOSED:
+                raise Conflict(Reason.TICKET_CLOSED)
             session.add(
                 TicketMessage(
                     ticket_id=_id(ticket),
@@ -450,12 +463,12 @@ class TicketDesk:
                     created_at=now,
                 )
             )
-            if ticket.status == "answered":
-                ticket.status = "in_progress" if ticket.assignee_id else "new"
+            if ticket.status == TicketStatus.ANSWERED:
+                ticket.status = TicketStatus.IN_PROGRESS if ticket.assignee_id else TicketStatus.NEW
             ticket.updated_at = now
-            notices = []
+            notices: list[Notice] = []
             if ticket.assignee_id:
-                notices.append(Notice(ticket.assignee_id, "ticket_user_message", {"number": ticket.number}))
+                notices.append(TicketUserMessage(ticket.assignee_id, _number(ticket)))
             return _view(ticket), notices
 
     def close_own(self, user_id: int, number_or_id: str | int, now: datetime) -> TicketView:
@@ -463,10 +476,10 @@ class TicketDesk:
         with session_scope(self.engine) as session:
             ticket = self._load(session, number_or_id)
             if ticket.user_id != user_id:
-                raise NotFound("ticket")
-            if ticket.status == "closed":
-                raise Conflict("already_closed")
-            ticket.status, ticket.closed_at, ticket.updated_at = "closed", now, now
+                raise NotFound(Reason.TICKET)
+            if ticket.status == TicketStatus.CLOSED:
+                raise Conflict(Reason.ALREADY_CLOSED)
+            ticket.status, ticket.closed_at, ticket.updated_at = TicketStatus.CLOSED, now, now
             ticket.resolution = ticket.resolution or "closed by the user"
             return _view(ticket)
 
@@ -475,17 +488,15 @@ class TicketDesk:
         with session_scope(self.engine) as session:
             ticket = self._load(session, number_or_id)
             if ticket.user_id != user_id:
-                raise NotFound("ticket")
-            if ticket.status != "closed" or ticket.closed_at is None:
-                raise Conflict("not_closed")
+                raise NotFound(Reason.TICKET)
+            if ticket.status != TicketStatus.CLOSED or ticket.closed_at is None:
+                raise Conflict(Reason.NOT_CLOSED)
             if now > ticket.closed_at + timedelta(days=self.policy.reopen_days):
-                raise NotAllowed("reopen_window_passed")
-            ticket.status = "in_progress" if ticket.assignee_id else "new"
+                raise NotAllowed(Reason.REOPEN_WINDOW_PASSED)
+            ticket.status = TicketStatus.IN_PROGRESS if ticket.assignee_id else TicketStatus.NEW
             ticket.closed_at, ticket.updated_at = None, now
-            notices = (
-                [Notice(ticket.assignee_id, "ticket_reopened", {"number": ticket.number})]
-                if (ticket.assignee_id)
-                else []
+            notices: list[Notice] = (
+                [TicketReopenedByUser(ticket.assignee_id, _number(ticket))] if ticket.assignee_id else []
             )
             return _view(ticket), notices
 
@@ -498,11 +509,11 @@ class TicketDesk:
         """A member of staff takes the ticket (it becomes theirs, in progress)."""
         with session_scope(self.engine) as session:
             ticket = self._staff_ticket(session, actor_id, number_or_id)
-            if ticket.status == "closed":
-                raise Conflict("ticket_closed")
+            if ticket.status == TicketStatus.CLOSED:
+                raise Conflict(Reason.TICKET_CLOSED)
             ticket.assignee_id = actor_id
-            if ticket.status == "new":
-                ticket.status = "in_progress"
+            if ticket.status == TicketStatus.NEW:
+                ticket.status = TicketStatus.IN_PROGRESS
             ticket.updated_at = now
             audit(session, actor_id, "take", now, ticket.id)
             return _view(ticket)
@@ -519,13 +530,13 @@ class TicketDesk:
         """A reply to the user (delivered to them); the ticket becomes answered and, if unassigned, theirs."""
         text = strip_control(text).strip()
         if not text and not file_id:
-            raise InvalidInput("empty")
+            raise InvalidInput(Reason.EMPTY)
         if len(text) > self.policy.max_message:
-            raise InvalidInput("too_long", limit=self.policy.max_message, length=len(text))
+            raise InvalidInput(Reason.TOO_LONG, limit=self.policy.max_message, length=len(text))
         with session_scope(self.engine) as session:
             ticket = self._staff_ticket(session, actor_id, number_or_id)
-            if ticket.status == "closed":
-                raise Conflict("ticket_closed")
+            if ticket.status == TicketStatus.CLOSED:
+                raise Conflict(Reason.TICKET_CLOSED)
             session.add(
                 TicketMessage(
                     ticket_id=_id(ticket),
@@ -538,28 +549,18 @@ class TicketDesk:
                 )
             )
             ticket.assignee_id = ticket.assignee_id or actor_id
-            ticket.status, ticket.updated_at = "answered", now
+            ticket.status, ticket.updated_at = TicketStatus.ANSWERED, now
             audit(session, actor_id, "reply", now, ticket.id)
-            notice = Notice(
-                ticket.user_id,
-                "ticket_reply",
-                {
-                    "number": ticket.number,
-                    "ticket_id": ticket.id,
-                    "text": text,
-                    "file_id": file_id,
-                    "file_kind": file_kind,
-                },
-            )
+            notice = TicketReply(ticket.user_id, _number(ticket), _id(ticket), text, file_id, file_kind)
             return _view(ticket), [notice]
 
     def note(self, actor_id: int, number_or_id: str | int, text: str, now: datetime) -> TicketView:
         """An internal note: staff only, never shown to the user."""
         text = strip_control(text).strip()
         if not text:
-            raise InvalidInput("empty")
+            raise InvalidInput(Reason.EMPTY)
         if len(text) > self.policy.max_message:
-            raise InvalidInput("too_long", limit=self.policy.max_message, length=len(text))
+            raise InvalidInput(Reason.TOO_LONG, limit=self.policy.max_message, length=len(text))
         with session_scope(self.engine) as session:
             ticket = self._staff_ticket(session, actor_id, number_or_id)
             session.add(
@@ -572,7 +573,7 @@ class TicketDesk:
     def change_kind(self, actor_id: int, number_or_id: str | int, kind: str, now: datetime) -> TicketView:
         """Change the type; the deadline is recomputed from the filing time with the new type's limit."""
         if kind not in KINDS:
-            raise InvalidInput("unknown_kind")
+            raise InvalidInput(Reason.UNKNOWN_KIND)
         with session_scope(self.engine) as session:
             ticket = self._staff_ticket(session, actor_id, number_or_id)
             old = ticket.kind
@@ -588,17 +589,17 @@ class TicketDesk:
     ) -> tuple[TicketView, list[Notice]]:
         """Give the ticket to another member of staff (who is told)."""
         if self.staff.get(to_staff) is None:
-            raise NotFound("staff")
+            raise NotFound(Reason.STAFF)
         with session_scope(self.engine) as session:
             ticket = self._staff_ticket(session, actor_id, number_or_id)
-            if ticket.status == "closed":
-                raise Conflict("ticket_closed")
+            if ticket.status == TicketStatus.CLOSED:
+                raise Conflict(Reason.TICKET_CLOSED)
             ticket.assignee_id = to_staff
-            if ticket.status == "new":
-                ticket.status = "in_progress"
+            if ticket.status == TicketStatus.NEW:
+                ticket.status = TicketStatus.IN_PROGRESS
             ticket.updated_at = now
             audit(session, actor_id, "reassign", now, ticket.id, f"to {to_staff}")
-            notices = [Notice(to_staff, "ticket_assigned", {"number": ticket.number})] if to_staff != actor_id else []
+            notices: list[Notice] = [TicketAssigned(to_staff, _number(ticket))] if to_staff != actor_id else []
             return _view(ticket), notices
 
     def close(
@@ -607,33 +608,29 @@ class TicketDesk:
         """Close with a resolution; the user is told and asked for a rating."""
         resolution = strip_control(resolution).strip()
         if not resolution:
-            raise InvalidInput("resolution_required")
+            raise InvalidInput(Reason.RESOLUTION_REQUIRED)
         if len(resolution) > self.policy.max_message:
-            raise InvalidInput("too_long", limit=self.policy.max_message, length=len(resolution))
+            raise InvalidInput(Reason.TOO_LONG, limit=self.policy.max_message, length=len(resolution))
         with session_scope(self.engine) as session:
             ticket = self._staff_ticket(session, actor_id, number_or_id)
-            if ticket.status == "closed":
-                raise Conflict("already_closed")
-            ticket.status, ticket.resolution, ticket.closed_at, ticket.updated_at = "closed", resolution, now, now
+            if ticket.status == TicketStatus.CLOSED:
+                raise Conflict(Reason.ALREADY_CLOSED)
+            ticket.status, ticket.resolution = TicketStatus.CLOSED, resolution
+            ticket.closed_at, ticket.updated_at = now, now
             ticket.assignee_id = ticket.assignee_id or actor_id
             audit(session, actor_id, "close", now, ticket.id)
-            notice = Notice(
-                ticket.user_id,
-                "ticket_closed",
-                {"number": ticket.number, "ticket_id": ticket.id, "resolution": resolution},
-            )
-            return _view(ticket), [notice]
+            return _view(ticket), [TicketClosed(ticket.user_id, _number(ticket), _id(ticket), resolution)]
 
     def reopen(self, actor_id: int, number_or_id: str | int, now: datetime) -> tuple[TicketView, list[Notice]]:
         """Staff reopen a closed ticket (the user is told)."""
         with session_scope(self.engine) as session:
             ticket = self._staff_ticket(session, actor_id, number_or_id)
-            if ticket.status != "closed":
-                raise Conflict("not_closed")
-            ticket.status = "in_progress" if ticket.assignee_id else "new"
+            if ticket.status != TicketStatus.CLOSED:
+                raise Conflict(Reason.NOT_CLOSED)
+            ticket.status = TicketStatus.IN_PROGRESS if ticket.assignee_id else TicketStatus.NEW
             ticket.closed_at, ticket.updated_at = None, now
             audit(session, actor_id, "reopen", now, ticket.id)
-            return _view(ticket), [Notice(ticket.user_id, "ticket_reopened_by_staff", {"number": ticket.number})]
+            return _view(ticket), [TicketReopenedByStaff(ticket.user_id, _number(ticket))]
 
     # ----- the holiday calendar ------------------------------------------------------------
     def recompute_deadlines(self, now: datetime) -> tuple[list[DeadlineChange], list[Notice]]:
@@ -658,8 +655,7 @@ class TicketDesk:
                 detail = f"{old.astimezone(SHANGHAI):%Y-%m-%d} -> {due.at.astimezone(SHANGHAI):%Y-%m-%d}"
                 audit(session, 0, "deadline_recomputed", now, ticket.id, detail + (" (provisional)" * due.provisional))
                 if change.later and ticket.status in OPEN_STATUSES:
-                    params = {"number": ticket.number, "ticket_id": ticket.id, "due": due.at}
-                    notices.append(Notice(ticket.user_id, "ticket_due_later", params))
+                    notices.append(TicketDueLater(ticket.user_id, change.number, change.ticket_id, due.at))
         return changes, notices
 
     def provisional_count(self) -> int:

@@ -1,4 +1,8 @@
-"""Database tables (SQLModel). Times are stored as UTC and read back timezone-aware."""
+"""Database tables (SQLModel). Times are stored as UTC and read back timezone-aware.
+
+Status-like columns hold the values of the ``StrEnum``s in ``bot.store.statuses`` (kept as plain strings here:
+a member is its string, so the schema needs no enum type).
+"""
 
 from __future__ import annotations
 
@@ -85,7 +89,7 @@ class Staff(SQLModel, table=True):
     """A member of helpdesk staff: an operator or a supervisor (supervisors manage staff)."""
 
     user_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
-    role: str = Field(max_length=16)
+    role: str = Field(max_length=16)  # StaffRole: operator | supervisor
     name: str = Field(max_length=64)
     active: bool = True
     checked_in: bool = False
@@ -99,8 +103,8 @@ class Ticket(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     number: str | None = Field(default=None, max_length=20, unique=True, index=True)
     user_id: int = _user_fk()
-    kind: str = Field(max_length=16, index=True)
-    status: str = Field(max_length=16, index=True)
+    kind: str = Field(max_length=16, index=True)  # TicketKind: enquiry | help | suggestion | complaint | report
+    status: str = Field(max_length=16, index=True)  # TicketStatus: new | in_progress | answered | closed
     description: str = Field(sa_column=Column(String(4000), nullable=False))
     contact: str | None = Field(default=None, max_length=128)
     reference: str | None = Field(default=None, max_length=64)
@@ -170,7 +174,7 @@ class HelpRequest(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = _user_fk()
-    status: str = Field(max_length=12, index=True)  # waiting | claimed | cancelled | ticketed
+    status: str = Field(max_length=12, index=True)  # HelpRequestStatus: waiting | claimed | cancelled | ticket
     lang: str = Field(max_length=2)
     role: str | None = Field(default=None, max_length=16)
     operator_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
@@ -187,13 +191,14 @@ class LiveSession(SQLModel, table=True):
     request_id: int = Field(foreign_key="helprequest.id", index=True)
     user_id: int = _user_fk()
     operator_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
-    status: str = Field(max_length=8, index=True)  # active | ended
+    status: str = Field(max_length=8, index=True)  # SessionStatus: active | ended
     started_at: datetime = _time(nullable=False)
     last_activity_at: datetime = _time(nullable=False)
     reminded_at: datetime | None = _time(nullable=True)
     ended_at: datetime | None = _time(nullable=True)
     outcome: str | None = Field(default=None, max_length=32)
-    """resolved | unresolved (an operator's /end), ticket, no_reply (idle timer), handed_back (check-out)."""
+    """A SessionOutcome: resolved | unresolved (an operator's /end; resolved also when the user ends it),
+    ticket (/toticket), no_reply (idle timer), handed_back (check-out)."""
 
 
 class SessionMessage(SQLModel, table=True):

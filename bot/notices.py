@@ -1,0 +1,303 @@
+"""Every notice the helpdesk sends: something the core tells a person later, outside the reply to what
+they just did. The core returns notices; a front end renders each one in the recipient's language
+(Telegram: ``handlers.notify``; the terminal console: ``console.desk``).
+
+Each notice is a frozen dataclass: ``user_id`` (the recipient's chat) first, then the data. ``Notice`` is
+their union, so ``typing.get_args(Notice)`` lists them all.
+
+Tickets (``bot.desk.tickets``):
+    TicketReply            → the owner: staff replied (text, maybe a photo or document), with Reply/Close buttons.
+    TicketClosed           → the owner: the ticket is closed with a resolution; asks for a rating.
+    TicketReopenedByStaff  → the owner: staff reopened their ticket.
+    TicketUserMessage      → the assignee: the owner added a message to the ticket.
+    TicketReopenedByUser   → the assignee: the owner reopened the ticket.
+    TicketAssigned         → a member of staff: a colleague gave them the ticket.
+    TicketDueLater         → the owner: a newly known holiday schedule moved the deadline later.
+Ratings (``bot.desk.ratings``):
+    BadRating              → each supervisor: a user gave a bad rating (and maybe a comment); call them back.
+Holiday calendar (``bot.desk.calendar_upkeep``):
+    CalendarUnknown        → each supervisor, weekly: a year's official holiday schedule still has to be entered.
+Live desk, queue (``bot.desk.live``):
+    QueueNew               → each checked-in operator (and the staff chat): a user waits, with a Claim button.
+    QueuePosition          → a waiting user: their place in the queue and the estimated wait changed.
+    QueueLongWait          → a waiting user: sorry for the wait; leave a message (a ticket) or keep waiting.
+Live desk, sessions (``bot.desk.live``):
+    SessionStarted         → the user: an operator has taken their chat.
+    SessionEnded           → the user: the chat ended (or was closed for silence); asks for a rating.
+    HandedBack             → the user: their operator checked out; they are back at the front of the queue.
+    SessionTransferred     → the user: another operator continues the chat.
+    SessionTransferredToYou → the new operator: a chat was transferred to them, with context and last messages.
+    SessionTicket          → the user: the chat was recorded as a ticket.
+    SessionIdle            → the user: are you still there? The chat closes soon without new messages.
+    SessionIdleOperator    → the operator: the chat has been silent for a while and will close by itself.
+    SessionAutoClosed      → the operator: the chat was closed after a period without messages.
+    SessionLeft            → the operator: the user ended the chat.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import NamedTuple, TypeAlias
+
+
+class PastQuestion(NamedTuple):
+    """One of a user's recent questions, for the operator taking over: what the bot did with it."""
+
+    text: str
+    decision: str
+    """``answer``, ``clarify``, ``fallback``, ``browse`` or ``related`` (``bot.store.models.QuestionLog``)."""
+    entry: str | None
+    """The knowledge-base entry answered or opened, if any."""
+
+
+class TranscriptLine(NamedTuple):
+    """One message of a live chat, for the operator it is transferred to."""
+
+    sender: str
+    """``user`` or ``operator``."""
+    text: str
+
+
+# ----- tickets -------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TicketReply:
+    """To the owner: staff replied to their ticket (the attachment, if any, follows the text)."""
+
+    user_id: int
+    number: str
+    ticket_id: int
+    text: str
+    file_id: str | None = None
+    file_kind: str | None = None
+    """``photo`` or ``document`` when *file_id* is set."""
+
+
+@dataclass(frozen=True)
+class TicketClosed:
+    """To the owner: the ticket is closed with *resolution*; they are asked for a rating."""
+
+    user_id: int
+    number: str
+    ticket_id: int
+    resolution: str
+
+
+@dataclass(frozen=True)
+class TicketReopenedByStaff:
+    """To the owner: staff reopened their ticket."""
+
+    user_id: int
+    number: str
+
+
+@dataclass(frozen=True)
+class TicketUserMessage:
+    """To the assignee: the owner added a message to the ticket."""
+
+    user_id: int
+    number: str
+
+
+@dataclass(frozen=True)
+class TicketReopenedByUser:
+    """To the assignee: the owner reopened the ticket."""
+
+    user_id: int
+    number: str
+
+
+@dataclass(frozen=True)
+class TicketAssigned:
+    """To a member of staff: a colleague gave them the ticket."""
+
+    user_id: int
+    number: str
+
+
+@dataclass(frozen=True)
+class TicketDueLater:
+    """To the owner: the deadline moved later (a year's official holiday schedule became known)."""
+
+    user_id: int
+    number: str
+    ticket_id: int
+    due: datetime
+
+
+# ----- ratings and the holiday calendar -----------------------------------------------------------------
+@dataclass(frozen=True)
+class BadRating:
+    """To a supervisor: a bad rating (level 4 or 5) to follow up with a call-back."""
+
+    user_id: int
+    service: str
+    """``ticket`` or ``session``."""
+    service_id: int
+    level: int
+    rater_id: int
+    """The user who gave the rating."""
+    comment: str | None
+    rating_id: int
+
+
+@dataclass(frozen=True)
+class CalendarUnknown:
+    """To a supervisor, once a week: the official holiday schedule for *year* is not entered yet."""
+
+    user_id: int
+    year: int
+    file: str
+    """The file to fill in, e.g. ``knowledge/calendar/2027.toml``."""
+    provisional: int
+    """How many tickets have a provisional deadline so far."""
+
+
+# ----- the live desk: the queue -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class QueueNew:
+    """To an operator (or the staff chat): a user waits for a person; they can claim request *request_id*."""
+
+    user_id: int
+    request_id: int
+    lang: str
+    """The waiting user's language (``en`` or ``zh``)."""
+    role: str | None
+    """``applicant``, ``employer`` or not given."""
+    requester_id: int
+    """The waiting user."""
+    name: str
+    history: tuple[PastQuestion, ...]
+
+
+@dataclass(frozen=True)
+class QueuePosition:
+    """To a waiting user: their new place in the queue and the estimated wait."""
+
+    user_id: int
+    position: int
+    minutes: int
+
+
+@dataclass(frozen=True)
+class QueueLongWait:
+    """To a waiting user: sorry for the long wait; they may leave a message (a ticket) instead."""
+
+    user_id: int
+    request_id: int
+
+
+# ----- the live desk: sessions --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SessionStarted:
+    """To the user: *operator* has taken their chat."""
+
+    user_id: int
+    operator: str
+
+
+@dataclass(frozen=True)
+class SessionEnded:
+    """To the user: the chat ended with *outcome* (``resolved``, ``unresolved``, ``no_reply``); rate it."""
+
+    user_id: int
+    session_id: int
+    outcome: str
+
+
+@dataclass(frozen=True)
+class HandedBack:
+    """To the user: their operator checked out; they are back at the front of the queue."""
+
+    user_id: int
+
+
+@dataclass(frozen=True)
+class SessionTransferred:
+    """To the user: *operator* continues the chat."""
+
+    user_id: int
+    operator: str
+
+
+@dataclass(frozen=True)
+class SessionTransferredToYou:
+    """To the operator taking over chat *session_id*: the user's context and the last messages."""
+
+    user_id: int
+    session_id: int
+    client_id: int
+    """The user in the chat."""
+    lang: str
+    """The user's language (``en`` or ``zh``)."""
+    history: tuple[PastQuestion, ...]
+    transcript: tuple[TranscriptLine, ...]
+
+
+@dataclass(frozen=True)
+class SessionTicket:
+    """To the user: the chat was recorded as ticket *number*."""
+
+    user_id: int
+    number: str
+    session_id: int
+
+
+@dataclass(frozen=True)
+class SessionIdle:
+    """To the user: still there? The chat closes in *minutes* without new messages."""
+
+    user_id: int
+    session_id: int
+    minutes: int
+
+
+@dataclass(frozen=True)
+class SessionIdleOperator:
+    """To the operator: chat *session_id* has been silent and will close by itself."""
+
+    user_id: int
+    session_id: int
+
+
+@dataclass(frozen=True)
+class SessionAutoClosed:
+    """To the operator: chat *session_id* was closed after a period without messages."""
+
+    user_id: int
+    session_id: int
+
+
+@dataclass(frozen=True)
+class SessionLeft:
+    """To the operator: the user ended chat *session_id*."""
+
+    user_id: int
+    session_id: int
+
+
+Notice: TypeAlias = (
+    TicketReply
+    | TicketClosed
+    | TicketReopenedByStaff
+    | TicketUserMessage
+    | TicketReopenedByUser
+    | TicketAssigned
+    | TicketDueLater
+    | BadRating
+    | CalendarUnknown
+    | QueueNew
+    | QueuePosition
+    | QueueLongWait
+    | SessionStarted
+    | SessionEnded
+    | HandedBack
+    | SessionTransferred
+    | SessionTransferredToYou
+    | SessionTicket
+    | SessionIdle
+    | SessionIdleOperator
+    | SessionAutoClosed
+    | SessionLeft
+)
+"""Something to tell a person later, rendered by the front end in the recipient's language."""

@@ -1,0 +1,142 @@
+"""Every notice type (``bot.notices.Notice``) is listed in the module's docstring, and renders for Telegram and
+for the console in both languages."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+from typing import Any, get_args
+from zoneinfo import ZoneInfo
+
+import pytest
+
+import bot.notices
+from bot.answering.text import Lang
+from bot.notices import (
+    BadRating,
+    CalendarUnknown,
+    HandedBack,
+    Notice,
+    PastQuestion,
+    QueueLongWait,
+    QueueNew,
+    QueuePosition,
+    SessionAutoClosed,
+    SessionEnded,
+    SessionIdle,
+    SessionIdleOperator,
+    SessionLeft,
+    SessionStarted,
+    SessionTicket,
+    SessionTransferred,
+    SessionTransferredToYou,
+    TicketAssigned,
+    TicketClosed,
+    TicketDueLater,
+    TicketReopenedByStaff,
+    TicketReopenedByUser,
+    TicketReply,
+    TicketUserMessage,
+    TranscriptLine,
+)
+from console.desk import NOTICE_LINES, notice_line
+from handlers.common import NO_PREVIEW, send_file, send_messages
+from handlers.live_notices import LIVE_RENDERERS
+from handlers.notify import RENDERERS, render
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+TYPES: tuple[type[Notice], ...] = get_args(Notice)
+LANGS: tuple[Lang, ...] = ("en", "zh")
+HISTORY = (PastQuestion("How long does it take?", "answer", "processing-time"), PastQuestion("hi", "fallback", None))
+
+SAMPLES: dict[type[Notice], Notice] = {
+    TicketReply: TicketReply(7, "T2603-0001", 1, "Please bring your passport.", "photo-1", "photo"),
+    TicketClosed: TicketClosed(7, "T2603-0001", 1, "Explained the cancellation duty."),
+    TicketReopenedByStaff: TicketReopenedByStaff(7, "T2603-0001"),
+    TicketUserMessage: TicketUserMessage(8, "T2603-0001"),
+    TicketReopenedByUser: TicketReopenedByUser(8, "T2603-0001"),
+    TicketAssigned: TicketAssigned(8, "T2603-0001"),
+    TicketDueLater: TicketDueLater(7, "T2603-0001", 1, datetime(2027, 2, 20, 23, 59, 59, tzinfo=SHANGHAI)),
+    BadRating: BadRating(9, "ticket", 1, 4, 7, "Nobody called me back.", 3),
+    CalendarUnknown: CalendarUnknown(9, 2027, "knowledge/calendar/2027.toml", 2),
+    QueueNew: QueueNew(8, 4, "zh", "employer", 7, "Li", HISTORY),
+    QueuePosition: QueuePosition(7, 2, 12),
+    QueueLongWait: QueueLongWait(7, 4),
+    SessionStarted: SessionStarted(7, "Li Na"),
+    SessionEnded: SessionEnded(7, 3, "resolved"),
+    HandedBack: HandedBack(7),
+    SessionTransferred: SessionTransferred(7, "Zhang Wei"),
+    SessionTransferredToYou: SessionTransferredToYou(
+        8, 3, 7, "en", HISTORY, (TranscriptLine("user", "Hello"), TranscriptLine("operator", "Hi"))
+    ),
+    SessionTicket: SessionTicket(7, "T2603-0002", 3),
+    SessionIdle: SessionIdle(7, 3, 5),
+    SessionIdleOperator: SessionIdleOperator(8, 3),
+    SessionAutoClosed: SessionAutoClosed(8, 3),
+    SessionLeft: SessionLeft(8, 3),
+}
+
+
+def test_every_notice_type_has_a_sample_and_both_renderers() -> None:
+    assert set(SAMPLES) == set(TYPES)
+    assert set(RENDERERS) == set(TYPES), "a notice type without a Telegram renderer (handlers/notify.py)"
+    assert len(RENDERERS) == len(TYPES)
+    assert set(LIVE_RENDERERS) <= set(TYPES)
+    assert set(NOTICE_LINES) == set(TYPES), "a notice type without a console line (console/desk.py)"
+
+
+@pytest.mark.parametrize("kind", TYPES, ids=lambda kind: kind.__name__)
+def test_every_notice_type_is_a_frozen_dataclass_listed_in_the_docstring(kind: type[Notice]) -> None:
+    fields = dataclasses.fields(kind)
+    assert fields[0].name == "user_id" and kind.__dataclass_params__.frozen  # type: ignore[attr-defined]
+    assert f"    {kind.__name__} " in (bot.notices.__doc__ or ""), f"{kind.__name__} is missing from the docstring"
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("kind", TYPES, ids=lambda kind: kind.__name__)
+def test_every_notice_renders_for_telegram_in_both_languages(kind: type[Notice], lang: Lang) -> None:
+    chunks, markup = render(SAMPLES[kind], lang)
+    assert chunks and all(chunks)
+    if markup is not None:
+        assert all(len((b.callback_data or "").encode()) <= 64 for row in markup.inline_keyboard for b in row)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("kind", TYPES, ids=lambda kind: kind.__name__)
+def test_every_notice_renders_for_the_console_in_both_languages(kind: type[Notice], lang: Lang) -> None:
+    line = notice_line(SAMPLES[kind], lang)
+    assert line and str(SAMPLES[kind].user_id) in line
+
+
+class RecordingBot:
+    """Just enough of a Bot to see what the one send path asks Telegram for."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, int, str, dict[str, Any]]] = []
+
+    async def send_message(self, chat_id: int, text: str, **options: Any) -> int:
+        self.calls.append(("message", chat_id, text, options))
+        return len(self.calls)
+
+    async def send_photo(self, chat_id: int, photo: str, **options: Any) -> int:
+        self.calls.append(("photo", chat_id, photo, options))
+        return len(self.calls)
+
+    async def send_document(self, chat_id: int, document: str, **options: Any) -> int:
+        self.calls.append(("document", chat_id, document, options))
+        return len(self.calls)
+
+
+async def test_the_one_send_path_uses_html_without_link_previews() -> None:
+    bot = RecordingBot()
+    chunks, markup = render(SAMPLES[TicketClosed], "en")
+    await send_messages(bot, 7, ["first", *chunks], markup)  # type: ignore[arg-type]
+    await send_file(bot, 7, "photo-1", "photo")  # type: ignore[arg-type]
+    await send_file(bot, 7, "doc-1", None, "<b>Li</b>")  # type: ignore[arg-type]
+    messages = [options for kind, _chat, _text, options in bot.calls if kind == "message"]
+    assert all(o["parse_mode"] == "HTML" and o["link_preview_options"] == NO_PREVIEW for o in messages)
+    assert [o["reply_markup"] for o in messages] == [None] * (len(messages) - 1) + [markup]
+    assert [(kind, o["caption"], o["parse_mode"]) for kind, _chat, _file, o in bot.calls[-2:]] == [
+        ("photo", None, "HTML"),
+        ("document", "<b>Li</b>", "HTML"),
+    ]
