@@ -18,7 +18,7 @@ from sqlmodel import col
 
 from bot.answering.helpdesk import USER_COLUMNS, Answered, Helpdesk, UserView
 from bot.desk.flows import FLOW_COLUMNS, Flows, FlowState, flow_state
-from bot.desk.live import LIVE_ROLE, LIVE_ROLES, LiveDesk
+from bot.desk.live.shared import LIVE_ROLE, LIVE_ROLES, live_role
 from bot.errors import InvalidInput
 from bot.store.models import Flow, User
 
@@ -47,11 +47,10 @@ class Arrival:
 class Arrivals:
     """Routing incoming messages: the reads (and the answer to a question) that every message starts with."""
 
-    def __init__(self, engine: Engine, helpdesk: Helpdesk, flows: Flows, live: LiveDesk) -> None:
+    def __init__(self, engine: Engine, helpdesk: Helpdesk, flows: Flows) -> None:
         self.engine = engine
         self.helpdesk = helpdesk
         self.flows = flows
-        self.live = live
 
     def arrive(
         self, user_id: int, display_name: str, client_lang: str | None, now: datetime, text: str | None = None
@@ -67,7 +66,7 @@ class Arrivals:
             row = connection.execute(_ROUTING, {"user_id": user_id}).first()
             user = self.helpdesk.greet(connection, user_id, row, display_name, client_lang, now)
             if row is None:  # first contact: no user row to join on (staff may exist without one)
-                flow, role = self.flows.get(user_id, connection), self.live.chat_role(user_id, connection)
+                flow, role = self.flows.get(user_id, connection), live_role(connection, user_id)
             else:
                 flow = flow_state(row.name, row.step, row.data) if row.name is not None else None
                 role = LIVE_ROLES.get(row.live or 0)

@@ -17,11 +17,12 @@ Ratings (``bot.desk.ratings``):
     BadRating              → each supervisor: a user gave a bad rating (and maybe a comment); call them back.
 Holiday calendar (``bot.desk.calendar_upkeep``):
     CalendarUnknown        → each supervisor, weekly: a year's official holiday schedule still has to be entered.
-Live desk, queue (``bot.desk.live``):
+Live desk, queue (``bot.desk.live.queue``; the long-wait offer from ``bot.desk.live.timers``):
     QueueNew               → each checked-in operator (and the staff chat): a user waits, with a Claim button.
     QueuePosition          → a waiting user: their place in the queue and the estimated wait changed.
     QueueLongWait          → a waiting user: sorry for the wait; leave a message (a ticket) or keep waiting.
-Live desk, sessions (``bot.desk.live``):
+Live desk, sessions (``bot.desk.live.sessions``; started and handed back by ``.queue``, idle and
+closed for silence by ``.timers``):
     SessionStarted         → the user: an operator has taken their chat.
     SessionEnded           → the user: the chat ended (or was closed for silence); asks for a rating.
     HandedBack             → the user: their operator checked out; they are back at the front of the queue.

@@ -16,10 +16,18 @@ from bot.desk.calendar_upkeep import CalendarUpkeep
 from bot.desk.canned import Canned, load_canned
 from bot.desk.flows import Flows
 from bot.desk.hours import desk_hours
-from bot.desk.live import LiveDesk, LivePolicy, session_rateable
+from bot.desk.live.queue import LiveQueue
+from bot.desk.live.relay import LiveRelay
+from bot.desk.live.sessions import LiveSessions, session_rateable
+from bot.desk.live.shared import LivePolicy
+from bot.desk.live.timers import LiveTimers
 from bot.desk.ratings import Ratings
 from bot.desk.staff import StaffRegistry
-from bot.desk.tickets import TicketDesk, TicketPolicy
+from bot.desk.tickets.common import TicketPolicy
+from bot.desk.tickets.deadlines import TicketDeadlines
+from bot.desk.tickets.filing import TicketFiling
+from bot.desk.tickets.owners import OwnTickets
+from bot.desk.tickets.work import TicketWork
 from bot.desk.workdays import WorkCalendar
 from bot.store.db import make_engine
 
@@ -34,9 +42,15 @@ class Services:
     helpdesk: Helpdesk
     staff: StaffRegistry
     flows: Flows
-    tickets: TicketDesk
+    filing: TicketFiling
+    own_tickets: OwnTickets
+    ticket_work: TicketWork
+    deadlines: TicketDeadlines
     ratings: Ratings
-    live: LiveDesk
+    live_queue: LiveQueue
+    live_sessions: LiveSessions
+    live_relay: LiveRelay
+    live_timers: LiveTimers
     canned: dict[str, Canned]
     calendar: WorkCalendar
     upkeep: CalendarUpkeep
@@ -67,7 +81,9 @@ def build_services(
         max_description=settings.helpdesk_max_description,
     )
     helpdesk = Helpdesk(kb, engine)
-    tickets = TicketDesk(engine, staff, flows, policy, calendar)
+    deadlines = TicketDeadlines(engine, policy, calendar)
+    filing = TicketFiling(engine, flows, deadlines, policy)
+    ticket_work = TicketWork(engine, staff, deadlines, policy)
     ratings = Ratings(engine, staff, flows, owner_checks={"session": session_rateable})
     live_policy = LivePolicy(
         queue_wait=timedelta(minutes=settings.helpdesk_queue_wait_minutes),
@@ -77,7 +93,6 @@ def build_services(
         staff_chat_id=settings.helpdesk_staff_chat,
     )
     hours = desk_hours(settings.helpdesk_hours, kb.profile.hours, calendar)
-    live = LiveDesk(engine, staff, helpdesk, tickets, hours, live_policy)
     return Services(
         settings=settings,
         kb=kb,
@@ -85,11 +100,17 @@ def build_services(
         helpdesk=helpdesk,
         staff=staff,
         flows=flows,
-        tickets=tickets,
+        filing=filing,
+        own_tickets=OwnTickets(engine, staff, policy),
+        ticket_work=ticket_work,
+        deadlines=deadlines,
         ratings=ratings,
-        live=live,
+        live_queue=LiveQueue(engine, staff, helpdesk, hours, live_policy),
+        live_sessions=LiveSessions(engine, staff, helpdesk, filing, ticket_work),
+        live_relay=LiveRelay(engine, staff),
+        live_timers=LiveTimers(engine, live_policy),
         canned=load_canned(settings.helpdesk_kb_dir / "canned.toml"),
         calendar=calendar,
-        upkeep=CalendarUpkeep(engine, calendar, staff, tickets, settings.kb_dir_label),
-        arrivals=Arrivals(engine, helpdesk, flows, live),
+        upkeep=CalendarUpkeep(engine, calendar, staff, deadlines, settings.kb_dir_label),
+        arrivals=Arrivals(engine, helpdesk, flows),
     )

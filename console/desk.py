@@ -13,7 +13,8 @@ from datetime import datetime
 from bot.answering.text import Lang
 from bot.desk.flows import FilingStep
 from bot.desk.ticket_texts import filed_text, ticket_detail, ticket_summary
-from bot.desk.tickets import KIND_LABELS, KINDS, Filing, TicketView
+from bot.desk.tickets.common import KIND_LABELS, KINDS, TicketView
+from bot.desk.tickets.filing import Filing
 from bot.error_texts import error_text
 from bot.errors import HelpdeskError, InvalidInput, Reason
 from bot.i18n import N_, translator
@@ -109,7 +110,7 @@ class DeskConsole:
             choices = [f"  {n}. {_(KIND_LABELS[k])}" for n, k in enumerate(KINDS, 1)]
             return "\n".join([_("What kind of ticket is it?"), *choices, _("Type a number to choose.")])
         if filing.step == FilingStep.DESCRIPTION:
-            limit = self.services.tickets.policy.max_description
+            limit = self.services.filing.policy.max_description
             return _(
                 "Please describe the matter in one message (at most {limit} characters). "
                 "You can add documents or photos after filing."
@@ -138,7 +139,7 @@ class DeskConsole:
 
     # ----- dispatch --------------------------------------------------------------------------
     def in_filing(self) -> bool:
-        return self.services.tickets.filing(self.user_id) is not None
+        return self.services.filing.current(self.user_id) is not None
 
     def handle(self, line: str) -> str | None:
         """The output for *line*, or None when it is a question for the knowledge base."""
@@ -176,11 +177,11 @@ class DeskConsole:
 
     # ----- applicant ------------------------------------------------------------------------
     def _start_filing(self, _rest: str) -> str:
-        return self._filing_prompt(self.services.tickets.start_filing(self.user_id, self.clock(), origin="console"))
+        return self._filing_prompt(self.services.filing.start_filing(self.user_id, self.clock(), origin="console"))
 
     def _filing_input(self, text: str) -> str:
-        desk, now = self.services.tickets, self.clock()
-        filing = desk.filing(self.user_id)
+        desk, now = self.services.filing, self.clock()
+        filing = desk.current(self.user_id)
         assert filing is not None
         if filing.step == FilingStep.KIND:
             if not text.isdigit() or not 1 <= int(text) <= len(KINDS):
@@ -200,27 +201,27 @@ class DeskConsole:
         return _("Cancelled. Nothing was filed.") if cleared else _("There is nothing to cancel.")
 
     def _mine(self, _rest: str) -> str:
-        tickets = self.services.tickets.mine(self.user_id)
+        tickets = self.services.own_tickets.mine(self.user_id)
         return "\n".join(self._line(t) for t in tickets) or translator(self.lang).gettext(
             "You have no tickets. /ticket files one."
         )
 
     def _show_own(self, rest: str) -> str:
-        return ticket_detail(self.services.tickets.get(self.user_id, rest), self.lang)
+        return ticket_detail(self.services.own_tickets.get(self.user_id, rest), self.lang)
 
     # ----- staff ------------------------------------------------------------------------------
     def _list(self, rest: str) -> str:
         word = rest or "open"
-        tickets = self.services.tickets.find(self.user_id, self.clock(), word)
+        tickets = self.services.ticket_work.find(self.user_id, self.clock(), word)
         return "\n".join(self._line(t) for t in tickets) or translator(self.lang).gettext(
             "No tickets match “{filter}”."
         ).format(filter=word)
 
     def _open(self, rest: str) -> str:
-        return ticket_detail(self.services.tickets.get(self.user_id, rest), self.lang, as_staff=True)
+        return ticket_detail(self.services.ticket_work.get(self.user_id, rest), self.lang, as_staff=True)
 
     def _take(self, rest: str) -> str:
-        return self._line(self.services.tickets.take(self.user_id, rest, self.clock()))
+        return self._line(self.services.ticket_work.take(self.user_id, rest, self.clock()))
 
     def _split(self, rest: str) -> tuple[str, str]:
         number, _sep, text = rest.partition(" ")
@@ -230,22 +231,22 @@ class DeskConsole:
 
     def _reply(self, rest: str) -> str:
         number, text = self._split(rest)
-        ticket, notices = self.services.tickets.reply(self.user_id, number, text, self.clock())
+        ticket, notices = self.services.ticket_work.reply(self.user_id, number, text, self.clock())
         return self._line(ticket) + "\n" + self._notices(notices)
 
     def _note(self, rest: str) -> str:
         number, text = self._split(rest)
-        return self._line(self.services.tickets.note(self.user_id, number, text, self.clock()))
+        return self._line(self.services.ticket_work.note(self.user_id, number, text, self.clock()))
 
     def _kind(self, rest: str) -> str:
         number, kind = self._split(rest)
-        return self._line(self.services.tickets.change_kind(self.user_id, number, kind, self.clock()))
+        return self._line(self.services.ticket_work.change_kind(self.user_id, number, kind, self.clock()))
 
     def _close(self, rest: str) -> str:
         number, text = self._split(rest)
-        ticket, notices = self.services.tickets.close(self.user_id, number, text, self.clock())
+        ticket, notices = self.services.ticket_work.close(self.user_id, number, text, self.clock())
         return self._line(ticket) + "\n" + self._notices(notices)
 
     def _reopen(self, rest: str) -> str:
-        ticket, notices = self.services.tickets.reopen(self.user_id, rest, self.clock())
+        ticket, notices = self.services.ticket_work.reopen(self.user_id, rest, self.clock())
         return self._line(ticket) + "\n" + self._notices(notices)

@@ -15,7 +15,7 @@ UPKEEP_INTERVAL = 900.0
 
 async def recount_deadlines_job(context: HelpdeskContext) -> None:
     """Once at start-up: provisional deadlines counted again on the calendar now in force."""
-    changes, notices = await core(context, context.services.tickets.recompute_deadlines, context.now())
+    changes, notices = await core(context, context.services.deadlines.recompute_deadlines, context.now())
     if changes:
         still = sum(change.provisional for change in changes)
         log.info(

@@ -30,7 +30,7 @@ from telegram import Update
 
 from bot.answering.helpdesk import UserView
 from bot.desk.flows import FilingStep, FlowName, FlowState, StaffStep
-from bot.desk.tickets import Filing
+from bot.desk.tickets.filing import Filing
 from handlers import live, questions, staff, tickets
 from handlers.common import arrive, meet, reply_text, tr
 from handlers.context import HelpdeskContext, core

@@ -16,7 +16,7 @@ from telegram.error import BadRequest, Forbidden
 
 from bot.answering.helpdesk import UserView
 from bot.answering.text import Lang
-from bot.desk.live import Closed, QueueStatus, SessionView
+from bot.desk.live.shared import Closed, QueueStatus, SessionView
 from bot.error_texts import error_text
 from bot.errors import Conflict, InvalidInput, NotFound
 from bot.notices import QueueNew
@@ -59,7 +59,9 @@ def queue_text(status: QueueStatus, lang: Lang) -> str:
 async def request_person(update: Update, context: HelpdeskContext, user: UserView) -> None:
     """Queue the user for a person, or tell them they are already served, or when the desk opens."""
     _ = tr(user.lang).gettext
-    result, notices = await core(context, context.services.live.request, user.id, user.lang, user.role, context.now())
+    result, notices = await core(
+        context, context.services.live_queue.request, user.id, user.lang, user.role, context.now()
+    )
     if isinstance(result, QueueStatus):
         await reply_text(
             update,
@@ -102,7 +104,7 @@ async def leave_queue_button(update: Update, context: HelpdeskContext) -> None:
     """ "Leave the queue"."""
     user = await meet(update, context)
     _ = tr(user.lang).gettext
-    left, notices = await core(context, context.services.live.leave, user.id, context.now())
+    left, notices = await core(context, context.services.live_queue.leave, user.id, context.now())
     await answer_query(update)
     await drop_keyboard(update)
     text = _("You have left the queue.") if left else _("You are not in the queue.")
@@ -113,7 +115,7 @@ async def leave_queue_button(update: Update, context: HelpdeskContext) -> None:
 async def keep_waiting_button(update: Update, context: HelpdeskContext) -> None:
     """ "Keep waiting" after the long-wait offer."""
     user = await meet(update, context)
-    status = await core(context, context.services.live.queue_status, user.id)
+    status = await core(context, context.services.live_queue.queue_status, user.id)
     await drop_keyboard(update)
     if status is None:
         await expired(update, user.lang)
@@ -126,14 +128,15 @@ async def leave_message_button(update: Update, context: HelpdeskContext) -> None
     user = await meet(update, context)
     data = cd.parse(update.callback_query.data if update.callback_query else None)
     origin = "out_of_hours" if data is not None and data.args[:1] == ("c",) else "queue"
-    live = context.services.live
     if origin == "queue":
-        _left, notices = await core(context, live.leave, user.id, context.now(), HelpRequestStatus.TICKET)
+        _left, notices = await core(
+            context, context.services.live_queue.leave, user.id, context.now(), HelpRequestStatus.TICKET
+        )
         await deliver(context, notices)
     await answer_query(update)
     await drop_keyboard(update)
     filing = await core(
-        context, context.services.tickets.start_filing, user.id, context.now(), TicketKind.HELP, None, origin
+        context, context.services.filing.start_filing, user.id, context.now(), TicketKind.HELP, None, origin
     )
     await show_filing(update, context, user, filing)
 
@@ -141,11 +144,10 @@ async def leave_message_button(update: Update, context: HelpdeskContext) -> None
 async def cancel_live(update: Update, context: HelpdeskContext, user: UserView) -> bool:
     """/cancel outside any flow: end the user's live chat, or leave the queue. False when neither applied."""
     _ = tr(user.lang).gettext
-    live = context.services.live
     try:
-        _view, notices = await core(context, live.user_ends, user.id, context.now())
+        _view, notices = await core(context, context.services.live_sessions.user_ends, user.id, context.now())
     except NotFound:
-        left, notices = await core(context, live.leave, user.id, context.now())
+        left, notices = await core(context, context.services.live_queue.leave, user.id, context.now())
         if not left:
             return False
         await reply_text(update, context, _("You have left the queue."))
@@ -177,7 +179,9 @@ async def relay_from_user(update: Update, context: HelpdeskContext, user: UserVi
     file_id, file_kind, _name = attachment_of(message)
     text = message.text or message.caption or ""
     try:
-        view = await core(context, context.services.live.user_says, user.id, text, context.now(), file_id, file_kind)
+        view = await core(
+            context, context.services.live_relay.user_says, user.id, text, context.now(), file_id, file_kind
+        )
     except NotFound:
         return False
     except InvalidInput as exc:
@@ -196,7 +200,7 @@ async def relay_from_user(update: Update, context: HelpdeskContext, user: UserVi
         )
         return True
     for item in sent:
-        await core(context, context.services.live.link, item.chat_id, item.message_id, view.id)
+        await core(context, context.services.live_relay.link, item.chat_id, item.message_id, view.id)
     return True
 
 
@@ -230,11 +234,12 @@ async def _send_in_current_chat(
 ) -> bool:
     """Send what *compose* makes in the user's language (text to record, HTML chunks to show) to the
     operator's current chat. False, with the reason told, when there is none or it cannot be made."""
-    live = context.services.live
     try:
-        current = await core(context, live.current_session, user.id)
+        current = await core(context, context.services.live_sessions.current_session, user.id)
         text, chunks = compose(current.lang)
-        view = await core(context, live.operator_says, user.id, text, context.now(), None, None, current.id)
+        view = await core(
+            context, context.services.live_relay.operator_says, user.id, text, context.now(), None, None, current.id
+        )
     except (NotFound, InvalidInput) as exc:
         await reply_text(update, context, error_text(exc, user.lang))
         return False
@@ -256,7 +261,7 @@ async def relay_from_operator(update: Update, context: HelpdeskContext, user: Us
     try:
         view = await core(
             context,
-            context.services.live.operator_says,
+            context.services.live_relay.operator_says,
             user.id,
             text,
             context.now(),
@@ -294,7 +299,7 @@ async def checkin_command(update: Update, context: HelpdeskContext) -> None:
     if user is None:
         return
     _ = tr(user.lang).gettext
-    changed, notices = await core(context, context.services.live.check_in, user.id, context.now())
+    changed, notices = await core(context, context.services.live_queue.check_in, user.id, context.now())
     await set_staff_menu(context.bot, user.id, user.lang)
     text = (
         _("You are checked in. Waiting users will be offered to you with a Claim button; /checkout when you leave.")
@@ -314,7 +319,7 @@ async def checkout_command(update: Update, context: HelpdeskContext) -> None:
     if user is None:
         return
     _ = tr(user.lang).gettext
-    handed_back, notices = await core(context, context.services.live.check_out, user.id, context.now())
+    handed_back, notices = await core(context, context.services.live_queue.check_out, user.id, context.now())
     text = _("You are checked out.")
     if handed_back:
         text += " " + tr(user.lang).ngettext(
@@ -332,8 +337,8 @@ async def queue_command(update: Update, context: HelpdeskContext) -> None:
     if user is None:
         return
     _ = tr(user.lang).gettext
-    waiting = await core(context, context.services.live.waiting)
-    online = await core(context, context.services.live.operators_online)
+    waiting = await core(context, context.services.live_queue.waiting)
+    online = await core(context, context.services.live_queue.operators_online)
     lines = [
         _("Waiting: {count}. Checked in: {names}.").format(
             count=len(waiting), names=", ".join(f"{name} ({busy})" for _id, name, busy in online) or "—"
@@ -362,7 +367,7 @@ async def claim_button(update: Update, context: HelpdeskContext) -> None:
         await expired(update, user.lang)
         return
     try:
-        view, notices = await core(context, context.services.live.claim, user.id, request_id, context.now())
+        view, notices = await core(context, context.services.live_queue.claim, user.id, request_id, context.now())
     except (Conflict, NotFound) as exc:
         await answer_query(update, error_text(exc, user.lang), alert=True)
         await drop_keyboard(update)
@@ -391,7 +396,7 @@ async def end_command(update: Update, context: HelpdeskContext) -> None:
     try:
         view, notices = await core(
             context,
-            context.services.live.end,
+            context.services.live_sessions.end,
             user.id,
             outcome,
             context.now(),
@@ -417,14 +422,14 @@ async def transfer_command(update: Update, context: HelpdeskContext) -> None:
     _ = tr(user.lang).gettext
     args = context.args or []
     try:
-        current = await core(context, context.services.live.current_session, user.id)
+        current = await core(context, context.services.live_sessions.current_session, user.id)
     except NotFound as exc:
         await reply_text(update, context, error_text(exc, user.lang))
         return
     if args and args[0].isdigit() and len(args[0]) < 19:
         await _transfer(update, context, user, current.id, int(args[0]))
         return
-    online = [o for o in await core(context, context.services.live.operators_online) if o[0] != user.id]
+    online = [o for o in await core(context, context.services.live_queue.operators_online) if o[0] != user.id]
     if not online:
         await reply_text(update, context, _("No other colleague is checked in."))
         return
@@ -451,7 +456,9 @@ async def transfer_button(update: Update, context: HelpdeskContext) -> None:
 async def _transfer(update: Update, context: HelpdeskContext, user: UserView, session_id: int, target: int) -> None:
     _ = tr(user.lang).gettext
     try:
-        view, notices = await core(context, context.services.live.transfer, user.id, target, context.now(), session_id)
+        view, notices = await core(
+            context, context.services.live_sessions.transfer, user.id, target, context.now(), session_id
+        )
     except (NotFound, InvalidInput) as exc:
         await reply_text(update, context, error_text(exc, user.lang))
         return
@@ -470,7 +477,7 @@ async def toticket_command(update: Update, context: HelpdeskContext) -> None:
         return
     _ = tr(user.lang).gettext
     try:
-        ticket, notices = await core(context, context.services.live.to_ticket, user.id, context.now())
+        ticket, notices = await core(context, context.services.live_sessions.to_ticket, user.id, context.now())
     except (NotFound, InvalidInput) as exc:
         await reply_text(update, context, error_text(exc, user.lang))
         return
@@ -561,7 +568,7 @@ async def sessions_command(update: Update, context: HelpdeskContext) -> None:
     if user is None:
         return
     _ = tr(user.lang).gettext
-    live = context.services.live
+    live = context.services.live_sessions
     sessions = await core(context, live.operator_sessions, user.id)
     if not sessions:
         await reply_text(update, context, _("You have no live chats."))
@@ -598,7 +605,7 @@ async def focus_button(update: Update, context: HelpdeskContext) -> None:
         await expired(update, user.lang)
         return
     try:
-        view = await core(context, context.services.live.focus, user.id, session_id)
+        view = await core(context, context.services.live_sessions.focus, user.id, session_id)
     except NotFound as exc:
         await answer_query(update, error_text(exc, user.lang), alert=True)
         return
@@ -609,5 +616,5 @@ async def focus_button(update: Update, context: HelpdeskContext) -> None:
 # ----- timers ------------------------------------------------------------------------------------
 async def sweep_job(context: HelpdeskContext) -> None:
     """The JobQueue's repeating job: queue-wait offers, idle reminders and auto-closing."""
-    notices = await core(context, context.services.live.sweep, context.now())
+    notices = await core(context, context.services.live_timers.sweep, context.now())
     await deliver(context, notices)

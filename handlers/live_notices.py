@@ -12,25 +12,9 @@ from typing import Any, TypeAlias
 
 from telegram import InlineKeyboardMarkup
 
+from bot import notices as nt
 from bot.answering.text import Lang
 from bot.i18n import translator
-from bot.notices import (
-    HandedBack,
-    Notice,
-    PastQuestion,
-    QueueLongWait,
-    QueueNew,
-    QueuePosition,
-    SessionAutoClosed,
-    SessionEnded,
-    SessionIdle,
-    SessionIdleOperator,
-    SessionLeft,
-    SessionStarted,
-    SessionTicket,
-    SessionTransferred,
-    SessionTransferredToYou,
-)
 from handlers import callback_data as cd
 from handlers.callback_data import Button
 from handlers.render import html_chunks, keyboard, rating_keyboard
@@ -51,7 +35,7 @@ def user_line(name: str, user_lang: str | None, role: str | None, lang: Lang) ->
     return f"{shown} · {language} · {role_label}"
 
 
-def history_lines(history: Sequence[PastQuestion], lang: Lang) -> list[str]:
+def history_lines(history: Sequence[nt.PastQuestion], lang: Lang) -> list[str]:
     """The user's recent questions and what the bot did with them (plain text)."""
     _ = translator(lang).gettext
     if not history:
@@ -77,7 +61,7 @@ def relay_header(name: str, session_id: int | None = None) -> str:
 
 
 # ----- the queue ---------------------------------------------------------------------------------
-def _queue_new(notice: QueueNew, lang: Lang) -> Rendered:
+def _queue_new(notice: nt.QueueNew, lang: Lang) -> Rendered:
     _ = translator(lang).gettext
     lines = [
         "🙋 " + _("A user is waiting for a person (request #{id}).").format(id=notice.request_id),
@@ -88,7 +72,7 @@ def _queue_new(notice: QueueNew, lang: Lang) -> Rendered:
     return html_chunks("\n".join(lines)), keyboard([[(_("Claim"), cd.make(Button.CLAIM, notice.request_id))]])
 
 
-def _queue_position(notice: QueuePosition, lang: Lang) -> Rendered:
+def _queue_position(notice: nt.QueuePosition, lang: Lang) -> Rendered:
     _ = translator(lang).gettext
     text = _("Your place in the queue: {position}. Estimated wait: about {minutes} min.").format(
         position=notice.position, minutes=notice.minutes
@@ -96,7 +80,7 @@ def _queue_position(notice: QueuePosition, lang: Lang) -> Rendered:
     return html_chunks(text), None
 
 
-def _queue_long_wait(notice: QueueLongWait, lang: Lang) -> Rendered:
+def _queue_long_wait(notice: nt.QueueLongWait, lang: Lang) -> Rendered:
     _ = translator(lang).gettext
     text = _(
         "Sorry for the long wait: all our staff are busy. You can keep your place, or leave a message "
@@ -107,7 +91,7 @@ def _queue_long_wait(notice: QueueLongWait, lang: Lang) -> Rendered:
 
 
 # ----- sessions, the user's side -----------------------------------------------------------------
-def _session_started(notice: SessionStarted, lang: Lang) -> Rendered:
+def _session_started(notice: nt.SessionStarted, lang: Lang) -> Rendered:
     _ = translator(lang).gettext
     text = _(
         "You are now connected with {operator} from the helpdesk. Write your message here; /cancel ends the chat."
@@ -115,7 +99,7 @@ def _session_started(notice: SessionStarted, lang: Lang) -> Rendered:
     return html_chunks(text), None
 
 
-def _session_ended(notice: SessionEnded, lang: Lang) -> Rendered:
+def _session_ended(notice: nt.SessionEnded, lang: Lang) -> Rendered:
     _ = translator(lang).gettext
     ended = {
         "no_reply": _("The chat was closed because there were no new messages."),
@@ -124,7 +108,7 @@ def _session_ended(notice: SessionEnded, lang: Lang) -> Rendered:
     return html_chunks(text), rating_keyboard(lang, "s", notice.session_id)
 
 
-def _handed_back(notice: HandedBack, lang: Lang) -> Rendered:
+def _handed_back(notice: nt.HandedBack, lang: Lang) -> Rendered:
     _ = translator(lang).gettext
     text = _(
         "Your helpdesk colleague had to leave. You are back at the front of the queue and the next "
@@ -133,13 +117,13 @@ def _handed_back(notice: HandedBack, lang: Lang) -> Rendered:
     return html_chunks(text), None
 
 
-def _session_transferred(notice: SessionTransferred, lang: Lang) -> Rendered:
+def _session_transferred(notice: nt.SessionTransferred, lang: Lang) -> Rendered:
     _ = translator(lang).gettext
     text = _("You are now chatting with {operator}, who will continue to help you.").format(operator=notice.operator)
     return html_chunks(text), None
 
 
-def _session_ticket(notice: SessionTicket, lang: Lang) -> Rendered:
+def _session_ticket(notice: nt.SessionTicket, lang: Lang) -> Rendered:
     _ = translator(lang).gettext
     text = _(
         "Your conversation has been recorded as ticket {number}. We will answer it here; you can follow "
@@ -148,7 +132,7 @@ def _session_ticket(notice: SessionTicket, lang: Lang) -> Rendered:
     return html_chunks(text), None
 
 
-def _session_idle(notice: SessionIdle, lang: Lang) -> Rendered:
+def _session_idle(notice: nt.SessionIdle, lang: Lang) -> Rendered:
     _ = translator(lang).gettext
     text = _("Are you still there? This chat will close in {minutes} min if there are no new messages.").format(
         minutes=notice.minutes
@@ -157,7 +141,7 @@ def _session_idle(notice: SessionIdle, lang: Lang) -> Rendered:
 
 
 # ----- sessions, the operator's side -------------------------------------------------------------
-def _session_transferred_to_you(notice: SessionTransferredToYou, lang: Lang) -> Rendered:
+def _session_transferred_to_you(notice: nt.SessionTransferredToYou, lang: Lang) -> Rendered:
     _ = translator(lang).gettext
     lines = [
         _("Chat #{id} has been transferred to you. Write here to reply.").format(id=notice.session_id),
@@ -172,7 +156,7 @@ def _session_transferred_to_you(notice: SessionTransferredToYou, lang: Lang) -> 
     return html_chunks("\n".join(lines)), None
 
 
-def _session_idle_operator(notice: SessionIdleOperator, lang: Lang) -> Rendered:
+def _session_idle_operator(notice: nt.SessionIdleOperator, lang: Lang) -> Rendered:
     _ = translator(lang).gettext
     text = _("No messages in chat #{id} for a while. It will close by itself unless someone writes.").format(
         id=notice.session_id
@@ -180,29 +164,29 @@ def _session_idle_operator(notice: SessionIdleOperator, lang: Lang) -> Rendered:
     return html_chunks(text), None
 
 
-def _session_auto_closed(notice: SessionAutoClosed, lang: Lang) -> Rendered:
+def _session_auto_closed(notice: nt.SessionAutoClosed, lang: Lang) -> Rendered:
     _ = translator(lang).gettext
     return html_chunks(_("Chat #{id} was closed after a period without messages.").format(id=notice.session_id)), None
 
 
-def _session_left(notice: SessionLeft, lang: Lang) -> Rendered:
+def _session_left(notice: nt.SessionLeft, lang: Lang) -> Rendered:
     _ = translator(lang).gettext
     return html_chunks(_("The user ended chat #{id}.").format(id=notice.session_id)), None
 
 
-LIVE_RENDERERS: Mapping[type[Notice], Renderer] = {
-    QueueNew: _queue_new,
-    QueuePosition: _queue_position,
-    QueueLongWait: _queue_long_wait,
-    SessionStarted: _session_started,
-    SessionEnded: _session_ended,
-    HandedBack: _handed_back,
-    SessionTransferred: _session_transferred,
-    SessionTicket: _session_ticket,
-    SessionIdle: _session_idle,
-    SessionTransferredToYou: _session_transferred_to_you,
-    SessionIdleOperator: _session_idle_operator,
-    SessionAutoClosed: _session_auto_closed,
-    SessionLeft: _session_left,
+LIVE_RENDERERS: Mapping[type[nt.Notice], Renderer] = {
+    nt.QueueNew: _queue_new,
+    nt.QueuePosition: _queue_position,
+    nt.QueueLongWait: _queue_long_wait,
+    nt.SessionStarted: _session_started,
+    nt.SessionEnded: _session_ended,
+    nt.HandedBack: _handed_back,
+    nt.SessionTransferred: _session_transferred,
+    nt.SessionTicket: _session_ticket,
+    nt.SessionIdle: _session_idle,
+    nt.SessionTransferredToYou: _session_transferred_to_you,
+    nt.SessionIdleOperator: _session_idle_operator,
+    nt.SessionAutoClosed: _session_auto_closed,
+    nt.SessionLeft: _session_left,
 }
 """The live desk's notices, by type."""

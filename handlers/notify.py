@@ -13,21 +13,10 @@ from html import escape
 
 from telegram.error import BadRequest, Forbidden
 
+from bot import notices as nt
 from bot.answering.text import Lang
 from bot.desk.ratings import LEVEL_LABELS
 from bot.i18n import translator
-from bot.notices import (
-    BadRating,
-    CalendarUnknown,
-    Notice,
-    TicketAssigned,
-    TicketClosed,
-    TicketDueLater,
-    TicketReopenedByStaff,
-    TicketReopenedByUser,
-    TicketReply,
-    TicketUserMessage,
-)
 from handlers import callback_data as cd
 from handlers.callback_data import Button
 from handlers.common import send_file, send_messages
@@ -39,7 +28,7 @@ log = logging.getLogger(__name__)
 
 
 # ----- to the owner of a ticket ------------------------------------------------------------------
-def _ticket_reply(notice: TicketReply, lang: Lang) -> Rendered:
+def _ticket_reply(notice: nt.TicketReply, lang: Lang) -> Rendered:
     _ = translator(lang).gettext
     head = "<b>" + escape(_("Reply to your ticket {number}:").format(number=notice.number), quote=False) + "</b>"
     markup = keyboard(
@@ -53,7 +42,7 @@ def _ticket_reply(notice: TicketReply, lang: Lang) -> Rendered:
     return [head + "\n" + chunk for chunk in html_chunks(notice.text)] if notice.text else [head], markup
 
 
-def _ticket_closed(notice: TicketClosed, lang: Lang) -> Rendered:
+def _ticket_closed(notice: nt.TicketClosed, lang: Lang) -> Rendered:
     _ = translator(lang).gettext
     text = _(
         "Your ticket {number} is closed.\nResolution: {resolution}\n\nHow satisfied are you with how it was "
@@ -62,13 +51,13 @@ def _ticket_closed(notice: TicketClosed, lang: Lang) -> Rendered:
     return html_chunks(text), rating_keyboard(lang, "t", notice.ticket_id)
 
 
-def _ticket_reopened_by_staff(notice: TicketReopenedByStaff, lang: Lang) -> Rendered:
+def _ticket_reopened_by_staff(notice: nt.TicketReopenedByStaff, lang: Lang) -> Rendered:
     _ = translator(lang).gettext
     text = _("Your ticket {number} has been reopened by the helpdesk.").format(number=notice.number)
     return [escape(text, quote=False)], None
 
 
-def _ticket_due_later(notice: TicketDueLater, lang: Lang) -> Rendered:
+def _ticket_due_later(notice: nt.TicketDueLater, lang: Lang) -> Rendered:
     _ = translator(lang).gettext
     text = _(
         "The official holiday schedule has been published, so the deadline of your ticket {number} moved: "
@@ -78,25 +67,25 @@ def _ticket_due_later(notice: TicketDueLater, lang: Lang) -> Rendered:
 
 
 # ----- to staff ----------------------------------------------------------------------------------
-def _ticket_user_message(notice: TicketUserMessage, lang: Lang) -> Rendered:
+def _ticket_user_message(notice: nt.TicketUserMessage, lang: Lang) -> Rendered:
     _ = translator(lang).gettext
     text = _("New message from the user on ticket {number}. Open it: /t {number}").format(number=notice.number)
     return [escape(text, quote=False)], None
 
 
-def _ticket_reopened_by_user(notice: TicketReopenedByUser, lang: Lang) -> Rendered:
+def _ticket_reopened_by_user(notice: nt.TicketReopenedByUser, lang: Lang) -> Rendered:
     _ = translator(lang).gettext
     text = _("The user reopened ticket {number}: /t {number}").format(number=notice.number)
     return [escape(text, quote=False)], None
 
 
-def _ticket_assigned(notice: TicketAssigned, lang: Lang) -> Rendered:
+def _ticket_assigned(notice: nt.TicketAssigned, lang: Lang) -> Rendered:
     _ = translator(lang).gettext
     text = _("Ticket {number} has been assigned to you: /t {number}").format(number=notice.number)
     return [escape(text, quote=False)], None
 
 
-def _bad_rating(notice: BadRating, lang: Lang) -> Rendered:
+def _bad_rating(notice: nt.BadRating, lang: Lang) -> Rendered:
     _ = translator(lang).gettext
     what = _("ticket") if notice.service == "ticket" else _("live chat")
     text = _("⚠️ Bad rating: {level} for {what} #{id} (user {user}). Please call back and follow up.").format(
@@ -107,7 +96,7 @@ def _bad_rating(notice: BadRating, lang: Lang) -> Rendered:
     return html_chunks(text), None
 
 
-def _calendar_unknown(notice: CalendarUnknown, lang: Lang) -> Rendered:
+def _calendar_unknown(notice: nt.CalendarUnknown, lang: Lang) -> Rendered:
     _ = translator(lang).gettext
     text = _(
         "📅 The official holiday schedule for {year} is not known yet. Deadlines that reach into {year} are "
@@ -118,27 +107,27 @@ def _calendar_unknown(notice: CalendarUnknown, lang: Lang) -> Rendered:
     return [escape(text, quote=False)], None
 
 
-RENDERERS: Mapping[type[Notice], Renderer] = {
-    TicketReply: _ticket_reply,
-    TicketClosed: _ticket_closed,
-    TicketReopenedByStaff: _ticket_reopened_by_staff,
-    TicketDueLater: _ticket_due_later,
-    TicketUserMessage: _ticket_user_message,
-    TicketReopenedByUser: _ticket_reopened_by_user,
-    TicketAssigned: _ticket_assigned,
-    BadRating: _bad_rating,
-    CalendarUnknown: _calendar_unknown,
+RENDERERS: Mapping[type[nt.Notice], Renderer] = {
+    nt.TicketReply: _ticket_reply,
+    nt.TicketClosed: _ticket_closed,
+    nt.TicketReopenedByStaff: _ticket_reopened_by_staff,
+    nt.TicketDueLater: _ticket_due_later,
+    nt.TicketUserMessage: _ticket_user_message,
+    nt.TicketReopenedByUser: _ticket_reopened_by_user,
+    nt.TicketAssigned: _ticket_assigned,
+    nt.BadRating: _bad_rating,
+    nt.CalendarUnknown: _calendar_unknown,
     **LIVE_RENDERERS,
 }
 """Every notice type → the function that renders it for Telegram (``tests/test_notices.py`` checks all)."""
 
 
-def render(notice: Notice, lang: Lang) -> Rendered:
+def render(notice: nt.Notice, lang: Lang) -> Rendered:
     """The messages for *notice* in *lang*: HTML chunks, and the keyboard for the last one."""
     return RENDERERS[type(notice)](notice, lang)
 
 
-async def deliver(context: HelpdeskContext, notices: Iterable[Notice]) -> None:
+async def deliver(context: HelpdeskContext, notices: Iterable[nt.Notice]) -> None:
     """Send each notice to its recipient (in their language); a user who blocked the bot is noted."""
     for notice in notices:
         user = await core(context, context.helpdesk.user, notice.user_id)
@@ -146,7 +135,7 @@ async def deliver(context: HelpdeskContext, notices: Iterable[Notice]) -> None:
         chunks, markup = render(notice, lang)
         try:
             await send_messages(context.bot, notice.user_id, chunks, markup)
-            if isinstance(notice, TicketReply) and notice.file_id:
+            if isinstance(notice, nt.TicketReply) and notice.file_id:
                 await send_file(context.bot, notice.user_id, notice.file_id, notice.file_kind)
         except Forbidden:
             await core(context, context.helpdesk.mark_blocked, notice.user_id, context.now())

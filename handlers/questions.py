@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from telegram import Update
 
 from bot.answering.helpdesk import Answered, UserView
@@ -48,41 +50,47 @@ async def send_reply(update: Update, context: HelpdeskContext, answered: Answere
         await reply_html(update, context, text, markup)
 
 
-async def pick(update: Update, context: HelpdeskContext) -> None:
-    """A clarify choice: answer with that entry."""
+async def _entry_button(
+    update: Update, context: HelpdeskContext, open_entry: Callable[[UserView, int, str], Answered]
+) -> Answered | None:
+    """A button naming (question id, entry id): *open_entry* answers with the entry, or None when the
+    button is stale or forged (the user is told it expired)."""
     user = await meet(update, context)
     data = cd.parse(update.callback_query.data if update.callback_query else None)
     qid = data.int_arg(0) if data else None
     if data is None or qid is None or len(data.args) != 2:
         await expired(update, user.lang)
-        return
+        return None
     try:
-        answered = await core(context, context.helpdesk.choose, user.id, qid, data.args[1], user.lang)
+        answered = await core(context, open_entry, user, qid, data.args[1])
     except NotFound:
         await expired(update, user.lang)
-        return
+        return None
     await answer_query(update)
-    await drop_keyboard(update)
-    chunks, markup = answer_messages(answered.reply, qid)
-    await reply_html(update, context, chunks, markup)
+    return answered
+
+
+async def pick(update: Update, context: HelpdeskContext) -> None:
+    """A clarify choice: answer with that entry (the choices go)."""
+    helpdesk = context.helpdesk
+    answered = await _entry_button(
+        update, context, lambda user, qid, entry: helpdesk.choose(user.id, qid, entry, user.lang)
+    )
+    if answered is not None:
+        await drop_keyboard(update)
+        chunks, markup = answer_messages(answered.reply, answered.question_id)
+        await reply_html(update, context, chunks, markup)
 
 
 async def see_also(update: Update, context: HelpdeskContext) -> None:
     """A "see also" button under an answer: answer with that entry (logged, so 👍/👎 works under it too)."""
-    user = await meet(update, context)
-    data = cd.parse(update.callback_query.data if update.callback_query else None)
-    qid = data.int_arg(0) if data else None
-    if data is None or qid is None or len(data.args) != 2:
-        await expired(update, user.lang)
-        return
-    try:
-        answered = await core(context, context.helpdesk.see_also, user.id, qid, data.args[1], user.lang, context.now())
-    except NotFound:
-        await expired(update, user.lang)
-        return
-    await answer_query(update)
-    chunks, markup = answer_messages(answered.reply, answered.question_id)
-    await reply_html(update, context, chunks, markup)
+    helpdesk, now = context.helpdesk, context.now()
+    answered = await _entry_button(
+        update, context, lambda user, qid, entry: helpdesk.see_also(user.id, qid, entry, user.lang, now)
+    )
+    if answered is not None:
+        chunks, markup = answer_messages(answered.reply, answered.question_id)
+        await reply_html(update, context, chunks, markup)
 
 
 async def none_of_these(update: Update, context: HelpdeskContext) -> None:

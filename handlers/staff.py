@@ -14,7 +14,8 @@ from bot.answering.text import Lang
 from bot.desk.flows import FlowName, FlowState, StaffStep
 from bot.desk.staff import ROLE_LABELS, STAFF_ROLES, StaffView
 from bot.desk.ticket_texts import ticket_summary
-from bot.desk.tickets import KIND_LABELS, KINDS, LIST_FILTERS, TicketView
+from bot.desk.tickets.common import KIND_LABELS, KINDS, TicketView
+from bot.desk.tickets.work import LIST_FILTERS
 from bot.error_texts import error_text
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound, Reason
 from bot.store.statuses import TicketStatus
@@ -72,7 +73,7 @@ def _ticket_keyboard(ticket: TicketView, lang: Lang) -> InlineKeyboardMarkup:
 
 async def _show_ticket(update: Update, context: HelpdeskContext, user: UserView, ticket_ref: str | int) -> None:
     try:
-        ticket = await core(context, context.services.tickets.get, user.id, ticket_ref)
+        ticket = await core(context, context.services.ticket_work.get, user.id, ticket_ref)
     except NotFound:
         await reply_text(
             update,
@@ -87,7 +88,7 @@ async def _show_ticket(update: Update, context: HelpdeskContext, user: UserView,
 
 async def _list(update: Update, context: HelpdeskContext, user: UserView, word: str) -> None:
     _ = tr(user.lang).gettext
-    tickets = await core(context, context.services.tickets.find, user.id, context.now(), word)
+    tickets = await core(context, context.services.ticket_work.find, user.id, context.now(), word)
     filters_row = [
         (f"{'• ' if f == word else ''}{f}", cd.make(Button.STAFF_LIST, f)) for f in ("open", "new", "overdue", "mine")
     ]
@@ -177,7 +178,7 @@ async def action_button(update: Update, context: HelpdeskContext) -> None:
         return
     action = data.args[0]
     _ = tr(user.lang).gettext
-    desk = context.services.tickets
+    desk = context.services.ticket_work
     now = context.now()
     try:
         ticket = await core(context, desk.get, user.id, ticket_id)
@@ -258,7 +259,7 @@ async def kind_button(update: Update, context: HelpdeskContext) -> None:
         await expired(update, user.lang)
         return
     try:
-        await core(context, context.services.tickets.change_kind, user.id, ticket_id, data.args[1], context.now())
+        await core(context, context.services.ticket_work.change_kind, user.id, ticket_id, data.args[1], context.now())
     except NotFound:
         await expired(update, user.lang)
         return
@@ -280,7 +281,7 @@ async def reassign_button(update: Update, context: HelpdeskContext) -> None:
         return
     try:
         _ticket, notices = await core(
-            context, context.services.tickets.reassign, user.id, ticket_id, to_staff, context.now()
+            context, context.services.ticket_work.reassign, user.id, ticket_id, to_staff, context.now()
         )
     except NotFound:
         await expired(update, user.lang)
@@ -305,7 +306,7 @@ async def perform(
     file_kind: str | None = None,
 ) -> str:
     """Reply, note or close with *text*; returns the confirmation to show the member of staff."""
-    desk = context.services.tickets
+    desk = context.services.ticket_work
     _ = tr(user.lang).gettext
     if action == StaffStep.REPLY:
         ticket, notices = await core(context, desk.reply, user.id, ticket_ref, text, now, file_id, file_kind)

@@ -11,7 +11,8 @@ from bot.answering.text import Lang
 from bot.desk.flows import FilingStep, FlowName, FlowState
 from bot.desk.ratings import LEVEL_LABELS
 from bot.desk.ticket_texts import filed_text, ticket_detail, ticket_summary
-from bot.desk.tickets import KIND_LABELS, KINDS, Filing, TicketView
+from bot.desk.tickets.common import KIND_LABELS, KINDS, TicketView
+from bot.desk.tickets.filing import Filing
 from bot.error_texts import error_text
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound, Reason
 from bot.store.statuses import TicketStatus
@@ -93,14 +94,14 @@ def filing_prompt(filing: Filing, lang: Lang, limit: int) -> tuple[str, InlineKe
 
 async def show_filing(update: Update, context: HelpdeskContext, user: UserView, filing: Filing) -> None:
     """Send the prompt for the user's current filing step."""
-    text, markup = filing_prompt(filing, user.lang, context.services.tickets.policy.max_description)
+    text, markup = filing_prompt(filing, user.lang, context.services.filing.policy.max_description)
     await reply_html(update, context, text, markup)
 
 
 async def ticket_command(update: Update, context: HelpdeskContext) -> None:
     """/ticket: start filing."""
     user = await meet(update, context)
-    filing = await core(context, context.services.tickets.start_filing, user.id, context.now())
+    filing = await core(context, context.services.filing.start_filing, user.id, context.now())
     await show_filing(update, context, user, filing)
 
 
@@ -108,7 +109,7 @@ async def new_ticket_button(update: Update, context: HelpdeskContext) -> None:
     """ "File a ticket" under an answer."""
     user = await meet(update, context)
     await answer_query(update)
-    filing = await core(context, context.services.tickets.start_filing, user.id, context.now())
+    filing = await core(context, context.services.filing.start_filing, user.id, context.now())
     await show_filing(update, context, user, filing)
 
 
@@ -116,7 +117,7 @@ async def filing_button(update: Update, context: HelpdeskContext) -> None:
     """Buttons of the filing flow: type, skip, submit, start over, cancel."""
     user = await meet(update, context)
     data = cd.parse(update.callback_query.data if update.callback_query else None)
-    desk = context.services.tickets
+    desk = context.services.filing
     _ = tr(user.lang).gettext
     if data is None:
         await expired(update, user.lang)
@@ -131,12 +132,12 @@ async def filing_button(update: Update, context: HelpdeskContext) -> None:
         if data.action == Button.FILING_RESTART:
             filing = await core(context, desk.start_filing, user.id, context.now())
         elif data.action == Button.FILING_KIND and len(data.args) == 1:
-            current = await core(context, desk.filing, user.id)
+            current = await core(context, desk.current, user.id)
             if current is not None and current.step != FilingStep.KIND:  # an older type question's button
                 raise InvalidInput(Reason.USE_BUTTONS, step=current.step)
             filing = await core(context, desk.choose_kind, user.id, data.args[0], context.now())
         elif data.action == Button.FILING_SKIP and len(data.args) == 1:
-            current = await core(context, desk.filing, user.id)
+            current = await core(context, desk.current, user.id)
             if current is not None and current.step != data.args[0]:  # the Skip of an earlier question
                 raise InvalidInput(Reason.USE_BUTTONS, step=current.step)
             filing = await core(context, desk.skip, user.id, context.now())
@@ -170,7 +171,7 @@ async def filing_text(update: Update, context: HelpdeskContext, user: UserView) 
     message = update.effective_message
     assert message is not None
     try:
-        filing = await core(context, context.services.tickets.give_text, user.id, message.text or "", context.now())
+        filing = await core(context, context.services.filing.give_text, user.id, message.text or "", context.now())
     except InvalidInput as exc:
         await reply_text(update, context, error_text(exc, user.lang))
         return
@@ -182,7 +183,7 @@ async def my_tickets(update: Update, context: HelpdeskContext) -> None:
     user = await meet(update, context)
     await answer_query(update)
     _ = tr(user.lang).gettext
-    tickets = await core(context, context.services.tickets.mine, user.id)
+    tickets = await core(context, context.services.own_tickets.mine, user.id)
     if not tickets:
         await reply_text(update, context, _("You have no tickets. /ticket files one."))
         return
@@ -204,7 +205,7 @@ async def open_my_ticket(update: Update, context: HelpdeskContext) -> None:
         await expired(update, user.lang)
         return
     try:
-        ticket = await core(context, context.services.tickets.get, user.id, ticket_id)
+        ticket = await core(context, context.services.own_tickets.get, user.id, ticket_id)
     except NotFound:
         await expired(update, user.lang)
         return
@@ -227,7 +228,7 @@ async def own_ticket_action(update: Update, context: HelpdeskContext) -> None:
     user = await meet(update, context)
     data = cd.parse(update.callback_query.data if update.callback_query else None)
     ticket_id = data.int_arg(0) if data else None
-    desk = context.services.tickets
+    desk = context.services.own_tickets
     _ = tr(user.lang).gettext
     if data is None or ticket_id is None:
         await expired(update, user.lang)
@@ -241,7 +242,7 @@ async def own_ticket_action(update: Update, context: HelpdeskContext) -> None:
                 raise Conflict(Reason.TICKET_CLOSED)
             await core(
                 context,
-                desk.flows.set,
+                context.services.flows.set,
                 user.id,
                 FlowState(FlowName.TICKET_MESSAGE, "message", {"ticket": ticket.id}),
                 context.now(),
@@ -289,7 +290,7 @@ async def ticket_message_input(update: Update, context: HelpdeskContext, user: U
     try:
         ticket, notices = await core(
             context,
-            context.services.tickets.add_user_message,
+            context.services.own_tickets.add_user_message,
             user.id,
             int(state.data["ticket"]),
             context.now(),

@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from bot.answering.knowledge import load_knowledge  # noqa: E402
 from bot.config import Settings  # noqa: E402
-from bot.desk.live import QueueStatus  # noqa: E402
+from bot.desk.live.shared import QueueStatus  # noqa: E402
 from bot.errors import Conflict  # noqa: E402
 from bot.services import build_services  # noqa: E402
 from bot.store.models import HelpRequest, LiveSession  # noqa: E402
@@ -63,13 +63,12 @@ def main() -> int:
     url = args.database_url or f"sqlite:///{tmp.name}/bench.sqlite3"
     settings = Settings(database_url=url, helpdesk_hours="always", _env_file=None)  # type: ignore[call-arg]
     services = build_services(settings, load_knowledge(settings.helpdesk_kb_dir, settings.helpdesk_profile))
-    live = services.live
     now = datetime.now(UTC)
     operators = [900_000 + i for i in range(args.operators)]
     users = [100_000 + i for i in range(args.users)]
     for op in operators:
         services.staff.add(op, StaffRole.OPERATOR, f"Operator {op}", now)
-        live.check_in(op, now)
+        services.live_queue.check_in(op, now)
 
     # --- everyone asks at once -----------------------------------------------------------------
     start_gate = threading.Barrier(len(users))
@@ -78,7 +77,7 @@ def main() -> int:
     def ask(user: int) -> None:
         try:
             start_gate.wait()
-            result, _ = live.request(user, "en", "applicant", datetime.now(UTC))
+            result, _ = services.live_queue.request(user, "en", "applicant", datetime.now(UTC))
             assert isinstance(result, QueueStatus)
         except BaseException as exc:
             request_errors.append(exc)
@@ -97,13 +96,13 @@ def main() -> int:
         rng = random.Random(op)
         try:
             while True:
-                waiting = live.waiting()
+                waiting = services.live_queue.waiting()
                 if not waiting:
                     return
                 target = rng.choice(waiting[:3])  # several operators go for the same few users
                 begin = time.perf_counter()
                 try:
-                    view, _ = live.claim(op, target.request_id, datetime.now(UTC))
+                    view, _ = services.live_queue.claim(op, target.request_id, datetime.now(UTC))
                 except Conflict:
                     with lock:
                         conflicts += 1
@@ -112,9 +111,9 @@ def main() -> int:
                     elapsed = (time.perf_counter() - begin) * 1000
                     with lock:
                         claim_ms.append(elapsed)
-                live.operator_says(op, "Hello, how can I help?", datetime.now(UTC), session_id=view.id)
-                live.user_says(view.user_id, "Thanks, my question is answered.", datetime.now(UTC))
-                live.end(op, SessionOutcome.RESOLVED, datetime.now(UTC), view.id)
+                services.live_relay.operator_says(op, "Hello, how can I help?", datetime.now(UTC), session_id=view.id)
+                services.live_relay.user_says(view.user_id, "Thanks, my question is answered.", datetime.now(UTC))
+                services.live_sessions.end(op, SessionOutcome.RESOLVED, datetime.now(UTC), view.id)
                 with lock:
                     served.setdefault(view.user_id, []).append(op)
         except BaseException as exc:

@@ -99,10 +99,10 @@ def test_text_in_a_flow_or_a_live_chat_is_not_taken_for_a_question(desk: Service
     assert arrival.answered is None and arrival.flow is not None and arrival.flow.step == "description"
 
     desk.staff.add(OP, "operator", "Li Na", NOW)
-    desk.live.check_in(OP, NOW)
+    desk.live_queue.check_in(OP, NOW)
     desk.arrive(LI, "Li", "zh-hans", NOW)
-    status, _notices = desk.live.request(LI, "zh", None, NOW)
-    desk.live.claim(OP, status.request_id, NOW)  # type: ignore[union-attr]
+    status, _notices = desk.live_queue.request(LI, "zh", None, NOW)
+    desk.live_queue.claim(OP, status.request_id, NOW)  # type: ignore[union-attr]
     arrival = desk.arrive(LI, "Li", "zh-hans", NOW, text="你好，我的材料被退回了")
     assert arrival.answered is None and arrival.live_role == "user"
     assert desk.arrive(OP, "Li Na", "zh-hans", NOW, text="您好").live_role == "operator"

@@ -13,7 +13,8 @@ from bot.answering.knowledge import KnowledgeBase
 from bot.answering.topics import EMPLOYER_GROUP, GROUPS
 from bot.desk.canned import load_canned
 from bot.desk.ratings import LEVEL_LABELS
-from bot.desk.tickets import KINDS, LIST_FILTERS
+from bot.desk.tickets.common import KINDS
+from bot.desk.tickets.work import LIST_FILTERS
 from handlers import callback_data as cd
 from handlers.app import register
 from handlers.callback_data import Button

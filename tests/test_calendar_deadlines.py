@@ -15,16 +15,17 @@ from sqlmodel import Session, select
 
 from bot.answering.knowledge import KnowledgeBase
 from bot.desk.calendar_upkeep import CalendarUpkeep
-from bot.desk.flows import Flows
 from bot.desk.hours import desk_hours
 from bot.desk.staff import StaffRegistry
-from bot.desk.tickets import DEFAULT_DEADLINES, KINDS, TicketDesk
+from bot.desk.tickets.common import DEFAULT_DEADLINES, KINDS
+from bot.desk.tickets.deadlines import TicketDeadlines
 from bot.desk.workdays import WorkCalendar, package_years
 from bot.notices import CalendarUnknown, TicketDueLater
 from bot.store.db import make_engine
 from bot.store.models import AuditLog, JobRun
 from tests.calendars import UNPUBLISHED, package_only, provisional, with_office
 from tests.dbs import postgres_engine
+from tests.test_tickets import desk_on
 
 SH = ZoneInfo("Asia/Shanghai")
 ALICE, BOB, SUPERVISOR, OPERATOR = 1001, 1002, 2002, 2001
@@ -35,11 +36,6 @@ def days(first: date, last: date) -> Iterator[date]:
     while first <= last:
         yield first
         first += timedelta(days=1)
-
-
-def desk_on(engine: Engine, calendar: WorkCalendar) -> TicketDesk:
-    staff = StaffRegistry(engine)
-    return TicketDesk(engine, staff, Flows(engine), calendar=calendar)
 
 
 @pytest.mark.parametrize("name", CALENDARS)
@@ -54,7 +50,7 @@ def test_every_type_can_be_filed_every_day_of_december_and_january(name: str) ->
         for at in (time(0, 5), time(10, 0), time(23, 55)):
             now = datetime.combine(day, at, tzinfo=SH)
             for kind in KINDS:
-                ticket = desk.create(ALICE, kind, "A question that needs a deadline.", "en", now)
+                ticket = desk.filing.create(ALICE, kind, "A question that needs a deadline.", "en", now)
                 filed += 1
                 due = ticket.due_at.astimezone(SH)
                 assert due.time() == time(23, 59, 59)
@@ -72,8 +68,8 @@ def test_the_office_files_adjusted_working_days_count() -> None:
     office = desk_on(make_engine("sqlite://"), with_office())
     guess = desk_on(make_engine("sqlite://"), provisional())
     friday = datetime(2027, 1, 29, 10, 0, tzinfo=SH)
-    by_office = office.create(ALICE, "help", "A question that needs a deadline.", "en", friday)
-    by_rule = guess.create(ALICE, "help", "A question that needs a deadline.", "en", friday)
+    by_office = office.filing.create(ALICE, "help", "A question that needs a deadline.", "en", friday)
+    by_rule = guess.filing.create(ALICE, "help", "A question that needs a deadline.", "en", friday)
     assert by_office.due_at.astimezone(SH).date() == date(2027, 2, 20)  # Saturday, 调休 in the office file
     assert not by_office.due_provisional
     assert by_rule.due_at.astimezone(SH).date() == date(2027, 2, 18) and by_rule.due_provisional
@@ -81,7 +77,7 @@ def test_the_office_files_adjusted_working_days_count() -> None:
 
 def test_christmas_eve_complaint_is_due_in_january() -> None:
     """The issue's case: filed 24 December 2026, 15 working days, across an unpublished New Year."""
-    ticket = desk_on(make_engine("sqlite://"), provisional()).create(
+    ticket = desk_on(make_engine("sqlite://"), provisional()).filing.create(
         ALICE, "complaint", "The window refused my documents.", "en", datetime(2026, 12, 24, 10, 0, tzinfo=SH)
     )
     # 25, 28–31 Dec (5), 1 Jan off, 4–8 Jan (10), 11–15 Jan (15)
@@ -99,22 +95,22 @@ def test_provisional_deadlines_are_counted_again_once_the_office_file_is_there()
     engine = make_engine("sqlite://")
     before = desk_on(engine, provisional())
     now = datetime(2027, 1, 29, 10, 0, tzinfo=SH)
-    later = before.create(ALICE, "help", "Moves later: 18 Feb → Sat 20 Feb.", "en", now)
-    earlier = before.create(
+    later = before.filing.create(ALICE, "help", "Moves later: 18 Feb → Sat 20 Feb.", "en", now)
+    earlier = before.filing.create(
         BOB, "enquiry", "Moves earlier: 12 Oct → 11 Oct.", "en", datetime(2027, 10, 8, 9, tzinfo=SH)
     )
-    same = before.create(
+    same = before.filing.create(
         ALICE, "complaint", "Stays 15 Jan, no longer provisional.", "en", datetime(2026, 12, 24, 10, tzinfo=SH)
     )
-    closed = before.create(BOB, "help", "Closed, still counted for statistics.", "en", now)
+    closed = before.filing.create(BOB, "help", "Closed, still counted for statistics.", "en", now)
     StaffRegistry(engine).add(OPERATOR, "operator", "Li Na", now)
-    before.close(OPERATOR, closed.number, "Answered by phone.", now)
-    known = before.create(ALICE, "enquiry", "Never provisional.", "en", datetime(2026, 12, 1, 10, tzinfo=SH))
+    before.work.close(OPERATOR, closed.number, "Answered by phone.", now)
+    known = before.filing.create(ALICE, "enquiry", "Never provisional.", "en", datetime(2026, 12, 1, 10, tzinfo=SH))
     assert [t.due_provisional for t in (later, earlier, same, closed, known)] == [True, True, True, True, False]
 
     after = desk_on(engine, with_office())  # a restart with knowledge/calendar/2027.toml in place
     start = datetime(2027, 2, 1, 9, 0, tzinfo=SH)
-    changes, notices = after.recompute_deadlines(start)
+    changes, notices = after.deadlines.recompute_deadlines(start)
     moved = {c.number: (c.old.astimezone(SH).date(), c.new.astimezone(SH).date(), c.provisional) for c in changes}
     assert moved == {
         later.number: (date(2027, 2, 18), date(2027, 2, 20), False),
@@ -124,27 +120,27 @@ def test_provisional_deadlines_are_counted_again_once_the_office_file_is_there()
     }
     # only the owner of an open ticket whose deadline moved later is told (never an earlier date again)
     assert notices == [TicketDueLater(ALICE, later.number, later.id, datetime(2027, 2, 20, 23, 59, 59, tzinfo=SH))]
-    assert after.get(ALICE, later.number).due_at == datetime(2027, 2, 20, 23, 59, 59, tzinfo=SH)
-    assert not after.get(ALICE, later.number).due_provisional
+    assert after.owners.get(ALICE, later.number).due_at == datetime(2027, 2, 20, 23, 59, 59, tzinfo=SH)
+    assert not after.owners.get(ALICE, later.number).due_provisional
     assert audit(engine) == [
         (0, "deadline_recomputed", later.id, "2027-02-18 -> 2027-02-20"),
         (0, "deadline_recomputed", earlier.id, "2027-10-12 -> 2027-10-11"),
         (0, "deadline_recomputed", same.id, "2027-01-15 -> 2027-01-15"),
         (0, "deadline_recomputed", closed.id, "2027-02-18 -> 2027-02-20"),
     ]
-    assert after.provisional_count() == 0
-    assert after.recompute_deadlines(start) == ([], [])  # a second start-up changes nothing
+    assert after.deadlines.provisional_count() == 0
+    assert after.deadlines.recompute_deadlines(start) == ([], [])  # a second start-up changes nothing
 
 
 def test_a_deadline_still_reaching_into_an_unknown_year_stays_provisional() -> None:
     engine = make_engine("sqlite://")
     desk = desk_on(engine, provisional())
-    ticket = desk.create(
+    ticket = desk.filing.create(
         ALICE, "complaint", "Filed before the year's end.", "en", datetime(2027, 12, 20, 10, tzinfo=SH)
     )
     assert ticket.due_provisional
-    assert desk_on(engine, with_office()).recompute_deadlines(datetime(2027, 12, 21, tzinfo=SH)) == ([], [])
-    assert desk.provisional_count() == 1  # 2028 is still unknown: nothing to count again yet
+    assert desk_on(engine, with_office()).deadlines.recompute_deadlines(datetime(2027, 12, 21, tzinfo=SH)) == ([], [])
+    assert desk.deadlines.provisional_count() == 1  # 2028 is still unknown: nothing to count again yet
 
 
 # ----- the weekly reminder -------------------------------------------------------------------------------------
@@ -159,7 +155,7 @@ def engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
 
 def upkeep_on(engine: Engine, calendar: WorkCalendar) -> CalendarUpkeep:
     staff = StaffRegistry(engine)
-    return CalendarUpkeep(engine, calendar, staff, TicketDesk(engine, staff, Flows(engine), calendar=calendar))
+    return CalendarUpkeep(engine, calendar, staff, TicketDeadlines(engine, calendar=calendar))
 
 
 def at(day: str, clock: str = "10:00") -> datetime:
@@ -179,7 +175,7 @@ def test_supervisors_are_reminded_once_a_week_from_november_until_the_schedule_i
     assert upkeep_on(engine, provisional()).remind(at("2026-11-06")) == []  # another instance, the same week
     assert upkeep.remind(at("2026-11-14")) == []  # Saturday: not a working day
     assert upkeep.remind(at("2026-11-09", "20:00")) == []  # next Monday, evening
-    upkeep.tickets.create(ALICE, "complaint", "Reaches into 2027.", "en", at("2026-12-20"))
+    desk_on(engine, upkeep.calendar).filing.create(ALICE, "complaint", "Reaches into 2027.", "en", at("2026-12-20"))
     assert upkeep.remind(at("2026-11-10")) == [CalendarUnknown(SUPERVISOR, 2027, "knowledge/calendar/2027.toml", 1)]
     with Session(engine) as session:
         assert sorted(run.period for run in session.exec(select(JobRun))) == ["2027:2026-W45", "2027:2026-W46"]

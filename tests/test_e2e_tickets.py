@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from bot.answering.text import Lang
 from bot.desk.ratings import LEVEL_LABELS
-from bot.desk.tickets import KIND_LABELS, KINDS
+from bot.desk.tickets.common import KIND_LABELS, KINDS
 from bot.i18n import translator
 from bot.store.models import AuditLog, Ticket, TicketMessage
 from tests.botapi import SentMessage
@@ -495,7 +495,7 @@ async def test_photo_and_text_at_the_wrong_step(desk: Helpdesk) -> None:
     await say(desk, ALICE, "Someone is working without a permit at our company.")
     stale = await desk.click(ALICE, again, "Enquiry")
     assert stale.text == "This button has expired. Please send your question again."
-    filing = desk.services.tickets.filing(ALICE)
+    filing = desk.services.filing.current(ALICE)
     assert filing is not None and (filing.step, filing.kind) == ("contact", "report")
     assert await desk.drain(ALICE) == []
 
@@ -509,7 +509,7 @@ async def test_an_old_skip_button_does_not_skip_the_next_question(desk: Helpdesk
     await say(desk, ALICE, "alice@example.com")  # typed instead of skipping: now at the reference step
     stale = await desk.press(ALICE, ask_contact, "ts:contact")
     assert stale.text == "This button has expired. Please send your question again."
-    filing = desk.services.tickets.filing(ALICE)
+    filing = desk.services.filing.current(ALICE)
     assert filing is not None and (filing.step, filing.contact) == ("reference", "alice@example.com")
 
 
@@ -531,10 +531,10 @@ async def test_emoji_heavy_description_fits_the_confirmation(desk: Helpdesk) -> 
 
 # Telegram counts UTF-16 units: each emoji is two, so emoji-heavy text must be split by that measure.
 async def test_emoji_heavy_ticket_can_be_opened(desk: Helpdesk) -> None:
-    tickets_desk, now = desk.services.tickets, desk.clock()
-    ticket = tickets_desk.create(ALICE, "enquiry", "Help " + "😀" * 995, "en", now)
+    services, now = desk.services, desk.clock()
+    ticket = services.filing.create(ALICE, "enquiry", "Help " + "😀" * 995, "en", now)
     for _i in range(2):  # 3,000 characters in all: one chunk by code points, 6,000 UTF-16 units
-        tickets_desk.add_user_message(ALICE, ticket.id, now, "More " + "😀" * 995)
+        services.own_tickets.add_user_message(ALICE, ticket.id, now, "More " + "😀" * 995)
     mine = await say(desk, ALICE, "/mytickets")
     await desk.press(ALICE, mine, f"mt:{ticket.id}")
     assert desk.botapi.errors == []

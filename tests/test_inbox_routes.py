@@ -40,7 +40,7 @@ def test_every_flow_and_step_has_a_route() -> None:
 async def test_media_where_the_step_does_not_take_it(helpdesk_app: Helpdesk) -> None:
     desk = helpdesk_app
     desk.services.staff.add(OPERATOR, "operator", "Li Na", desk.clock(), None)
-    ticket = desk.services.tickets.create(
+    ticket = desk.services.filing.create(
         ALICE, "enquiry", "My permit card was lost on the way home.", "en", desk.clock()
     )
     flows = desk.services.flows

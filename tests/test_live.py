@@ -11,23 +11,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy.engine import Engine
 
+from bot import notices as nt
 from bot.answering.knowledge import KnowledgeBase
 from bot.config import Settings
-from bot.desk.live import Closed, QueueStatus, SessionView
+from bot.desk.live.shared import Closed, QueueStatus, SessionView
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from bot.notices import (
-    HandedBack,
-    QueueLongWait,
-    QueueNew,
-    QueuePosition,
-    SessionAutoClosed,
-    SessionEnded,
-    SessionIdle,
-    SessionIdleOperator,
-    SessionStarted,
-    SessionTicket,
-    SessionTransferredToYou,
-)
 from bot.services import Services, build_services
 from bot.store.db import make_engine
 from tests.dbs import postgres_engine
@@ -53,25 +41,25 @@ def desk(kb: KnowledgeBase) -> Services:
 
 
 def queue(s: Services, user: int, at: datetime = OPEN) -> QueueStatus:
-    status, _ = s.live.request(user, "en", "applicant", at)
+    status, _ = s.live_queue.request(user, "en", "applicant", at)
     assert isinstance(status, QueueStatus)
     return status
 
 
 def test_check_in_out_is_staff_only(desk: Services) -> None:
     with pytest.raises(NotAllowed):
-        desk.live.check_in(ALICE, OPEN)
-    assert desk.live.check_in(OP1, OPEN)[0] is True
-    assert desk.live.check_in(OP1, OPEN)[0] is False
-    assert [o[0] for o in desk.live.operators_online()] == [OP1]
+        desk.live_queue.check_in(ALICE, OPEN)
+    assert desk.live_queue.check_in(OP1, OPEN)[0] is True
+    assert desk.live_queue.check_in(OP1, OPEN)[0] is False
+    assert [o[0] for o in desk.live_queue.operators_online()] == [OP1]
 
 
 def test_queue_positions_estimates_and_dispatch(desk: Services) -> None:
-    desk.live.check_in(OP1, OPEN)
-    first, notices = desk.live.request(ALICE, "zh", "employer", OPEN)
+    desk.live_queue.check_in(OP1, OPEN)
+    first, notices = desk.live_queue.request(ALICE, "zh", "employer", OPEN)
     assert isinstance(first, QueueStatus) and first.position == 1
     assert first.estimate == timedelta(minutes=6)  # default handling time, one operator
-    dispatched = [n for n in notices if isinstance(n, QueueNew)]
+    dispatched = [n for n in notices if isinstance(n, nt.QueueNew)]
     assert [n.user_id for n in dispatched] == [OP1]
     assert dispatched[0].lang == "zh" and dispatched[0].role == "employer"
     assert queue(desk, BOB).position == 2
@@ -79,56 +67,56 @@ def test_queue_positions_estimates_and_dispatch(desk: Services) -> None:
     # Asking again does not queue twice.
     assert queue(desk, BOB).position == 2
     # Alice leaves: Bob and Carol move up and are told.
-    left, moved = desk.live.leave(ALICE, OPEN)
+    left, moved = desk.live_queue.leave(ALICE, OPEN)
     assert left
-    assert all(isinstance(n, QueuePosition) for n in moved)
-    assert {(n.user_id, n.position) for n in moved if isinstance(n, QueuePosition)} == {(BOB, 1), (CAROL, 2)}
+    assert all(isinstance(n, nt.QueuePosition) for n in moved)
+    assert {(n.user_id, n.position) for n in moved if isinstance(n, nt.QueuePosition)} == {(BOB, 1), (CAROL, 2)}
 
 
 def test_dispatch_shows_recent_questions(desk: Services) -> None:
     desk.helpdesk.meet(ALICE, "Alice", "en", OPEN)
     desk.helpdesk.ask(ALICE, "I lost my work permit card", None, OPEN)
-    desk.live.check_in(OP1, OPEN)
-    _, notices = desk.live.request(ALICE, "en", None, OPEN)
+    desk.live_queue.check_in(OP1, OPEN)
+    _, notices = desk.live_queue.request(ALICE, "en", None, OPEN)
     [offer] = notices
-    assert isinstance(offer, QueueNew)
+    assert isinstance(offer, nt.QueueNew)
     assert offer.history == (("I lost my work permit card", "answer", "reissue"),)
 
 
 def test_out_of_hours_says_when_staff_are_back(desk: Services) -> None:
     friday_evening = datetime(2026, 2, 13, 19, 0, tzinfo=SH)
-    status, notices = desk.live.request(ALICE, "en", None, friday_evening)
+    status, notices = desk.live_queue.request(ALICE, "en", None, friday_evening)
     # Saturday 14 Feb 2026 is an adjusted working day (调休).
     assert status == Closed(datetime(2026, 2, 14, 9, 0, tzinfo=SH)) and notices == []
-    assert desk.live.queue_status(ALICE) is None
+    assert desk.live_queue.queue_status(ALICE) is None
 
 
 def test_always_open_desk(kb: KnowledgeBase) -> None:
     services = services_on(make_engine("sqlite://"), kb, hours="always")
-    status, _ = services.live.request(ALICE, "en", None, datetime(2026, 2, 17, 3, 0, tzinfo=SH))
+    status, _ = services.live_queue.request(ALICE, "en", None, datetime(2026, 2, 17, 3, 0, tzinfo=SH))
     assert isinstance(status, QueueStatus)
 
 
 def test_claim_relay_transfer_end_and_rating(desk: Services) -> None:
-    desk.live.check_in(OP1, OPEN)
-    desk.live.check_in(OP2, OPEN)
+    desk.live_queue.check_in(OP1, OPEN)
+    desk.live_queue.check_in(OP2, OPEN)
     request = queue(desk, ALICE)
-    session, notices = desk.live.claim(OP1, request.request_id, OPEN)
-    assert notices[0] == SessionStarted(ALICE, "Li Na")
+    session, notices = desk.live_queue.claim(OP1, request.request_id, OPEN)
+    assert notices[0] == nt.SessionStarted(ALICE, "Li Na")
     with pytest.raises(Conflict):
-        desk.live.claim(OP2, request.request_id, OPEN)
-    assert desk.live.user_says(ALICE, "Hello, my card is lost", OPEN).operator_id == OP1
-    assert desk.live.operator_says(OP1, "Please file a reissue online.", OPEN).user_id == ALICE
+        desk.live_queue.claim(OP2, request.request_id, OPEN)
+    assert desk.live_relay.user_says(ALICE, "Hello, my card is lost", OPEN).operator_id == OP1
+    assert desk.live_relay.operator_says(OP1, "Please file a reissue online.", OPEN).user_id == ALICE
     with pytest.raises(NotFound):
-        desk.live.operator_says(OP2, "not mine", OPEN)
-    view, notices = desk.live.transfer(OP1, OP2, OPEN)
+        desk.live_relay.operator_says(OP2, "not mine", OPEN)
+    view, notices = desk.live_sessions.transfer(OP1, OP2, OPEN)
     assert view.operator_id == OP2 and view.operator_name == "Zhang Wei"
     handover = next(n for n in notices if n.user_id == OP2)
-    assert isinstance(handover, SessionTransferredToYou)
+    assert isinstance(handover, nt.SessionTransferredToYou)
     assert ("user", "Hello, my card is lost") in handover.transcript
-    assert desk.live.operator_says(OP2, "I'm here now.", OPEN).user_id == ALICE
-    view, notices = desk.live.end(OP2, "resolved", OPEN + timedelta(minutes=4))
-    assert isinstance(notices[0], SessionEnded) and view.status == "ended"
+    assert desk.live_relay.operator_says(OP2, "I'm here now.", OPEN).user_id == ALICE
+    view, notices = desk.live_sessions.end(OP2, "resolved", OPEN + timedelta(minutes=4))
+    assert isinstance(notices[0], nt.SessionEnded) and view.status == "ended"
     rating, alerts = desk.ratings.rate(ALICE, "session", session.id, 4, OPEN)
     assert rating.bad and [a.user_id for a in alerts] == [SUP]
     with pytest.raises(Conflict):
@@ -138,77 +126,77 @@ def test_claim_relay_transfer_end_and_rating(desk: Services) -> None:
 
 
 def test_relay_by_reply_to_when_an_operator_has_two_users(desk: Services) -> None:
-    desk.live.check_in(OP1, OPEN)
-    first, _ = desk.live.claim(OP1, queue(desk, ALICE).request_id, OPEN)
-    second, _ = desk.live.claim(OP1, queue(desk, BOB).request_id, OPEN)
-    desk.live.link(OP1, 555, first.id)
-    assert desk.live.operator_says(OP1, "to Alice", OPEN, reply_to=(OP1, 555)).user_id == ALICE
-    assert desk.live.operator_says(OP1, "to the focused (latest) user", OPEN).user_id == BOB
-    desk.live.focus(OP1, first.id)
-    assert desk.live.operator_says(OP1, "Alice again", OPEN).user_id == ALICE
+    desk.live_queue.check_in(OP1, OPEN)
+    first, _ = desk.live_queue.claim(OP1, queue(desk, ALICE).request_id, OPEN)
+    second, _ = desk.live_queue.claim(OP1, queue(desk, BOB).request_id, OPEN)
+    desk.live_relay.link(OP1, 555, first.id)
+    assert desk.live_relay.operator_says(OP1, "to Alice", OPEN, reply_to=(OP1, 555)).user_id == ALICE
+    assert desk.live_relay.operator_says(OP1, "to the focused (latest) user", OPEN).user_id == BOB
+    desk.live_sessions.focus(OP1, first.id)
+    assert desk.live_relay.operator_says(OP1, "Alice again", OPEN).user_id == ALICE
     assert second.id != first.id
 
 
 def test_check_out_hands_sessions_back_to_the_front_of_the_queue(desk: Services) -> None:
-    desk.live.check_in(OP1, OPEN)
-    desk.live.claim(OP1, queue(desk, ALICE).request_id, OPEN)
+    desk.live_queue.check_in(OP1, OPEN)
+    desk.live_queue.claim(OP1, queue(desk, ALICE).request_id, OPEN)
     queue(desk, BOB, OPEN + timedelta(minutes=1))
-    count, notices = desk.live.check_out(OP1, OPEN + timedelta(minutes=2))
+    count, notices = desk.live_queue.check_out(OP1, OPEN + timedelta(minutes=2))
     assert count == 1
-    assert HandedBack(ALICE) in notices
-    assert desk.live.chat_role(ALICE) is None
-    assert desk.live.queue_status(ALICE).position == 1  # type: ignore[union-attr]
-    assert desk.live.queue_status(BOB).position == 2  # type: ignore[union-attr]
+    assert nt.HandedBack(ALICE) in notices
+    assert desk.live_sessions.chat_role(ALICE) is None
+    assert desk.live_queue.queue_status(ALICE).position == 1  # type: ignore[union-attr]
+    assert desk.live_queue.queue_status(BOB).position == 2  # type: ignore[union-attr]
 
 
 def test_turn_a_conversation_into_a_ticket(desk: Services) -> None:
-    desk.live.check_in(OP1, OPEN)
-    desk.live.claim(OP1, queue(desk, ALICE).request_id, OPEN)
-    desk.live.user_says(ALICE, "Our HR contact left, who cancels the permit?", OPEN)
-    ticket, notices = desk.live.to_ticket(OP1, OPEN)
+    desk.live_queue.check_in(OP1, OPEN)
+    desk.live_queue.claim(OP1, queue(desk, ALICE).request_id, OPEN)
+    desk.live_relay.user_says(ALICE, "Our HR contact left, who cancels the permit?", OPEN)
+    ticket, notices = desk.live_sessions.to_ticket(OP1, OPEN)
     assert ticket.kind == "help" and ticket.assignee_id == OP1 and ticket.status == "in_progress"
     assert "who cancels the permit" in ticket.description
-    assert isinstance(notices[0], SessionTicket) and notices[0].number == ticket.number
-    assert desk.live.chat_role(ALICE) is None
+    assert isinstance(notices[0], nt.SessionTicket) and notices[0].number == ticket.number
+    assert desk.live_sessions.chat_role(ALICE) is None
 
 
 def test_timers_with_fixed_clocks(desk: Services) -> None:
-    desk.live.check_in(OP1, OPEN)
+    desk.live_queue.check_in(OP1, OPEN)
     queue(desk, ALICE)
-    desk.live.claim(OP1, queue(desk, BOB).request_id, OPEN)
-    assert desk.live.sweep(OPEN + timedelta(minutes=4)) == []
-    at_10 = desk.live.sweep(OPEN + timedelta(minutes=10))
+    desk.live_queue.claim(OP1, queue(desk, BOB).request_id, OPEN)
+    assert desk.live_timers.sweep(OPEN + timedelta(minutes=4)) == []
+    at_10 = desk.live_timers.sweep(OPEN + timedelta(minutes=10))
     assert {(n.user_id, type(n)) for n in at_10} == {
-        (ALICE, QueueLongWait),
-        (BOB, SessionIdle),
-        (OP1, SessionIdleOperator),
+        (ALICE, nt.QueueLongWait),
+        (BOB, nt.SessionIdle),
+        (OP1, nt.SessionIdleOperator),
     }
-    assert desk.live.sweep(OPEN + timedelta(minutes=11)) == []  # each told once
-    at_15 = desk.live.sweep(OPEN + timedelta(minutes=15))
-    assert {(n.user_id, type(n)) for n in at_15} == {(BOB, SessionEnded), (OP1, SessionAutoClosed)}
-    assert desk.live.chat_role(BOB) is None
+    assert desk.live_timers.sweep(OPEN + timedelta(minutes=11)) == []  # each told once
+    at_15 = desk.live_timers.sweep(OPEN + timedelta(minutes=15))
+    assert {(n.user_id, type(n)) for n in at_15} == {(BOB, nt.SessionEnded), (OP1, nt.SessionAutoClosed)}
+    assert desk.live_sessions.chat_role(BOB) is None
 
 
 def test_activity_resets_the_idle_timer(desk: Services) -> None:
-    desk.live.check_in(OP1, OPEN)
-    desk.live.claim(OP1, queue(desk, ALICE).request_id, OPEN)
-    desk.live.sweep(OPEN + timedelta(minutes=5))  # reminder
-    desk.live.user_says(ALICE, "still here", OPEN + timedelta(minutes=6))
-    assert desk.live.sweep(OPEN + timedelta(minutes=10)) == []
+    desk.live_queue.check_in(OP1, OPEN)
+    desk.live_queue.claim(OP1, queue(desk, ALICE).request_id, OPEN)
+    desk.live_timers.sweep(OPEN + timedelta(minutes=5))  # reminder
+    desk.live_relay.user_says(ALICE, "still here", OPEN + timedelta(minutes=6))
+    assert desk.live_timers.sweep(OPEN + timedelta(minutes=10)) == []
 
 
 def test_restart_keeps_queue_and_sessions(kb: KnowledgeBase, tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'desk.sqlite3'}"
     first = services_on(make_engine(url), kb)
     first.staff.add(OP1, "operator", "Li Na", OPEN)
-    first.live.check_in(OP1, OPEN)
-    session, _ = first.live.claim(OP1, queue(first, ALICE).request_id, OPEN)
+    first.live_queue.check_in(OP1, OPEN)
+    session, _ = first.live_queue.claim(OP1, queue(first, ALICE).request_id, OPEN)
     queue(first, BOB)
     first.engine.dispose()
     again = services_on(make_engine(url), kb)  # a new process on the same database
-    assert again.live.queue_status(BOB).position == 1  # type: ignore[union-attr]
-    assert again.live.user_says(ALICE, "are you there?", OPEN).id == session.id
-    assert again.live.operator_says(OP1, "yes", OPEN).user_id == ALICE
+    assert again.live_queue.queue_status(BOB).position == 1  # type: ignore[union-attr]
+    assert again.live_relay.user_says(ALICE, "are you there?", OPEN).id == session.id
+    assert again.live_relay.operator_says(OP1, "yes", OPEN).user_id == ALICE
 
 
 def _race(services: Services, operators: list[int], request_id: int) -> list[object]:
@@ -219,7 +207,7 @@ def _race(services: Services, operators: list[int], request_id: int) -> list[obj
     def claim(op: int) -> None:
         barrier.wait()
         try:
-            outcome: object = services.live.claim(op, request_id, OPEN)[0]
+            outcome: object = services.live_queue.claim(op, request_id, OPEN)[0]
         except Conflict as exc:
             outcome = exc
         with lock:
@@ -237,7 +225,7 @@ def _claim_race(services: Services) -> None:
     operators = [3000 + i for i in range(8)]
     for op in operators:
         services.staff.add(op, "operator", f"Operator {op}", OPEN)
-        services.live.check_in(op, OPEN)
+        services.live_queue.check_in(op, OPEN)
     for user in range(5000, 5010):
         request = queue(services, user)
         results = _race(services, operators, request.request_id)
@@ -262,26 +250,26 @@ def test_concurrent_claims_postgresql(kb: KnowledgeBase, pg_engine: Engine) -> N
 
 
 def test_chat_role_and_current_session(desk: Services) -> None:
-    desk.live.check_in(OP1, OPEN)
-    assert desk.live.chat_role(ALICE) is None and desk.live.chat_role(OP1) is None
+    desk.live_queue.check_in(OP1, OPEN)
+    assert desk.live_sessions.chat_role(ALICE) is None and desk.live_sessions.chat_role(OP1) is None
     status = queue(desk, ALICE)
-    view, _ = desk.live.claim(OP1, status.request_id, OPEN)
-    assert desk.live.chat_role(ALICE) == "user" and desk.live.chat_role(OP1) == "operator"
-    assert desk.live.current_session(OP1).id == view.id
+    view, _ = desk.live_queue.claim(OP1, status.request_id, OPEN)
+    assert desk.live_sessions.chat_role(ALICE) == "user" and desk.live_sessions.chat_role(OP1) == "operator"
+    assert desk.live_sessions.current_session(OP1).id == view.id
     with pytest.raises(NotFound):
-        desk.live.current_session(OP2)
-    desk.live.end(OP1, "resolved", OPEN)
-    assert desk.live.chat_role(ALICE) is None and desk.live.chat_role(OP1) is None
+        desk.live_sessions.current_session(OP2)
+    desk.live_sessions.end(OP1, "resolved", OPEN)
+    assert desk.live_sessions.chat_role(ALICE) is None and desk.live_sessions.chat_role(OP1) is None
 
 
 def test_operators_end_with_resolved_or_unresolved_only(desk: Services) -> None:
-    desk.live.check_in(OP1, OPEN)
-    desk.live.claim(OP1, queue(desk, ALICE).request_id, OPEN)
+    desk.live_queue.check_in(OP1, OPEN)
+    desk.live_queue.claim(OP1, queue(desk, ALICE).request_id, OPEN)
     with pytest.raises(InvalidInput):
-        desk.live.end(OP1, "handed_back", OPEN)
-    _view, notices = desk.live.end(OP1, "unresolved", OPEN)
+        desk.live_sessions.end(OP1, "handed_back", OPEN)
+    _view, notices = desk.live_sessions.end(OP1, "unresolved", OPEN)
     [ended] = notices
-    assert isinstance(ended, SessionEnded) and ended.outcome == "unresolved"
+    assert isinstance(ended, nt.SessionEnded) and ended.outcome == "unresolved"
 
 
 def test_auto_assign_gives_the_user_to_the_least_busy_operator(kb: KnowledgeBase) -> None:
@@ -289,22 +277,22 @@ def test_auto_assign_gives_the_user_to_the_least_busy_operator(kb: KnowledgeBase
     s = build_services(settings, kb, make_engine("sqlite://"))
     s.staff.add(OP1, "operator", "Li Na", OPEN)
     s.staff.add(OP2, "operator", "Zhang Wei", OPEN)
-    first, _ = s.live.request(ALICE, "en", "applicant", OPEN)  # nobody checked in: the user waits
+    first, _ = s.live_queue.request(ALICE, "en", "applicant", OPEN)  # nobody checked in: the user waits
     assert isinstance(first, QueueStatus)
-    s.live.check_in(OP1, OPEN)
-    s.live.claim(OP1, first.request_id, OPEN)  # Li Na now has one chat
-    s.live.check_in(OP2, OPEN)
-    assigned, notices = s.live.request(BOB, "en", "employer", OPEN)
+    s.live_queue.check_in(OP1, OPEN)
+    s.live_queue.claim(OP1, first.request_id, OPEN)  # Li Na now has one chat
+    s.live_queue.check_in(OP2, OPEN)
+    assigned, notices = s.live_queue.request(BOB, "en", "employer", OPEN)
     assert isinstance(assigned, SessionView) and assigned.operator_id == OP2  # the least busy
-    assert [type(n) for n in notices if n.user_id == BOB] == [SessionStarted]
+    assert [type(n) for n in notices if n.user_id == BOB] == [nt.SessionStarted]
 
 
 def test_staff_chat_gets_every_waiting_user(kb: KnowledgeBase) -> None:
     settings = Settings(helpdesk_hours="always", helpdesk_staff_chat=-100123, database_url="sqlite://")
     s = build_services(settings, kb, make_engine("sqlite://"))
     s.staff.add(OP1, "operator", "Li Na", OPEN)
-    s.live.check_in(OP1, OPEN)
-    _status, notices = s.live.request(ALICE, "zh", "applicant", OPEN)
-    offers = {n.user_id: n for n in notices if isinstance(n, QueueNew)}
+    s.live_queue.check_in(OP1, OPEN)
+    _status, notices = s.live_queue.request(ALICE, "zh", "applicant", OPEN)
+    offers = {n.user_id: n for n in notices if isinstance(n, nt.QueueNew)}
     assert set(offers) == {OP1, -100123}
     assert offers[-100123].lang == "zh" and offers[-100123].role == "applicant"

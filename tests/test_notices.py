@@ -11,69 +11,46 @@ from zoneinfo import ZoneInfo
 import pytest
 
 import bot.notices
+from bot import notices as nt
 from bot.answering.text import Lang
-from bot.notices import (
-    BadRating,
-    CalendarUnknown,
-    HandedBack,
-    Notice,
-    PastQuestion,
-    QueueLongWait,
-    QueueNew,
-    QueuePosition,
-    SessionAutoClosed,
-    SessionEnded,
-    SessionIdle,
-    SessionIdleOperator,
-    SessionLeft,
-    SessionStarted,
-    SessionTicket,
-    SessionTransferred,
-    SessionTransferredToYou,
-    TicketAssigned,
-    TicketClosed,
-    TicketDueLater,
-    TicketReopenedByStaff,
-    TicketReopenedByUser,
-    TicketReply,
-    TicketUserMessage,
-    TranscriptLine,
-)
 from console.desk import NOTICE_LINES, notice_line
 from handlers.common import NO_PREVIEW, send_file, send_messages
 from handlers.live_notices import LIVE_RENDERERS
 from handlers.notify import RENDERERS, render
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-TYPES: tuple[type[Notice], ...] = get_args(Notice)
+TYPES: tuple[type[nt.Notice], ...] = get_args(nt.Notice)
 LANGS: tuple[Lang, ...] = ("en", "zh")
-HISTORY = (PastQuestion("How long does it take?", "answer", "processing-time"), PastQuestion("hi", "fallback", None))
+HISTORY = (
+    nt.PastQuestion("How long does it take?", "answer", "processing-time"),
+    nt.PastQuestion("hi", "fallback", None),
+)
 
-SAMPLES: dict[type[Notice], Notice] = {
-    TicketReply: TicketReply(7, "T2603-0001", 1, "Please bring your passport.", "photo-1", "photo"),
-    TicketClosed: TicketClosed(7, "T2603-0001", 1, "Explained the cancellation duty."),
-    TicketReopenedByStaff: TicketReopenedByStaff(7, "T2603-0001"),
-    TicketUserMessage: TicketUserMessage(8, "T2603-0001"),
-    TicketReopenedByUser: TicketReopenedByUser(8, "T2603-0001"),
-    TicketAssigned: TicketAssigned(8, "T2603-0001"),
-    TicketDueLater: TicketDueLater(7, "T2603-0001", 1, datetime(2027, 2, 20, 23, 59, 59, tzinfo=SHANGHAI)),
-    BadRating: BadRating(9, "ticket", 1, 4, 7, "Nobody called me back.", 3),
-    CalendarUnknown: CalendarUnknown(9, 2027, "knowledge/calendar/2027.toml", 2),
-    QueueNew: QueueNew(8, 4, "zh", "employer", 7, "Li", HISTORY),
-    QueuePosition: QueuePosition(7, 2, 12),
-    QueueLongWait: QueueLongWait(7, 4),
-    SessionStarted: SessionStarted(7, "Li Na"),
-    SessionEnded: SessionEnded(7, 3, "resolved"),
-    HandedBack: HandedBack(7),
-    SessionTransferred: SessionTransferred(7, "Zhang Wei"),
-    SessionTransferredToYou: SessionTransferredToYou(
-        8, 3, 7, "en", HISTORY, (TranscriptLine("user", "Hello"), TranscriptLine("operator", "Hi"))
+SAMPLES: dict[type[nt.Notice], nt.Notice] = {
+    nt.TicketReply: nt.TicketReply(7, "T2603-0001", 1, "Please bring your passport.", "photo-1", "photo"),
+    nt.TicketClosed: nt.TicketClosed(7, "T2603-0001", 1, "Explained the cancellation duty."),
+    nt.TicketReopenedByStaff: nt.TicketReopenedByStaff(7, "T2603-0001"),
+    nt.TicketUserMessage: nt.TicketUserMessage(8, "T2603-0001"),
+    nt.TicketReopenedByUser: nt.TicketReopenedByUser(8, "T2603-0001"),
+    nt.TicketAssigned: nt.TicketAssigned(8, "T2603-0001"),
+    nt.TicketDueLater: nt.TicketDueLater(7, "T2603-0001", 1, datetime(2027, 2, 20, 23, 59, 59, tzinfo=SHANGHAI)),
+    nt.BadRating: nt.BadRating(9, "ticket", 1, 4, 7, "Nobody called me back.", 3),
+    nt.CalendarUnknown: nt.CalendarUnknown(9, 2027, "knowledge/calendar/2027.toml", 2),
+    nt.QueueNew: nt.QueueNew(8, 4, "zh", "employer", 7, "Li", HISTORY),
+    nt.QueuePosition: nt.QueuePosition(7, 2, 12),
+    nt.QueueLongWait: nt.QueueLongWait(7, 4),
+    nt.SessionStarted: nt.SessionStarted(7, "Li Na"),
+    nt.SessionEnded: nt.SessionEnded(7, 3, "resolved"),
+    nt.HandedBack: nt.HandedBack(7),
+    nt.SessionTransferred: nt.SessionTransferred(7, "Zhang Wei"),
+    nt.SessionTransferredToYou: nt.SessionTransferredToYou(
+        8, 3, 7, "en", HISTORY, (nt.TranscriptLine("user", "Hello"), nt.TranscriptLine("operator", "Hi"))
     ),
-    SessionTicket: SessionTicket(7, "T2603-0002", 3),
-    SessionIdle: SessionIdle(7, 3, 5),
-    SessionIdleOperator: SessionIdleOperator(8, 3),
-    SessionAutoClosed: SessionAutoClosed(8, 3),
-    SessionLeft: SessionLeft(8, 3),
+    nt.SessionTicket: nt.SessionTicket(7, "T2603-0002", 3),
+    nt.SessionIdle: nt.SessionIdle(7, 3, 5),
+    nt.SessionIdleOperator: nt.SessionIdleOperator(8, 3),
+    nt.SessionAutoClosed: nt.SessionAutoClosed(8, 3),
+    nt.SessionLeft: nt.SessionLeft(8, 3),
 }
 
 
@@ -86,7 +63,7 @@ def test_every_notice_type_has_a_sample_and_both_renderers() -> None:
 
 
 @pytest.mark.parametrize("kind", TYPES, ids=lambda kind: kind.__name__)
-def test_every_notice_type_is_a_frozen_dataclass_listed_in_the_docstring(kind: type[Notice]) -> None:
+def test_every_notice_type_is_a_frozen_dataclass_listed_in_the_docstring(kind: type[nt.Notice]) -> None:
     fields = dataclasses.fields(kind)
     assert fields[0].name == "user_id" and kind.__dataclass_params__.frozen  # type: ignore[attr-defined]
     assert f"    {kind.__name__} " in (bot.notices.__doc__ or ""), f"{kind.__name__} is missing from the docstring"
@@ -94,7 +71,7 @@ def test_every_notice_type_is_a_frozen_dataclass_listed_in_the_docstring(kind: t
 
 @pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("kind", TYPES, ids=lambda kind: kind.__name__)
-def test_every_notice_renders_for_telegram_in_both_languages(kind: type[Notice], lang: Lang) -> None:
+def test_every_notice_renders_for_telegram_in_both_languages(kind: type[nt.Notice], lang: Lang) -> None:
     chunks, markup = render(SAMPLES[kind], lang)
     assert chunks and all(chunks)
     if markup is not None:
@@ -103,7 +80,7 @@ def test_every_notice_renders_for_telegram_in_both_languages(kind: type[Notice],
 
 @pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("kind", TYPES, ids=lambda kind: kind.__name__)
-def test_every_notice_renders_for_the_console_in_both_languages(kind: type[Notice], lang: Lang) -> None:
+def test_every_notice_renders_for_the_console_in_both_languages(kind: type[nt.Notice], lang: Lang) -> None:
     line = notice_line(SAMPLES[kind], lang)
     assert line and str(SAMPLES[kind].user_id) in line
 
@@ -129,7 +106,7 @@ class RecordingBot:
 
 async def test_the_one_send_path_uses_html_without_link_previews() -> None:
     bot = RecordingBot()
-    chunks, markup = render(SAMPLES[TicketClosed], "en")
+    chunks, markup = render(SAMPLES[nt.TicketClosed], "en")
     await send_messages(bot, 7, ["first", *chunks], markup)  # type: ignore[arg-type]
     await send_file(bot, 7, "photo-1", "photo")  # type: ignore[arg-type]
     await send_file(bot, 7, "doc-1", None, "<b>Li</b>")  # type: ignore[arg-type]

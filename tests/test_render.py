@@ -7,33 +7,9 @@ from html.parser import HTMLParser
 
 import pytest
 
+from bot import notices as nt
 from bot.answering.answers import Answerer, Option, Reply
 from bot.answering.matching import Match
-from bot.notices import (
-    BadRating,
-    HandedBack,
-    Notice,
-    PastQuestion,
-    QueueLongWait,
-    QueueNew,
-    QueuePosition,
-    SessionAutoClosed,
-    SessionEnded,
-    SessionIdle,
-    SessionIdleOperator,
-    SessionLeft,
-    SessionStarted,
-    SessionTicket,
-    SessionTransferred,
-    SessionTransferredToYou,
-    TicketAssigned,
-    TicketClosed,
-    TicketReopenedByStaff,
-    TicketReopenedByUser,
-    TicketReply,
-    TicketUserMessage,
-    TranscriptLine,
-)
 from handlers import callback_data as cd
 from handlers.notify import render
 from handlers.render import MESSAGE_LIMIT, answer_messages, clarify_message, html_chunks, split_text, utf16_len
@@ -136,33 +112,33 @@ def test_callback_data_rejects_oversize_and_separators() -> None:
     assert cd.Data("cl", ("12",)).int_arg(0) == 12 and cd.Data("cl", ("-1",)).int_arg(0) is None
 
 
-NOTICES: list[Notice] = [
-    TicketReply(1, "T2603-0001", 1, "<script>", None, None),
-    TicketClosed(1, "T2603-0001", 1, "a & b"),
-    TicketReopenedByStaff(1, "T2603-0001"),
-    TicketUserMessage(1, "T2603-0001"),
-    TicketReopenedByUser(1, "T2603-0001"),
-    TicketAssigned(1, "T2603-0001"),
-    BadRating(1, "session", 3, 5, 9, "<b>", 1),
-    QueueNew(1, 4, "zh", "employer", 9, "<Li>", (PastQuestion("how long?", "answer", "processing-time"),)),
-    QueuePosition(1, 2, 12),
-    QueueLongWait(1, 4),
-    SessionStarted(1, "Li & Na"),
-    SessionEnded(1, 3, "no_reply"),
-    HandedBack(1),
-    SessionTransferred(1, "Zhang"),
-    SessionTransferredToYou(1, 3, 9, "en", (), (TranscriptLine("user", "<hello>"),)),
-    SessionTicket(1, "T2603-0002", 3),
-    SessionIdle(1, 3, 5),
-    SessionIdleOperator(1, 3),
-    SessionAutoClosed(1, 3),
-    SessionLeft(1, 3),
+NOTICES: list[nt.Notice] = [
+    nt.TicketReply(1, "T2603-0001", 1, "<script>", None, None),
+    nt.TicketClosed(1, "T2603-0001", 1, "a & b"),
+    nt.TicketReopenedByStaff(1, "T2603-0001"),
+    nt.TicketUserMessage(1, "T2603-0001"),
+    nt.TicketReopenedByUser(1, "T2603-0001"),
+    nt.TicketAssigned(1, "T2603-0001"),
+    nt.BadRating(1, "session", 3, 5, 9, "<b>", 1),
+    nt.QueueNew(1, 4, "zh", "employer", 9, "<Li>", (nt.PastQuestion("how long?", "answer", "processing-time"),)),
+    nt.QueuePosition(1, 2, 12),
+    nt.QueueLongWait(1, 4),
+    nt.SessionStarted(1, "Li & Na"),
+    nt.SessionEnded(1, 3, "no_reply"),
+    nt.HandedBack(1),
+    nt.SessionTransferred(1, "Zhang"),
+    nt.SessionTransferredToYou(1, 3, 9, "en", (), (nt.TranscriptLine("user", "<hello>"),)),
+    nt.SessionTicket(1, "T2603-0002", 3),
+    nt.SessionIdle(1, 3, 5),
+    nt.SessionIdleOperator(1, 3),
+    nt.SessionAutoClosed(1, 3),
+    nt.SessionLeft(1, 3),
 ]
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
 @pytest.mark.parametrize("notice", NOTICES, ids=[type(n).__name__ for n in NOTICES])
-def test_every_notice_renders_escaped_in_both_languages(notice: Notice, lang: str) -> None:
+def test_every_notice_renders_escaped_in_both_languages(notice: nt.Notice, lang: str) -> None:
     chunks, markup = render(notice, lang)  # type: ignore[arg-type]
     html = "".join(chunks)
     assert html and set(tags_of(html)) <= {"b", "i"}, html  # user-supplied text never becomes markup

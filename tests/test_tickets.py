@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy.engine import Engine
 
 from bot.desk.flows import Flows
 from bot.desk.ratings import Ratings
 from bot.desk.staff import StaffRegistry
-from bot.desk.tickets import TicketDesk, TicketPolicy, validate_contact
+from bot.desk.tickets.common import TicketPolicy
+from bot.desk.tickets.deadlines import TicketDeadlines
+from bot.desk.tickets.filing import TicketFiling, validate_contact
+from bot.desk.tickets.owners import OwnTickets
+from bot.desk.tickets.work import TicketWork
+from bot.desk.workdays import WorkCalendar
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.notices import BadRating, TicketClosed, TicketReply
 from bot.store.db import make_engine
@@ -20,47 +27,73 @@ NOW = datetime(2026, 2, 13, 10, 0, tzinfo=SH)  # Friday before the 2026 Spring F
 ALICE, BOB, OPERATOR, SUPERVISOR = 1001, 1002, 2001, 2002
 
 
+@dataclass(frozen=True)
+class Desk:
+    """The ticket desk's parts over one database, wired as ``bot.services.build_services`` wires them."""
+
+    engine: Engine
+    staff: StaffRegistry
+    flows: Flows
+    filing: TicketFiling
+    owners: OwnTickets
+    work: TicketWork
+    deadlines: TicketDeadlines
+
+
+def desk_on(engine: Engine, calendar: WorkCalendar | None = None) -> Desk:
+    staff, flows = StaffRegistry(engine), Flows(engine)
+    deadlines = TicketDeadlines(engine, calendar=calendar or WorkCalendar())
+    return Desk(
+        engine,
+        staff,
+        flows,
+        TicketFiling(engine, flows, deadlines),
+        OwnTickets(engine, staff),
+        TicketWork(engine, staff, deadlines),
+        deadlines,
+    )
+
+
 @pytest.fixture
-def desk() -> TicketDesk:
-    engine = make_engine("sqlite://")
-    staff = StaffRegistry(engine)
-    staff.add(OPERATOR, "operator", "Li Na", NOW)
-    staff.add(SUPERVISOR, "supervisor", "Wang Wei", NOW)
-    return TicketDesk(engine, staff, Flows(engine))
+def desk() -> Desk:
+    made = desk_on(make_engine("sqlite://"))
+    made.staff.add(OPERATOR, "operator", "Li Na", NOW)
+    made.staff.add(SUPERVISOR, "supervisor", "Wang Wei", NOW)
+    return made
 
 
-def file(desk: TicketDesk, user: int = ALICE, kind: str = "enquiry") -> str:
-    desk.start_filing(user, NOW)
-    desk.choose_kind(user, kind, NOW)
-    desk.give_text(user, "How do I cancel the permit of an employee who left?", NOW)
-    desk.skip(user, NOW)
-    desk.skip(user, NOW)
-    return desk.confirm(user, "en", NOW).number
+def file(desk: Desk, user: int = ALICE, kind: str = "enquiry") -> str:
+    desk.filing.start_filing(user, NOW)
+    desk.filing.choose_kind(user, kind, NOW)
+    desk.filing.give_text(user, "How do I cancel the permit of an employee who left?", NOW)
+    desk.filing.skip(user, NOW)
+    desk.filing.skip(user, NOW)
+    return desk.filing.confirm(user, "en", NOW).number
 
 
-def test_filing_flow_step_by_step(desk: TicketDesk) -> None:
-    assert desk.start_filing(ALICE, NOW).step == "kind"
-    assert desk.choose_kind(ALICE, "complaint", NOW).step == "description"
-    assert desk.give_text(ALICE, "The window refused my documents without a reason.", NOW).step == "contact"
-    assert desk.give_text(ALICE, "138 0013 8000", NOW).step == "reference"
-    filing = desk.give_text(ALICE, "WP-2026-0001", NOW)
+def test_filing_flow_step_by_step(desk: Desk) -> None:
+    assert desk.filing.start_filing(ALICE, NOW).step == "kind"
+    assert desk.filing.choose_kind(ALICE, "complaint", NOW).step == "description"
+    assert desk.filing.give_text(ALICE, "The window refused my documents without a reason.", NOW).step == "contact"
+    assert desk.filing.give_text(ALICE, "138 0013 8000", NOW).step == "reference"
+    filing = desk.filing.give_text(ALICE, "WP-2026-0001", NOW)
     assert (filing.step, filing.contact, filing.reference) == ("confirm", "+8613800138000", "WP-2026-0001")
-    ticket = desk.confirm(ALICE, "en", NOW)
+    ticket = desk.filing.confirm(ALICE, "en", NOW)
     assert ticket.number.startswith("T2602-") and ticket.status == "new" and ticket.kind == "complaint"
     # complaint: 15 working days from Fri 13 Feb 2026: Sat 14 Feb (调休), 15–23 Feb off, 24–27 Feb,
     # Sat 28 Feb (调休), 2–6 Mar, 9–12 Mar → Thursday 12 March.
     assert ticket.due_at.astimezone(SH).date().isoformat() == "2026-03-12"
-    assert desk.filing(ALICE) is None
+    assert desk.filing.current(ALICE) is None
 
 
-def test_filing_survives_a_restart(desk: TicketDesk) -> None:
-    desk.start_filing(ALICE, NOW, kind="help")
-    again = TicketDesk(desk.engine, desk.staff, Flows(desk.engine))  # a new process, same database
-    assert again.filing(ALICE).step == "description"  # type: ignore[union-attr]
+def test_filing_survives_a_restart(desk: Desk) -> None:
+    desk.filing.start_filing(ALICE, NOW, kind="help")
+    again = desk_on(desk.engine)  # a new process, same database
+    assert again.filing.current(ALICE).step == "description"  # type: ignore[union-attr]
 
 
-def test_enquiry_deadline_across_spring_festival(desk: TicketDesk) -> None:
-    ticket = desk.get(ALICE, file(desk))
+def test_enquiry_deadline_across_spring_festival(desk: Desk) -> None:
+    ticket = desk.owners.get(ALICE, file(desk))
     # 2 working days after Fri 13 Feb: Sat 14 Feb (调休) and Tue 24 Feb.
     assert ticket.due_at == datetime(2026, 2, 24, 23, 59, 59, tzinfo=SH)
 
@@ -72,22 +105,22 @@ def test_configured_deadlines() -> None:
         TicketPolicy.parse_deadlines("gossip=3")
 
 
-def test_description_limits(desk: TicketDesk) -> None:
-    desk.start_filing(ALICE, NOW, kind="help")
+def test_description_limits(desk: Desk) -> None:
+    desk.filing.start_filing(ALICE, NOW, kind="help")
     with pytest.raises(InvalidInput) as too_long:
-        desk.give_text(ALICE, "x" * 2001, NOW)
+        desk.filing.give_text(ALICE, "x" * 2001, NOW)
     assert too_long.value.details["limit"] == 2000
     with pytest.raises(InvalidInput):
-        desk.give_text(ALICE, "🙂🙂🙂🙂🙂🙂🙂🙂🙂🙂🙂", NOW)
-    assert desk.filing(ALICE).step == "description"  # type: ignore[union-attr]  # nothing lost
+        desk.filing.give_text(ALICE, "🙂🙂🙂🙂🙂🙂🙂🙂🙂🙂🙂", NOW)
+    assert desk.filing.current(ALICE).step == "description"  # type: ignore[union-attr]  # nothing lost
 
 
-def test_text_at_a_button_step_is_refused_without_losing_the_flow(desk: TicketDesk) -> None:
-    desk.start_filing(ALICE, NOW)
+def test_text_at_a_button_step_is_refused_without_losing_the_flow(desk: Desk) -> None:
+    desk.filing.start_filing(ALICE, NOW)
     with pytest.raises(InvalidInput) as refused:
-        desk.give_text(ALICE, "hello", NOW)
+        desk.filing.give_text(ALICE, "hello", NOW)
     assert refused.value.reason == "use_buttons"
-    assert desk.filing(ALICE).step == "kind"  # type: ignore[union-attr]
+    assert desk.filing.current(ALICE).step == "kind"  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize("good", ["+44 20 7946 0958", "13800138000", "alice@example.com"])
@@ -101,93 +134,93 @@ def test_contact_validation_refuses(bad: str) -> None:
         validate_contact(bad)
 
 
-def test_nobody_sees_another_persons_ticket(desk: TicketDesk) -> None:
+def test_nobody_sees_another_persons_ticket(desk: Desk) -> None:
     number = file(desk, ALICE)
     with pytest.raises(NotFound):
-        desk.get(BOB, number)
+        desk.owners.get(BOB, number)
     with pytest.raises(NotFound):
-        desk.add_user_message(BOB, number, NOW, "mine now")
+        desk.owners.add_user_message(BOB, number, NOW, "mine now")
     with pytest.raises(NotFound):
-        desk.close_own(BOB, number, NOW)
-    assert desk.mine(BOB) == []
-    assert desk.get(OPERATOR, number).number == number
+        desk.owners.close_own(BOB, number, NOW)
+    assert desk.owners.mine(BOB) == []
+    assert desk.work.get(OPERATOR, number).number == number
 
 
 @pytest.mark.parametrize(
     "action",
     [
-        lambda d, n: d.take(ALICE, n, NOW),
-        lambda d, n: d.reply(ALICE, n, "done", NOW),
-        lambda d, n: d.note(ALICE, n, "note", NOW),
-        lambda d, n: d.change_kind(ALICE, n, "help", NOW),
-        lambda d, n: d.reassign(ALICE, n, OPERATOR, NOW),
-        lambda d, n: d.close(ALICE, n, "done", NOW),
-        lambda d, n: d.reopen(ALICE, n, NOW),
-        lambda d, n: d.search(ALICE, NOW),
+        lambda d, n: d.work.take(ALICE, n, NOW),
+        lambda d, n: d.work.reply(ALICE, n, "done", NOW),
+        lambda d, n: d.work.note(ALICE, n, "note", NOW),
+        lambda d, n: d.work.change_kind(ALICE, n, "help", NOW),
+        lambda d, n: d.work.reassign(ALICE, n, OPERATOR, NOW),
+        lambda d, n: d.work.close(ALICE, n, "done", NOW),
+        lambda d, n: d.work.reopen(ALICE, n, NOW),
+        lambda d, n: d.work.search(ALICE, NOW),
     ],
 )
-def test_staff_actions_refused_to_non_staff(desk: TicketDesk, action) -> None:  # type: ignore[no-untyped-def]
+def test_staff_actions_refused_to_non_staff(desk: Desk, action) -> None:  # type: ignore[no-untyped-def]
     number = file(desk)
     with pytest.raises(NotAllowed):
         action(desk, number)
 
 
-def test_staff_work_a_ticket_to_closure(desk: TicketDesk) -> None:
+def test_staff_work_a_ticket_to_closure(desk: Desk) -> None:
     number = file(desk)
-    assert desk.take(OPERATOR, number, NOW).status == "in_progress"
-    desk.note(OPERATOR, number, "Employer is Acme; check the system first.", NOW)
-    view, notices = desk.reply(OPERATOR, number, "Please apply in the online system within 10 working days.", NOW)
+    assert desk.work.take(OPERATOR, number, NOW).status == "in_progress"
+    desk.work.note(OPERATOR, number, "Employer is Acme; check the system first.", NOW)
+    view, notices = desk.work.reply(OPERATOR, number, "Please apply in the online system within 10 working days.", NOW)
     assert view.status == "answered"
     assert notices[0].user_id == ALICE and isinstance(notices[0], TicketReply)
     # The user sees the reply but never the note.
-    kinds = [m.kind for m in desk.get(ALICE, number).messages]
+    kinds = [m.kind for m in desk.owners.get(ALICE, number).messages]
     assert kinds == ["reply"]
-    assert [m.kind for m in desk.get(OPERATOR, number).messages] == ["note", "reply"]
-    view = desk.change_kind(OPERATOR, number, "help", NOW)
+    assert [m.kind for m in desk.work.get(OPERATOR, number).messages] == ["note", "reply"]
+    view = desk.work.change_kind(OPERATOR, number, "help", NOW)
     # help: 10 working days → Thursday 5 March (recomputed from the filing time).
     assert view.kind == "help" and view.due_at.astimezone(SH).date().isoformat() == "2026-03-05"
-    view, notices = desk.reassign(OPERATOR, number, SUPERVISOR, NOW)
+    view, notices = desk.work.reassign(OPERATOR, number, SUPERVISOR, NOW)
     assert view.assignee_id == SUPERVISOR and notices[0].user_id == SUPERVISOR
-    view, notices = desk.close(SUPERVISOR, number, "Explained the cancellation duty.", NOW)
+    view, notices = desk.work.close(SUPERVISOR, number, "Explained the cancellation duty.", NOW)
     assert view.status == "closed" and isinstance(notices[0], TicketClosed)
     with pytest.raises(Conflict):
-        desk.reply(OPERATOR, number, "late", NOW)
-    assert desk.reopen(OPERATOR, number, NOW)[0].status == "in_progress"
+        desk.work.reply(OPERATOR, number, "late", NOW)
+    assert desk.work.reopen(OPERATOR, number, NOW)[0].status == "in_progress"
 
 
-def test_user_messages_reopen_and_window(desk: TicketDesk) -> None:
+def test_user_messages_reopen_and_window(desk: Desk) -> None:
     number = file(desk)
-    desk.take(OPERATOR, number, NOW)
-    desk.reply(OPERATOR, number, "Which city?", NOW)
-    view, notices = desk.add_user_message(ALICE, number, NOW, "Dongguan", file_id="photo-1", file_kind="photo")
+    desk.work.take(OPERATOR, number, NOW)
+    desk.work.reply(OPERATOR, number, "Which city?", NOW)
+    view, notices = desk.owners.add_user_message(ALICE, number, NOW, "Dongguan", file_id="photo-1", file_kind="photo")
     assert view.status == "in_progress" and notices[0].user_id == OPERATOR
-    desk.close_own(ALICE, number, NOW)
+    desk.owners.close_own(ALICE, number, NOW)
     with pytest.raises(Conflict):
-        desk.add_user_message(ALICE, number, NOW, "more")
-    assert desk.reopen_own(ALICE, number, NOW + timedelta(days=6))[0].status == "in_progress"
-    desk.close(OPERATOR, number, "Done.", NOW + timedelta(days=6))
+        desk.owners.add_user_message(ALICE, number, NOW, "more")
+    assert desk.owners.reopen_own(ALICE, number, NOW + timedelta(days=6))[0].status == "in_progress"
+    desk.work.close(OPERATOR, number, "Done.", NOW + timedelta(days=6))
     with pytest.raises(NotAllowed):
-        desk.reopen_own(ALICE, number, NOW + timedelta(days=14))
+        desk.owners.reopen_own(ALICE, number, NOW + timedelta(days=14))
 
 
-def test_search_filters(desk: TicketDesk) -> None:
+def test_search_filters(desk: Desk) -> None:
     a = file(desk, ALICE, "enquiry")
     b = file(desk, BOB, "complaint")
-    desk.take(OPERATOR, b, NOW)
+    desk.work.take(OPERATOR, b, NOW)
     later = datetime(2026, 2, 25, 9, 0, tzinfo=SH)
-    assert [t.number for t in desk.search(OPERATOR, later, overdue=True)] == [a]
-    assert [t.number for t in desk.search(OPERATOR, NOW, kind="complaint")] == [b]
-    assert [t.number for t in desk.search(OPERATOR, NOW, assignee=OPERATOR)] == [b]
-    assert [t.number for t in desk.search(OPERATOR, NOW, status="new")] == [a]
+    assert [t.number for t in desk.work.search(OPERATOR, later, overdue=True)] == [a]
+    assert [t.number for t in desk.work.search(OPERATOR, NOW, kind="complaint")] == [b]
+    assert [t.number for t in desk.work.search(OPERATOR, NOW, assignee=OPERATOR)] == [b]
+    assert [t.number for t in desk.work.search(OPERATOR, NOW, status="new")] == [a]
 
 
-def test_one_rating_per_ticket_and_bad_ones_alert_supervisors(desk: TicketDesk) -> None:
+def test_one_rating_per_ticket_and_bad_ones_alert_supervisors(desk: Desk) -> None:
     ratings = Ratings(desk.engine, desk.staff, desk.flows)
     number = file(desk)
-    ticket_id = desk.get(ALICE, number).id
+    ticket_id = desk.owners.get(ALICE, number).id
     with pytest.raises(NotFound):
         ratings.rate(ALICE, "ticket", ticket_id, 1, NOW)  # not closed yet
-    desk.close(OPERATOR, number, "Answered by phone.", NOW)
+    desk.work.close(OPERATOR, number, "Answered by phone.", NOW)
     with pytest.raises(NotFound):
         ratings.rate(BOB, "ticket", ticket_id, 1, NOW)  # not Bob's
     view, notices = ratings.rate(ALICE, "ticket", ticket_id, 5, NOW)
@@ -200,19 +233,19 @@ def test_one_rating_per_ticket_and_bad_ones_alert_supervisors(desk: TicketDesk) 
     assert ratings.of("ticket", ticket_id).level == 5  # type: ignore[union-attr]
 
 
-def test_good_rating_alerts_nobody(desk: TicketDesk) -> None:
+def test_good_rating_alerts_nobody(desk: Desk) -> None:
     ratings = Ratings(desk.engine, desk.staff, desk.flows)
     number = file(desk)
-    desk.close(OPERATOR, number, "ok", NOW)
-    _, notices = ratings.rate(ALICE, "ticket", desk.get(ALICE, number).id, 2, NOW)
+    desk.work.close(OPERATOR, number, "ok", NOW)
+    _, notices = ratings.rate(ALICE, "ticket", desk.owners.get(ALICE, number).id, 2, NOW)
     assert notices == [] and desk.flows.get(ALICE) is None
 
 
-def test_naive_now_is_refused(desk: TicketDesk) -> None:
-    desk.start_filing(ALICE, NOW, kind="help")
-    desk.give_text(ALICE, "Need help with the online system login.", NOW)
-    desk.skip(ALICE, NOW)
-    desk.skip(ALICE, NOW)
+def test_naive_now_is_refused(desk: Desk) -> None:
+    desk.filing.start_filing(ALICE, NOW, kind="help")
+    desk.filing.give_text(ALICE, "Need help with the online system login.", NOW)
+    desk.filing.skip(ALICE, NOW)
+    desk.filing.skip(ALICE, NOW)
     with pytest.raises(ValueError):
-        desk.confirm(ALICE, "en", datetime(2026, 2, 13, 10, 0))
+        desk.filing.confirm(ALICE, "en", datetime(2026, 2, 13, 10, 0))
     assert datetime.now(UTC)  # the clock is only ever passed in

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 
 from bot.desk.calendar_files import template
 from bot.desk.staff import StaffRegistry
-from bot.desk.tickets import TicketDesk
+from bot.desk.tickets.deadlines import TicketDeadlines
 from bot.desk.workdays import SHANGHAI, WorkCalendar
 from bot.notices import CalendarUnknown, Notice
 from bot.store.job_runs import claim
@@ -32,7 +32,7 @@ class CalendarUpkeep:
     engine: Engine
     calendar: WorkCalendar
     staff: StaffRegistry
-    tickets: TicketDesk
+    deadlines: TicketDeadlines
     kb_label: str = "knowledge"
     """How the knowledge directory is named to supervisors (the file is ``{kb_label}/calendar/YYYY.toml``)."""
 
@@ -56,6 +56,6 @@ class CalendarUpkeep:
         for year in years:
             if not claim(self.engine, JOB, f"{year}:{iso.year}-W{iso.week:02d}", now):
                 continue
-            provisional = self.tickets.provisional_count()
+            provisional = self.deadlines.provisional_count()
             notices += [CalendarUnknown(m.user_id, year, self.file_for(year), provisional) for m in supervisors]
         return notices

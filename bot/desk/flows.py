@@ -22,7 +22,7 @@ class FlowName(StrEnum):
     ``handlers.inbox.ROUTES`` says which handler takes the text and the media sent at each of them.
     """
 
-    TICKET = "ticket"  # filing a ticket (/ticket), a step per question: FilingStep; kept by bot.desk.tickets
+    TICKET = "ticket"  # filing a ticket (/ticket), a step per question: FilingStep; kept by bot.desk.tickets.filing
     TICKET_MESSAGE = "ticket_message"  # a user's message (text or file) to their own ticket; one step, "message"
     STAFF_INPUT = "staff_input"  # staff typing a reply, note or resolution after the button: StaffStep
     RATING_COMMENT = "rating_comment"  # the optional comment after a bad rating; one step, "comment"

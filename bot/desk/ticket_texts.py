@@ -7,7 +7,7 @@ Shared by the Telegram handlers (which escape and split it) and the terminal con
 from __future__ import annotations
 
 from bot.answering.text import Lang
-from bot.desk.tickets import KIND_LABELS, STATUS_LABELS, TicketView
+from bot.desk.tickets.common import KIND_LABELS, STATUS_LABELS, TicketView
 from bot.i18n import SHANGHAI, translator
 
 

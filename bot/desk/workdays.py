@@ -11,7 +11,7 @@ Each year's schedule comes from the first of these that has it:
    made up on the next working day as the law requires), with no adjusted working weekends.
 
 Nothing here ever refuses a date: a deadline counted across a provisional year is marked
-``provisional`` and is recomputed once the year's schedule is known (``TicketDesk.recompute_deadlines``).
+``provisional`` and is recomputed once the year's schedule is known (``TicketDeadlines.recompute_deadlines``).
 """
 
 from __future__ import annotations

@@ -1,0 +1,327 @@
+"""The live desk's queue: users asking for a person (or leaving), their places and estimated waits, the
+offers to operators, claims, and operators checking in and out.
+
+Claims are atomic: a conditional UPDATE on the queue row lets exactly one operator win, on SQLite and
+PostgreSQL alike. A claim starts the session (``bot.desk.live.sessions`` carries it on).
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, case, or_, update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, func, select
+
+from bot.answering.helpdesk import Helpdesk
+from bot.answering.text import Lang
+from bot.desk.hours import DeskHours
+from bot.desk.live.shared import (
+    Closed,
+    LivePolicy,
+    QueueStatus,
+    SessionView,
+    active_session,
+    checked_in,
+    operator_live,
+    past_questions,
+    session_view,
+    set_focus,
+)
+from bot.desk.staff import StaffRegistry, audit
+from bot.errors import Conflict, NotFound, Reason
+from bot.notices import HandedBack, Notice, QueueNew, QueuePosition, SessionStarted
+from bot.store.db import session_scope
+from bot.store.models import HelpRequest, LiveSession, OperatorFocus, Staff, User, ensure_user
+from bot.store.statuses import HelpRequestStatus, SessionOutcome, SessionStatus
+
+
+class LiveQueue:
+    """The queue for a person and the operators' presence: request, leave, claim, check in and out."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        staff: StaffRegistry,
+        helpdesk: Helpdesk,
+        hours: DeskHours,
+        policy: LivePolicy | None = None,
+    ) -> None:
+        self.engine = engine
+        self.staff = staff
+        self.helpdesk = helpdesk
+        self.hours = hours
+        self.policy = policy or LivePolicy()
+
+    # ----- helpers -----------------------------------------------------------------------
+    def _average_handling(self, session: Session) -> timedelta:
+        rows = session.exec(
+            select(LiveSession)
+            .where(LiveSession.status == SessionStatus.ENDED)
+            .order_by(col(LiveSession.id).desc())
+            .limit(20)
+        ).all()
+        spans = [r.ended_at - r.started_at for r in rows if r.ended_at is not None]
+        return sum(spans, timedelta()) / len(spans) if spans else self.policy.default_handling
+
+    def _status(self, session: Session, request: HelpRequest) -> QueueStatus:
+        assert request.id is not None
+        # Queue order is arrival time (a user handed back keeps theirs), then id.
+        ahead = session.exec(
+            select(func.count())
+            .select_from(HelpRequest)
+            .where(
+                HelpRequest.status == HelpRequestStatus.WAITING,
+                or_(
+                    col(HelpRequest.created_at) < request.created_at,
+                    and_(col(HelpRequest.created_at) == request.created_at, col(HelpRequest.id) < request.id),
+                ),
+            )
+        ).one()
+        position = int(ahead) + 1
+        operators = max(1, len(checked_in(session)))
+        estimate = self._average_handling(session) * math.ceil(position / operators)
+        return QueueStatus(request.id, position, estimate, request.lang or "en")
+
+    def _queue(self, session: Session) -> list[tuple[HelpRequest, QueueStatus]]:
+        """Everyone waiting, in order, with their status (a constant number of queries)."""
+        rows = session.exec(
+            select(HelpRequest)
+            .where(HelpRequest.status == HelpRequestStatus.WAITING)
+            .order_by(col(HelpRequest.created_at), col(HelpRequest.id))
+        ).all()
+        operators = max(1, len(checked_in(session)))
+        average = self._average_handling(session)
+        out = []
+        for index, request in enumerate(rows):
+            assert request.id is not None
+            position = index + 1
+            out.append(
+                (
+                    request,
+                    QueueStatus(request.id, position, average * math.ceil(position / operators), request.lang or "en"),
+                )
+            )
+        return out
+
+    def _position_notices(self) -> list[Notice]:
+        """Tell every waiting user whose place changed.
+
+        Runs in its own short transaction after the change that moved the queue has committed. The rows
+        to change are locked in id order first (PostgreSQL; SQLite has one writer anyway), then one
+        conditional UPDATE … RETURNING marks them: concurrent claims never deadlock, and each change
+        is told once even when two claims announce at the same moment.
+        """
+        with session_scope(self.engine) as session:
+            changed = {
+                request.id: status
+                for request, status in self._queue(session)
+                if status.position != request.position_told
+            }
+            if not changed:
+                return []
+            ids = sorted(i for i in changed if i is not None)
+            session.execute(
+                select(HelpRequest.id)
+                .where(col(HelpRequest.id).in_(ids))
+                .order_by(col(HelpRequest.id))
+                .with_for_update()
+            )
+            new_position = case({i: changed[i].position for i in ids}, value=col(HelpRequest.id))
+            rows = session.execute(
+                update(HelpRequest)
+                .where(
+                    col(HelpRequest.id).in_(ids),
+                    col(HelpRequest.status) == HelpRequestStatus.WAITING,
+                    or_(col(HelpRequest.position_told).is_(None), col(HelpRequest.position_told) != new_position),
+                )
+                .values(position_told=new_position)
+                .returning(col(HelpRequest.id), col(HelpRequest.user_id))
+            ).all()
+        return [
+            QueuePosition(user_id, changed[request_id].position, changed[request_id].minutes)
+            for request_id, user_id in sorted(rows, key=lambda r: changed[r[0]].position)
+        ]
+
+    def _dispatch_notices(self, session: Session, request: HelpRequest, only: int | None = None) -> list[Notice]:
+        """Offer a waiting user to every checked-in operator (and the staff chat), or to operator *only*,
+        with their context."""
+        assert request.id is not None
+        history = past_questions(self.helpdesk, session, request.user_id, with_chosen=True)
+        user = session.get(User, request.user_id)
+        name = user.display_name if user else ""
+        if only is not None:
+            targets = [only]
+        else:
+            targets = [s.user_id for s in checked_in(session)]
+            if self.policy.staff_chat_id is not None:
+                targets.append(self.policy.staff_chat_id)
+        return [
+            QueueNew(target, request.id, request.lang, request.role, request.user_id, name, history)
+            for target in targets
+        ]
+
+    def _waiting_row(self, session: Session, user_id: int) -> HelpRequest | None:
+        return session.exec(
+            select(HelpRequest).where(HelpRequest.user_id == user_id, HelpRequest.status == HelpRequestStatus.WAITING)
+        ).first()
+
+    # ----- presence ----------------------------------------------------------------------
+    def check_in(self, operator_id: int, now: datetime) -> tuple[bool, list[Notice]]:
+        """签入. Returns whether it changed anything, and the waiting users offered to this operator."""
+        self.staff.require(operator_id)
+        with session_scope(self.engine) as session:
+            row = session.get(Staff, operator_id)
+            assert row is not None
+            changed = not row.checked_in
+            row.checked_in, row.checked_in_at = True, now
+            audit(session, operator_id, "check_in", now)
+            session.flush()
+            waiting = session.exec(
+                select(HelpRequest)
+                .where(HelpRequest.status == HelpRequestStatus.WAITING)
+                .order_by(col(HelpRequest.created_at), col(HelpRequest.id))
+            ).all()
+            notices = []
+            for request in waiting:
+                notices += self._dispatch_notices(session, request, only=operator_id)
+            return changed, notices
+
+    def check_out(self, operator_id: int, now: datetime) -> tuple[int, list[Notice]]:
+        """签出. The operator's live sessions go back to the queue (front); their users are told."""
+        self.staff.require(operator_id)
+        notices: list[Notice] = []
+        with session_scope(self.engine) as session:
+            row = session.get(Staff, operator_id)
+            assert row is not None
+            row.checked_in = False
+            live = session.exec(operator_live(operator_id)).all()
+            for live_row in live:
+                live_row.status, live_row.outcome = SessionStatus.ENDED, SessionOutcome.HANDED_BACK
+                live_row.ended_at = now
+                request = session.get(HelpRequest, live_row.request_id)
+                assert request is not None
+                # Back in the queue ahead of everyone who came later: a new row keeps its original time.
+                again = HelpRequest(
+                    user_id=request.user_id,
+                    status=HelpRequestStatus.WAITING,
+                    lang=request.lang,
+                    role=request.role,
+                    created_at=request.created_at,
+                )
+                session.add(again)
+                session.flush()
+                notices.append(HandedBack(request.user_id))
+                notices += self._dispatch_notices(session, again)
+            focus = session.get(OperatorFocus, operator_id)
+            if focus is not None:
+                session.delete(focus)
+            audit(session, operator_id, "check_out", now, detail=f"{len(live)} sessions handed back")
+        return len(live), notices + self._position_notices()
+
+    def operators_online(self) -> list[tuple[int, str, int]]:
+        """(id, name, live sessions) of checked-in operators, least busy first."""
+        with session_scope(self.engine) as session:
+            out = []
+            for s in checked_in(session):
+                busy = session.exec(
+                    select(func.count())
+                    .select_from(LiveSession)
+                    .where(LiveSession.operator_id == s.user_id, LiveSession.status == SessionStatus.ACTIVE)
+                ).one()
+                out.append((s.user_id, s.name, int(busy)))
+            return sorted(out, key=lambda o: (o[2], o[1]))
+
+    # ----- the queue ---------------------------------------------------------------------
+    def request(
+        self, user_id: int, lang: Lang, role: str | None, now: datetime
+    ) -> tuple[QueueStatus | SessionView | Closed, list[Notice]]:
+        """/human: queue the user (or say when the desk opens, or that they are already served)."""
+        with session_scope(self.engine) as session:
+            live = active_session(session, user_id)
+            if live is not None:
+                return session_view(session, live), []
+            waiting = self._waiting_row(session, user_id)
+            if waiting is not None:
+                return self._status(session, waiting), []
+        if not self.hours.is_open(now):
+            return Closed(self.hours.next_opening(now)), []
+        with session_scope(self.engine) as session:
+            ensure_user(session, user_id, now)
+            request = HelpRequest(
+                user_id=user_id, status=HelpRequestStatus.WAITING, lang=lang, role=role, created_at=now
+            )
+            session.add(request)
+            session.flush()
+            status = self._status(session, request)
+            request.position_told = status.position
+            notices = self._dispatch_notices(session, request)
+        if self.policy.auto_assign:
+            online = self.operators_online()
+            if online:
+                try:
+                    view, claim_notices = self.claim(online[0][0], status.request_id, now)
+                    return view, claim_notices
+                except Conflict:
+                    pass
+        return status, notices
+
+    def queue_status(self, user_id: int) -> QueueStatus | None:
+        """The user's place in the queue, if waiting."""
+        with session_scope(self.engine) as session:
+            waiting = self._waiting_row(session, user_id)
+            return None if waiting is None else self._status(session, waiting)
+
+    def leave(
+        self, user_id: int, now: datetime, status: HelpRequestStatus = HelpRequestStatus.CANCELLED
+    ) -> tuple[bool, list[Notice]]:
+        """The user leaves the queue (/cancel, or a ticket instead); others move up and are told."""
+        with session_scope(self.engine) as session:
+            rows = session.exec(
+                select(HelpRequest).where(
+                    HelpRequest.user_id == user_id, HelpRequest.status == HelpRequestStatus.WAITING
+                )
+            ).all()
+            for row in rows:
+                row.status = status
+        return bool(rows), self._position_notices() if rows else []
+
+    def waiting(self) -> list[QueueStatus]:
+        """Everyone waiting, in order."""
+        with session_scope(self.engine) as session:
+            return [status for _request, status in self._queue(session)]
+
+    def claim(self, operator_id: int, request_id: int, now: datetime) -> tuple[SessionView, list[Notice]]:
+        """An operator takes a waiting user. Exactly one of several simultaneous claims wins;
+        the others get ``Conflict(Reason.ALREADY_CLAIMED)``."""
+        member = self.staff.require(operator_id)
+        with session_scope(self.engine) as session:
+            result = session.execute(
+                update(HelpRequest)
+                .where(col(HelpRequest.id) == request_id, col(HelpRequest.status) == HelpRequestStatus.WAITING)
+                .values(status=HelpRequestStatus.CLAIMED, operator_id=operator_id, claimed_at=now)
+            )
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                if session.get(HelpRequest, request_id) is None:
+                    raise NotFound(Reason.REQUEST)
+                raise Conflict(Reason.ALREADY_CLAIMED)
+            request = session.get(HelpRequest, request_id)
+            assert request is not None
+            session.refresh(request)
+            live = LiveSession(
+                request_id=request_id,
+                user_id=request.user_id,
+                operator_id=operator_id,
+                status=SessionStatus.ACTIVE,
+                started_at=now,
+                last_activity_at=now,
+            )
+            session.add(live)
+            session.flush()
+            assert live.id is not None
+            set_focus(session, operator_id, live.id)
+            audit(session, operator_id, "claim", now, detail=f"request {request_id}")
+            notices: list[Notice] = [SessionStarted(request.user_id, member.name)]
+            view = session_view(session, live)
+        return view, notices + self._position_notices()

@@ -1,0 +1,198 @@
+"""Filing a ticket: the persisted flow a user goes through step by step (type, description, contact,
+reference, confirmation; ``FlowName.TICKET``), and creating a ticket directly for other origins (a live
+chat turned into a ticket, a message left instead of waiting)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy.engine import Engine
+
+from bot.answering.text import Lang, has_content, strip_control
+from bot.desk.flows import FilingStep, FlowName, Flows, FlowState
+from bot.desk.tickets.common import KINDS, TicketPolicy, TicketView, checked_text, view_of
+from bot.desk.tickets.deadlines import TicketDeadlines
+from bot.errors import InvalidInput, NotFound, Reason
+from bot.i18n import SHANGHAI
+from bot.store.db import session_scope
+from bot.store.models import Ticket, ensure_user
+from bot.store.statuses import TicketStatus
+
+REFERENCE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-/ ]{2,39}$")
+
+
+def validate_contact(text: str) -> str:
+    """A phone number (E.164, Chinese numbers without +86 accepted) or an e-mail address, normalised."""
+    text = strip_control(text).strip()
+    if "@" in text:
+        try:
+            return validate_email(text, check_deliverability=False).normalized
+        except EmailNotValidError as exc:
+            raise InvalidInput(Reason.BAD_CONTACT) from exc
+    try:
+        number = phonenumbers.parse(text, "CN")
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidInput(Reason.BAD_CONTACT) from exc
+    if not phonenumbers.is_valid_number(number):
+        raise InvalidInput(Reason.BAD_CONTACT)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def validate_reference(text: str) -> str:
+    """An application or permit number: letters, digits, dashes, 3–40 characters."""
+    text = " ".join(strip_control(text).split())
+    if not REFERENCE_RE.fullmatch(text):
+        raise InvalidInput(Reason.BAD_REFERENCE)
+    return text
+
+
+@dataclass(frozen=True)
+class Filing:
+    """Where a user's ticket filing stands: the step it waits at and what was given so far."""
+
+    step: str  # a FilingStep (bot.desk.flows)
+    kind: str | None
+    description: str | None
+    contact: str | None
+    reference: str | None
+
+    @classmethod
+    def of(cls, state: FlowState) -> Filing:
+        d = state.data
+        return cls(state.step, d.get("kind"), d.get("description"), d.get("contact"), d.get("reference"))
+
+
+@dataclass(frozen=True)
+class TicketFiling:
+    """Filing tickets: the user's flow, and creating a ticket with its number and deadline."""
+
+    engine: Engine
+    flows: Flows
+    deadlines: TicketDeadlines
+    policy: TicketPolicy = field(default_factory=TicketPolicy)
+
+    def start_filing(
+        self, user_id: int, now: datetime, kind: str | None = None, description: str | None = None, origin: str = "bot"
+    ) -> Filing:
+        """Begin filing; with *kind* the type step is skipped, with *description* the text is prefilled."""
+        data: dict[str, Any] = {"origin": origin}
+        step = FilingStep.KIND
+        if kind is not None:
+            if kind not in KINDS:
+                raise InvalidInput(Reason.UNKNOWN_KIND)
+            data["kind"] = kind
+            step = FilingStep.DESCRIPTION
+        if description:
+            data["description"] = self._check_description(description)
+            step = FilingStep.CONTACT if kind else FilingStep.KIND
+        return Filing.of(self.flows.set(user_id, FlowState(FlowName.TICKET, step, data), now))
+
+    def current(self, user_id: int) -> Filing | None:
+        """The user's filing in progress, or None."""
+        state = self.flows.get(user_id)
+        return Filing.of(state) if state is not None and state.name == FlowName.TICKET else None
+
+    def _require_filing(self, user_id: int) -> FlowState:
+        state = self.flows.get(user_id)
+        if state is None or state.name != FlowName.TICKET:
+            raise NotFound(Reason.FILING)
+        return state
+
+    def _advance(self, user_id: int, state: FlowState, now: datetime, **changes: Any) -> Filing:
+        data = {**state.data, **changes}
+        for step in (FilingStep.KIND, FilingStep.DESCRIPTION, FilingStep.CONTACT, FilingStep.REFERENCE):
+            if step not in data:
+                return Filing.of(self.flows.set(user_id, FlowState(FlowName.TICKET, step, data), now))
+        return Filing.of(self.flows.set(user_id, FlowState(FlowName.TICKET, FilingStep.CONFIRM, data), now))
+
+    def choose_kind(self, user_id: int, kind: str, now: datetime) -> Filing:
+        """The type button."""
+        if kind not in KINDS:
+            raise InvalidInput(Reason.UNKNOWN_KIND)
+        state = self._require_filing(user_id)
+        return self._advance(user_id, state, now, kind=kind)
+
+    def _check_description(self, text: str) -> str:
+        text = checked_text(text, self.policy.max_description)
+        if not has_content(text) or len(text) < self.policy.min_description:
+            raise InvalidInput(Reason.TOO_SHORT, minimum=self.policy.min_description)
+        return text
+
+    def give_text(self, user_id: int, text: str, now: datetime) -> Filing:
+        """Typed text at the current step (description, contact or reference)."""
+        state = self._require_filing(user_id)
+        if state.step == FilingStep.DESCRIPTION:
+            return self._advance(user_id, state, now, description=self._check_description(text))
+        if state.step == FilingStep.CONTACT:
+            return self._advance(user_id, state, now, contact=validate_contact(text))
+        if state.step == FilingStep.REFERENCE:
+            return self._advance(user_id, state, now, reference=validate_reference(text))
+        raise InvalidInput(Reason.USE_BUTTONS, step=state.step)
+
+    def skip(self, user_id: int, now: datetime) -> Filing:
+        """Skip the optional contact or reference step."""
+        state = self._require_filing(user_id)
+        if state.step not in (FilingStep.CONTACT, FilingStep.REFERENCE):
+            raise InvalidInput(Reason.CANNOT_SKIP, step=state.step)
+        return self._advance(user_id, state, now, **{state.step: None})
+
+    def confirm(self, user_id: int, lang: Lang, now: datetime) -> TicketView:
+        """Submit the filing: the ticket gets its number and due date; the flow ends."""
+        state = self._require_filing(user_id)
+        filing = Filing.of(state)
+        if state.step != FilingStep.CONFIRM or filing.kind is None or filing.description is None:
+            raise InvalidInput(Reason.NOT_READY, step=state.step)
+        view = self.create(
+            user_id,
+            filing.kind,
+            filing.description,
+            lang,
+            now,
+            contact=filing.contact,
+            reference=filing.reference,
+            origin=str(state.data.get("origin", "bot")),
+        )
+        self.flows.clear(user_id)
+        return view
+
+    def create(
+        self,
+        user_id: int,
+        kind: str,
+        description: str,
+        lang: Lang,
+        now: datetime,
+        *,
+        contact: str | None = None,
+        reference: str | None = None,
+        origin: str = "bot",
+    ) -> TicketView:
+        """Create a ticket directly (the filing flow, a live session turned into a ticket, a left message)."""
+        if kind not in KINDS:
+            raise InvalidInput(Reason.UNKNOWN_KIND)
+        due = self.deadlines.due(kind, now)
+        with session_scope(self.engine) as session:
+            ensure_user(session, user_id, now)
+            ticket = Ticket(
+                user_id=user_id,
+                kind=kind,
+                status=TicketStatus.NEW,
+                description=description[:4000],
+                contact=contact,
+                reference=reference,
+                lang=lang,
+                origin=origin,
+                created_at=now,
+                updated_at=now,
+                due_at=due.at,
+                due_provisional=due.provisional,
+            )
+            session.add(ticket)
+            session.flush()
+            ticket.number = f"T{now.astimezone(SHANGHAI):%y%m}-{ticket.id:04d}"
+            return view_of(ticket)
