@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import datetime
 
+from bot import notices as nt
 from bot.answering.text import Lang
 from bot.desk.flows import FilingStep
 from bot.desk.ticket_texts import filed_text, ticket_detail, ticket_summary
@@ -18,31 +19,6 @@ from bot.desk.tickets.filing import Filing
 from bot.error_texts import error_text
 from bot.errors import HelpdeskError, InvalidInput, Reason
 from bot.i18n import N_, translator
-from bot.notices import (
-    BadRating,
-    CalendarUnknown,
-    HandedBack,
-    Notice,
-    QueueLongWait,
-    QueueNew,
-    QueuePosition,
-    SessionAutoClosed,
-    SessionEnded,
-    SessionIdle,
-    SessionIdleOperator,
-    SessionLeft,
-    SessionStarted,
-    SessionTicket,
-    SessionTransferred,
-    SessionTransferredToYou,
-    TicketAssigned,
-    TicketClosed,
-    TicketDueLater,
-    TicketReopenedByStaff,
-    TicketReopenedByUser,
-    TicketReply,
-    TicketUserMessage,
-)
 from bot.services import Services
 
 APPLICANT_HELP = N_("/ticket – file a ticket · /mytickets – your tickets · /show NUMBER – one of them · /cancel")
@@ -51,34 +27,34 @@ STAFF_HELP = N_(
     "/note NUMBER TEXT · /kind NUMBER TYPE · /close NUMBER RESOLUTION · /reopen NUMBER"
 )
 OTHER_NOTICE = N_("(user {user} is notified)")
-NOTICE_LINES: Mapping[type[Notice], str] = {
-    TicketReply: N_("(the reply is sent to user {user})"),
-    TicketClosed: N_("(user {user} is told the ticket is closed and asked for a rating)"),
-    TicketReopenedByStaff: N_("(user {user} is told the ticket is reopened)"),
-    TicketAssigned: N_("(colleague {user} is told the ticket is theirs)"),
-    TicketUserMessage: OTHER_NOTICE,
-    TicketReopenedByUser: OTHER_NOTICE,
-    TicketDueLater: OTHER_NOTICE,
-    BadRating: OTHER_NOTICE,
-    CalendarUnknown: OTHER_NOTICE,
-    QueueNew: OTHER_NOTICE,
-    QueuePosition: OTHER_NOTICE,
-    QueueLongWait: OTHER_NOTICE,
-    SessionStarted: OTHER_NOTICE,
-    SessionEnded: OTHER_NOTICE,
-    HandedBack: OTHER_NOTICE,
-    SessionTransferred: OTHER_NOTICE,
-    SessionTransferredToYou: OTHER_NOTICE,
-    SessionTicket: OTHER_NOTICE,
-    SessionIdle: OTHER_NOTICE,
-    SessionIdleOperator: OTHER_NOTICE,
-    SessionAutoClosed: OTHER_NOTICE,
-    SessionLeft: OTHER_NOTICE,
+NOTICE_LINES: Mapping[type[nt.Notice], str] = {
+    nt.TicketReply: N_("(the reply is sent to user {user})"),
+    nt.TicketClosed: N_("(user {user} is told the ticket is closed and asked for a rating)"),
+    nt.TicketReopenedByStaff: N_("(user {user} is told the ticket is reopened)"),
+    nt.TicketAssigned: N_("(colleague {user} is told the ticket is theirs)"),
+    nt.TicketUserMessage: OTHER_NOTICE,
+    nt.TicketReopenedByUser: OTHER_NOTICE,
+    nt.TicketDueLater: OTHER_NOTICE,
+    nt.BadRating: OTHER_NOTICE,
+    nt.CalendarUnknown: OTHER_NOTICE,
+    nt.QueueNew: OTHER_NOTICE,
+    nt.QueuePosition: OTHER_NOTICE,
+    nt.QueueLongWait: OTHER_NOTICE,
+    nt.SessionStarted: OTHER_NOTICE,
+    nt.SessionEnded: OTHER_NOTICE,
+    nt.HandedBack: OTHER_NOTICE,
+    nt.SessionTransferred: OTHER_NOTICE,
+    nt.SessionTransferredToYou: OTHER_NOTICE,
+    nt.SessionTicket: OTHER_NOTICE,
+    nt.SessionIdle: OTHER_NOTICE,
+    nt.SessionIdleOperator: OTHER_NOTICE,
+    nt.SessionAutoClosed: OTHER_NOTICE,
+    nt.SessionLeft: OTHER_NOTICE,
 }
 """What the console shows, by notice type, for a notice the Telegram bot would send (``{user}``: the recipient)."""
 
 
-def notice_line(notice: Notice, lang: Lang) -> str:
+def notice_line(notice: nt.Notice, lang: Lang) -> str:
     """The console's one line about *notice*, in *lang*."""
     return translator(lang).gettext(NOTICE_LINES[type(notice)]).format(user=notice.user_id)
 
@@ -101,7 +77,7 @@ class DeskConsole:
         overdue = " ⚠" if ticket.overdue(self.clock()) else ""
         return ticket_summary(ticket, self.lang, self.as_staff) + overdue
 
-    def _notices(self, notices: list[Notice]) -> str:
+    def _notices(self, notices: list[nt.Notice]) -> str:
         return "\n".join(notice_line(n, self.lang) for n in notices)
 
     def _filing_prompt(self, filing: Filing) -> str:

@@ -14,7 +14,7 @@ from telegram import InlineKeyboardMarkup
 
 from bot import notices as nt
 from bot.answering.text import Lang
-from bot.i18n import translator
+from bot.i18n import N_, translator
 from handlers import callback_data as cd
 from handlers.callback_data import Button
 from handlers.render import html_chunks, keyboard, rating_keyboard
@@ -23,6 +23,11 @@ Rendered: TypeAlias = tuple[list[str], InlineKeyboardMarkup | None]
 """A notice as Telegram messages: HTML chunks, and the keyboard that goes under the last one."""
 Renderer: TypeAlias = Callable[[Any, Lang], Rendered]
 """Renders one notice type (its first argument) in a language."""
+
+
+def say(lang: Lang, message: str, **fields: object) -> Rendered:
+    """A notice that is one sentence: *message* (marked with ``N_``) translated, filled in and escaped."""
+    return html_chunks(translator(lang).gettext(message).format(**fields)), None
 
 
 def user_line(name: str, user_lang: str | None, role: str | None, lang: Lang) -> str:
@@ -73,11 +78,12 @@ def _queue_new(notice: nt.QueueNew, lang: Lang) -> Rendered:
 
 
 def _queue_position(notice: nt.QueuePosition, lang: Lang) -> Rendered:
-    _ = translator(lang).gettext
-    text = _("Your place in the queue: {position}. Estimated wait: about {minutes} min.").format(
-        position=notice.position, minutes=notice.minutes
+    return say(
+        lang,
+        N_("Your place in the queue: {position}. Estimated wait: about {minutes} min."),
+        position=notice.position,
+        minutes=notice.minutes,
     )
-    return html_chunks(text), None
 
 
 def _queue_long_wait(notice: nt.QueueLongWait, lang: Lang) -> Rendered:
@@ -92,11 +98,11 @@ def _queue_long_wait(notice: nt.QueueLongWait, lang: Lang) -> Rendered:
 
 # ----- sessions, the user's side -----------------------------------------------------------------
 def _session_started(notice: nt.SessionStarted, lang: Lang) -> Rendered:
-    _ = translator(lang).gettext
-    text = _(
-        "You are now connected with {operator} from the helpdesk. Write your message here; /cancel ends the chat."
-    ).format(operator=notice.operator)
-    return html_chunks(text), None
+    return say(
+        lang,
+        N_("You are now connected with {operator} from the helpdesk. Write your message here; /cancel ends the chat."),
+        operator=notice.operator,
+    )
 
 
 def _session_ended(notice: nt.SessionEnded, lang: Lang) -> Rendered:
@@ -109,35 +115,38 @@ def _session_ended(notice: nt.SessionEnded, lang: Lang) -> Rendered:
 
 
 def _handed_back(notice: nt.HandedBack, lang: Lang) -> Rendered:
-    _ = translator(lang).gettext
-    text = _(
-        "Your helpdesk colleague had to leave. You are back at the front of the queue and the next "
-        "available colleague will continue."
+    return say(
+        lang,
+        N_(
+            "Your helpdesk colleague had to leave. You are back at the front of the queue and the next "
+            "available colleague will continue."
+        ),
     )
-    return html_chunks(text), None
 
 
 def _session_transferred(notice: nt.SessionTransferred, lang: Lang) -> Rendered:
-    _ = translator(lang).gettext
-    text = _("You are now chatting with {operator}, who will continue to help you.").format(operator=notice.operator)
-    return html_chunks(text), None
+    return say(
+        lang, N_("You are now chatting with {operator}, who will continue to help you."), operator=notice.operator
+    )
 
 
 def _session_ticket(notice: nt.SessionTicket, lang: Lang) -> Rendered:
-    _ = translator(lang).gettext
-    text = _(
-        "Your conversation has been recorded as ticket {number}. We will answer it here; you can follow "
-        "it with /mytickets."
-    ).format(number=notice.number)
-    return html_chunks(text), None
+    return say(
+        lang,
+        N_(
+            "Your conversation has been recorded as ticket {number}. We will answer it here; you can follow "
+            "it with /mytickets."
+        ),
+        number=notice.number,
+    )
 
 
 def _session_idle(notice: nt.SessionIdle, lang: Lang) -> Rendered:
-    _ = translator(lang).gettext
-    text = _("Are you still there? This chat will close in {minutes} min if there are no new messages.").format(
-        minutes=notice.minutes
+    return say(
+        lang,
+        N_("Are you still there? This chat will close in {minutes} min if there are no new messages."),
+        minutes=notice.minutes,
     )
-    return html_chunks(text), None
 
 
 # ----- sessions, the operator's side -------------------------------------------------------------
@@ -157,11 +166,11 @@ def _session_transferred_to_you(notice: nt.SessionTransferredToYou, lang: Lang) 
 
 
 def _session_idle_operator(notice: nt.SessionIdleOperator, lang: Lang) -> Rendered:
-    _ = translator(lang).gettext
-    text = _("No messages in chat #{id} for a while. It will close by itself unless someone writes.").format(
-        id=notice.session_id
+    return say(
+        lang,
+        N_("No messages in chat #{id} for a while. It will close by itself unless someone writes."),
+        id=notice.session_id,
     )
-    return html_chunks(text), None
 
 
 def _session_auto_closed(notice: nt.SessionAutoClosed, lang: Lang) -> Rendered:

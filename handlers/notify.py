@@ -16,12 +16,12 @@ from telegram.error import BadRequest, Forbidden
 from bot import notices as nt
 from bot.answering.text import Lang
 from bot.desk.ratings import LEVEL_LABELS
-from bot.i18n import translator
+from bot.i18n import N_, translator
 from handlers import callback_data as cd
 from handlers.callback_data import Button
 from handlers.common import send_file, send_messages
 from handlers.context import HelpdeskContext, core
-from handlers.live_notices import LIVE_RENDERERS, Rendered, Renderer
+from handlers.live_notices import LIVE_RENDERERS, Rendered, Renderer, say
 from handlers.render import html_chunks, keyboard, rating_keyboard
 
 log = logging.getLogger(__name__)
@@ -52,37 +52,32 @@ def _ticket_closed(notice: nt.TicketClosed, lang: Lang) -> Rendered:
 
 
 def _ticket_reopened_by_staff(notice: nt.TicketReopenedByStaff, lang: Lang) -> Rendered:
-    _ = translator(lang).gettext
-    text = _("Your ticket {number} has been reopened by the helpdesk.").format(number=notice.number)
-    return [escape(text, quote=False)], None
+    return say(lang, N_("Your ticket {number} has been reopened by the helpdesk."), number=notice.number)
 
 
 def _ticket_due_later(notice: nt.TicketDueLater, lang: Lang) -> Rendered:
-    _ = translator(lang).gettext
-    text = _(
-        "The official holiday schedule has been published, so the deadline of your ticket {number} moved: "
-        "we will now answer by {due} (Beijing time)."
-    ).format(number=notice.number, due=translator(lang).date(notice.due))
-    return [escape(text, quote=False)], None
+    return say(
+        lang,
+        N_(
+            "The official holiday schedule has been published, so the deadline of your ticket {number} moved: "
+            "we will now answer by {due} (Beijing time)."
+        ),
+        number=notice.number,
+        due=translator(lang).date(notice.due),
+    )
 
 
 # ----- to staff ----------------------------------------------------------------------------------
 def _ticket_user_message(notice: nt.TicketUserMessage, lang: Lang) -> Rendered:
-    _ = translator(lang).gettext
-    text = _("New message from the user on ticket {number}. Open it: /t {number}").format(number=notice.number)
-    return [escape(text, quote=False)], None
+    return say(lang, N_("New message from the user on ticket {number}. Open it: /t {number}"), number=notice.number)
 
 
 def _ticket_reopened_by_user(notice: nt.TicketReopenedByUser, lang: Lang) -> Rendered:
-    _ = translator(lang).gettext
-    text = _("The user reopened ticket {number}: /t {number}").format(number=notice.number)
-    return [escape(text, quote=False)], None
+    return say(lang, N_("The user reopened ticket {number}: /t {number}"), number=notice.number)
 
 
 def _ticket_assigned(notice: nt.TicketAssigned, lang: Lang) -> Rendered:
-    _ = translator(lang).gettext
-    text = _("Ticket {number} has been assigned to you: /t {number}").format(number=notice.number)
-    return [escape(text, quote=False)], None
+    return say(lang, N_("Ticket {number} has been assigned to you: /t {number}"), number=notice.number)
 
 
 def _bad_rating(notice: nt.BadRating, lang: Lang) -> Rendered:
@@ -97,14 +92,18 @@ def _bad_rating(notice: nt.BadRating, lang: Lang) -> Rendered:
 
 
 def _calendar_unknown(notice: nt.CalendarUnknown, lang: Lang) -> Rendered:
-    _ = translator(lang).gettext
-    text = _(
-        "📅 The official holiday schedule for {year} is not known yet. Deadlines that reach into {year} are "
-        "provisional ({count} ticket(s) so far) and adjusted working days are not counted. When the State "
-        "Council publishes its notice, enter it in {file} and restart the bot: the deadlines are then "
-        "counted again. (A reminder once a week until it is done.)"
-    ).format(year=notice.year, count=notice.provisional, file=notice.file)
-    return [escape(text, quote=False)], None
+    return say(
+        lang,
+        N_(
+            "📅 The official holiday schedule for {year} is not known yet. Deadlines that reach into {year} are "
+            "provisional ({count} ticket(s) so far) and adjusted working days are not counted. When the State "
+            "Council publishes its notice, enter it in {file} and restart the bot: the deadlines are then "
+            "counted again. (A reminder once a week until it is done.)"
+        ),
+        year=notice.year,
+        count=notice.provisional,
+        file=notice.file,
+    )
 
 
 RENDERERS: Mapping[type[nt.Notice], Renderer] = {
