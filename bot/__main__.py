@@ -9,7 +9,7 @@ kb validate               check the knowledge base, every profile and the calend
 calendar [YEAR ...]       the holiday schedule in force for each year (default: this year and next)
 kb eval FILE.jsonl        score the engine on labelled questions
 kb build                  train the classifier now (it is cached by a hash of its inputs)
-staff add ID --role operator|supervisor --name NAME, staff list, staff remove ID
+staff add ID --role operator|supervisor --name NAME, staff list, staff remove ID [--hand-back]
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import logging
 import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import holidays
 
@@ -34,12 +34,25 @@ from bot.desk.calendar_files import load_calendar_files, template
 from bot.desk.canned import load_canned
 from bot.desk.workdays import SHANGHAI, ScheduleSource, WorkCalendar
 from bot.errors import KnowledgeBaseError, KnowledgeProblem
+from bot.logs import configure_logging
+from bot.numbers import parse_user_id
 from bot.store.statuses import StaffRole
 from console.terminal import render_plain, run_console
+
+if TYPE_CHECKING:
+    from bot.desk.staff import StaffRegistry
 
 log = logging.getLogger("bot")
 STAFF_ROLE_NAMES = tuple(role.value for role in StaffRole)
 """The ``--role`` / ``--as`` words (plain strings, so that argparse's messages show them plainly)."""
+
+
+def _telegram_id(text: str) -> int:
+    """An argparse type: a Telegram user id (ASCII digits, positive, below 2**52; ``bot.numbers``)."""
+    user_id = parse_user_id(text)
+    if user_id is None:
+        raise argparse.ArgumentTypeError(f"not a Telegram user id: {text!r}")
+    return user_id
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -55,7 +68,9 @@ def _parser() -> argparse.ArgumentParser:
         default="applicant",
         help="play the applicant (default) or the staff side of tickets",
     )
-    console.add_argument("--user-id", type=int, help="the console user's id (default 1 for applicants, 2 for staff)")
+    console.add_argument(
+        "--user-id", type=_telegram_id, help="the console user's id (default 1 for applicants, 2 for staff)"
+    )
     ask = sub.add_parser("ask", help="answer questions")
     ask.add_argument("question", nargs="?", help="the question; omitted: one per line from standard input")
     ask.add_argument("--lang", choices=("en", "zh"), help="reply language (default: the question's)")
@@ -63,12 +78,21 @@ def _parser() -> argparse.ArgumentParser:
     staff = sub.add_parser("staff", help="the staff registry")
     staff_sub = staff.add_subparsers(dest="staff_command", required=True)
     add = staff_sub.add_parser("add", help="add a member of staff, or change their role or name")
-    add.add_argument("telegram_id", type=int)
+    add.add_argument("telegram_id", type=_telegram_id)
     add.add_argument("--role", choices=STAFF_ROLE_NAMES, required=True)
     add.add_argument("--name", required=True, help="the display name users see in live chats")
     staff_sub.add_parser("list", help="list the staff")
-    remove = staff_sub.add_parser("remove", help="remove a member of staff")
-    remove.add_argument("telegram_id", type=int)
+    remove = staff_sub.add_parser(
+        "remove",
+        help="remove a member of staff (refused while they have live chats, unless --hand-back)",
+    )
+    remove.add_argument("telegram_id", type=_telegram_id)
+    remove.add_argument(
+        "--hand-back",
+        action="store_true",
+        help="hand their live chats back to the front of the queue; the users are NOT told (no Telegram "
+        "from here): /staff remove in Telegram tells them",
+    )
     kb = sub.add_parser("kb", help="knowledge-base tools")
     kb_sub = kb.add_subparsers(dest="kb_command", required=True)
     kb_sub.add_parser("validate", help="check the knowledge base")
@@ -240,8 +264,7 @@ def _staff(settings: Settings, args: argparse.Namespace) -> int:
             member = registry.add(args.telegram_id, args.role, args.name, now)
             print(f"{member.user_id} {member.name}: {member.role}")
         elif args.staff_command == "remove":
-            member = registry.remove(args.telegram_id, now)
-            print(f"{member.user_id} {member.name}: removed")
+            return _staff_remove(registry, args.telegram_id, args.hand_back, now)
         else:
             members = registry.list()
             for member in members:
@@ -257,11 +280,43 @@ def _staff(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _staff_remove(registry: StaffRegistry, user_id: int, hand_back: bool, now: datetime) -> int:
+    """``staff remove ID [--hand-back]``: like /staff remove, in one transaction, but nobody can be told
+    from here; so a member with live chats is removed only with ``--hand-back``, and the output says so."""
+    from bot.desk.live.queue import live_chats, remove_operator
+    from bot.errors import NotFound
+    from bot.store.db import session_scope
+
+    with session_scope(registry.engine) as session:
+        chats = live_chats(session, user_id)
+        if chats and not hand_back and registry.get(user_id) is not None:
+            print(
+                f"error: {user_id} has {chats} live chat(s). Remove them with /staff remove in Telegram (their "
+                "users are told and go back to the front of the queue), or ask them to /checkout first, or pass "
+                "--hand-back (the chats go back to the front of the queue, but the users are not told).",
+                file=sys.stderr,
+            )
+            return 1
+        try:
+            member, again = remove_operator(session, user_id, now)
+        except NotFound:
+            print(f"error: {user_id} is not a member of staff", file=sys.stderr)
+            return 1
+    print(f"{member.user_id} {member.name}: removed")
+    if again:
+        print(
+            f"{len(again)} live chat(s) went back to the front of the queue. The users were NOT told (the command "
+            "line sends no Telegram messages): /human shows them their place, and checked-in operators see them "
+            "in /queue."
+        )
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``python -m bot`` and ``helpdesk``."""
     args = _parser().parse_args(argv)
     settings = get_settings()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(settings)  # LOG_FILE rotates; every record is redacted (bot.logs)
     if args.command == "kb" and args.kb_command == "validate":
         return _kb_validate(settings, datetime.now(UTC))
     if args.command == "calendar":

@@ -8,8 +8,10 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.store import limits
 
 ROOT = Path(__file__).resolve().parent.parent
 """The repository (or installed project) root: knowledge/ and locales/ live here."""
@@ -30,7 +32,8 @@ class Settings(BaseSettings):
     helpdesk_hours: str = "profile"
     helpdesk_deadlines: str = ""
     helpdesk_reopen_days: int = 7
-    helpdesk_max_description: int = 2000
+    helpdesk_max_description: int = Field(default=2000, ge=1, le=limits.DESCRIPTION)
+    """At most the description column's length (``bot.store.limits.DESCRIPTION``)."""
     helpdesk_queue_wait_minutes: float = 10
     helpdesk_idle_remind_minutes: float = 5
     helpdesk_idle_close_minutes: float = 5
@@ -42,10 +45,16 @@ class Settings(BaseSettings):
     telegram_rate_limit: float = 30
     """Messages per second the bot sends overall (Telegram's limit is about 30)."""
     log_level: str = "INFO"
+    log_file: Path | None = None
+    """Log to this file, rotated by size (``bot.logs``), instead of standard error."""
+    log_max_bytes: int = Field(default=10_000_000, ge=0)
+    """Rotate the log file at this size (0: never)."""
+    log_backup_count: int = Field(default=5, ge=0)
+    """Rotated log files kept (``helpdesk.log.1`` … ``.5``)."""
 
-    @field_validator("telegram_bot_token", mode="before")
+    @field_validator("telegram_bot_token", "log_file", mode="before")
     @classmethod
-    def _empty_token_is_none(cls, value: object) -> object:
+    def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value
 
     @property

@@ -19,6 +19,7 @@ from bot.desk.tickets.filing import Filing
 from bot.error_texts import error_text
 from bot.errors import HelpdeskError, InvalidInput, Reason
 from bot.i18n import N_, translator
+from bot.numbers import parse_id
 from bot.services import Services
 
 APPLICANT_HELP = N_("/ticket – file a ticket · /mytickets – your tickets · /show NUMBER – one of them · /cancel")
@@ -160,9 +161,10 @@ class DeskConsole:
         filing = desk.current(self.user_id)
         assert filing is not None
         if filing.step == FilingStep.KIND:
-            if not text.isdigit() or not 1 <= int(text) <= len(KINDS):
+            choice = parse_id(text, minimum=1, maximum=len(KINDS))
+            if choice is None:
                 raise InvalidInput(Reason.USE_BUTTONS)
-            return self._filing_prompt(desk.choose_kind(self.user_id, KINDS[int(text) - 1], now))
+            return self._filing_prompt(desk.choose_kind(self.user_id, KINDS[choice - 1], now))
         if filing.step in (FilingStep.CONTACT, FilingStep.REFERENCE) and not text:
             return self._filing_prompt(desk.skip(self.user_id, now))
         if filing.step == FilingStep.CONFIRM:

@@ -9,6 +9,7 @@ from typing import TextIO
 from bot.answering.answers import Answerer, Reply
 from bot.answering.text import Lang, detect_lang
 from bot.i18n import translator
+from bot.numbers import parse_id
 from console.desk import DeskConsole
 
 
@@ -67,8 +68,8 @@ def run_console(
             _ = translator(ui_lang).gettext
             write(_("Replies are now in English.") if ui_lang == "en" else _("Replies are now in Chinese."))
             continue
-        if pending is not None and text.isdigit():
-            number = int(text)
+        number = parse_id(text) if pending is not None else None
+        if pending is not None and number is not None:
             if number == 0:
                 _ = translator(pending.lang).gettext
                 write(_("Sorry I couldn't find it. Please rephrase, or contact the office."))

@@ -27,6 +27,7 @@ from telegram.ext import (
 from bot.answering.knowledge import KnowledgeBase
 from bot.config import Settings
 from bot.i18n import translator
+from bot.logs import install_redaction
 from bot.services import Services, build_services
 from handlers import calendar_jobs, inbox, live, questions, staff, start, tickets, topics
 from handlers import callback_data as cd
@@ -36,6 +37,7 @@ from handlers.context import BotData, HelpdeskContext
 from handlers.menus import set_public_menus
 from handlers.render import html_chunks
 from handlers.transport import AiohttpRequest
+from handlers.updates import GuardedBot
 
 log = logging.getLogger(__name__)
 
@@ -197,22 +199,27 @@ def build_application(
     """The configured Application: rate limiter with retries, per-chat ordering, typed context."""
     settings = services.settings
     assert settings.telegram_bot_token is not None
+    urls: dict[str, Any] = {}
+    if settings.telegram_api_url:
+        base = settings.telegram_api_url.rstrip("/")
+        urls = {"base_url": base, "base_file_url": base.removesuffix("/bot") + "/file/bot"}
+    bot = GuardedBot(  # parses getUpdates one update at a time: a malformed one is skipped (handlers/updates.py)
+        settings.telegram_bot_token.get_secret_value(),
+        request=AiohttpRequest(connection_pool_size=16),
+        get_updates_request=AiohttpRequest(connection_pool_size=1),
+        rate_limiter=AIORateLimiter(
+            overall_max_rate=settings.telegram_rate_limit, overall_time_period=1, max_retries=3
+        ),
+        **urls,
+    )
     builder = (
         ApplicationBuilder()
-        .token(settings.telegram_bot_token.get_secret_value())
+        .bot(bot)
         .context_types(ContextTypes(context=HelpdeskContext, bot_data=BotData))
-        .rate_limiter(
-            AIORateLimiter(overall_max_rate=settings.telegram_rate_limit, overall_time_period=1, max_retries=3)
-        )
         .concurrent_updates(PerChatUpdateProcessor(16))
-        .request(AiohttpRequest(connection_pool_size=16))
-        .get_updates_request(AiohttpRequest(connection_pool_size=1))
         .post_init(set_commands)
         .post_shutdown(stop_workers)
     )
-    if settings.telegram_api_url:
-        base = settings.telegram_api_url.rstrip("/")
-        builder = builder.base_url(base).base_file_url(base.removesuffix("/bot") + "/file/bot")
     app = builder.build()
     app.bot_data.use_workers(0 if services.engine.dialect.name == "sqlite" else 8)
     app.bot_data.services = services
@@ -251,6 +258,7 @@ def settle() -> None:
 
 def run_telegram(settings: Settings, kb: KnowledgeBase) -> int:
     """Run the bot with long polling until interrupted."""
+    install_redaction()  # no message texts, contacts or numbers in the logs (bot.logs); python -m bot did it too
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines contain the token
     services = build_services(settings, kb)
     services.staff.bootstrap_supervisors(settings.supervisor_ids, datetime.now(UTC))

@@ -61,6 +61,8 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum, unique
 
+from bot.numbers import parse_id
+
 MAX_BYTES = 64
 SEP = ":"
 
@@ -143,12 +145,13 @@ class Data:
     args: tuple[str, ...]
 
     def int_arg(self, index: int) -> int | None:
-        """Argument *index* as a non-negative int, or None if missing or not a number."""
+        """Argument *index* as a non-negative int (ASCII digits, at most 2**63 - 1), or None if missing or not
+        such a number (``bot.numbers.parse_id``: a forged "¹" or a 20-digit id is None, never an exception)."""
         try:
             value = self.args[index]
         except IndexError:
             return None
-        return int(value) if value.isdigit() and len(value) < 19 else None
+        return parse_id(value)
 
 
 def make(action: Button, *args: object) -> str:
@@ -174,8 +177,15 @@ def pattern(*buttons: Button) -> str:
 
 
 def parse(data: str | None) -> Data | None:
-    """Decode a button's data, or None when it is empty, too long or malformed."""
-    if not data or len(data.encode()) > MAX_BYTES:
+    """Decode a button's data, or None when it is empty, too long or malformed (not even UTF-8: a lone
+    surrogate, which JSON's ``\\ud800`` can carry)."""
+    if not data:
+        return None
+    try:
+        size = len(data.encode())
+    except UnicodeEncodeError:
+        return None
+    if size > MAX_BYTES:
         return None
     action, *args = data.split(SEP)
     if not action.isascii() or not action.replace("_", "").isalnum():

@@ -18,8 +18,9 @@ from bot.answering.helpdesk import UserView
 from bot.answering.text import Lang
 from bot.desk.live.shared import Closed, QueueStatus, SessionView
 from bot.error_texts import error_text
-from bot.errors import Conflict, InvalidInput, NotFound
+from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.notices import QueueNew
+from bot.numbers import parse_user_id
 from bot.store.statuses import HelpRequestStatus, TicketKind
 from handlers import callback_data as cd
 from handlers.callback_data import Button
@@ -240,7 +241,7 @@ async def _send_in_current_chat(
         view = await core(
             context, context.services.live_relay.operator_says, user.id, text, context.now(), None, None, current.id
         )
-    except (NotFound, InvalidInput) as exc:
+    except (NotFound, InvalidInput, NotAllowed) as exc:  # NotAllowed: removed from the staff meanwhile
         await reply_text(update, context, error_text(exc, user.lang))
         return False
     await _to_user(update, context, view, chunks)
@@ -270,7 +271,7 @@ async def relay_from_operator(update: Update, context: HelpdeskContext, user: Us
             None,
             _reply_to(message),
         )
-    except (NotFound, InvalidInput) as exc:
+    except (NotFound, InvalidInput, NotAllowed) as exc:  # NotAllowed: no longer staff (the staff-only text)
         await reply_text(update, context, error_text(exc, user.lang))
         return
     await _to_user(update, context, view, html_chunks(text), file_id, file_kind, text)
@@ -368,7 +369,7 @@ async def claim_button(update: Update, context: HelpdeskContext) -> None:
         return
     try:
         view, notices = await core(context, context.services.live_queue.claim, user.id, request_id, context.now())
-    except (Conflict, NotFound) as exc:
+    except (Conflict, NotFound, NotAllowed) as exc:  # NotAllowed: removed from the staff meanwhile
         await answer_query(update, error_text(exc, user.lang), alert=True)
         await drop_keyboard(update)
         return
@@ -426,8 +427,9 @@ async def transfer_command(update: Update, context: HelpdeskContext) -> None:
     except NotFound as exc:
         await reply_text(update, context, error_text(exc, user.lang))
         return
-    if args and args[0].isdigit() and len(args[0]) < 19:
-        await _transfer(update, context, user, current.id, int(args[0]))
+    target = parse_user_id(args[0]) if args else None
+    if target is not None:
+        await _transfer(update, context, user, current.id, target)
         return
     online = [o for o in await core(context, context.services.live_queue.operators_online) if o[0] != user.id]
     if not online:
@@ -459,7 +461,7 @@ async def _transfer(update: Update, context: HelpdeskContext, user: UserView, se
         view, notices = await core(
             context, context.services.live_sessions.transfer, user.id, target, context.now(), session_id
         )
-    except (NotFound, InvalidInput) as exc:
+    except (NotFound, InvalidInput, NotAllowed) as exc:  # NotAllowed: removed from the staff meanwhile
         await reply_text(update, context, error_text(exc, user.lang))
         return
     await reply_text(

@@ -18,6 +18,8 @@ from bot.desk.tickets.common import KIND_LABELS, KINDS, TicketView
 from bot.desk.tickets.work import LIST_FILTERS
 from bot.error_texts import error_text
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound, Reason
+from bot.notices import Notice
+from bot.numbers import parse_id, parse_user_id
 from bot.store.statuses import TicketStatus
 from handlers import callback_data as cd
 from handlers.callback_data import Button
@@ -69,6 +71,14 @@ def _ticket_keyboard(ticket: TicketView, lang: Lang) -> InlineKeyboardMarkup:
             ],
         ]
     )
+
+
+def ticket_ref(text: str) -> str | int:
+    """The ticket typed after /t, /reply, /note, /close: its id when *text* is ASCII digits within 64 bits
+    (``bot.numbers.parse_id``), else a number to look up (at most 20 characters). Never raises: "٣" or
+    "99999999999999999999" is a number no ticket has, answered "No ticket …"."""
+    ticket_id = parse_id(text)
+    return ticket_id if ticket_id is not None else text[:20]
 
 
 async def _show_ticket(update: Update, context: HelpdeskContext, user: UserView, ticket_ref: str | int) -> None:
@@ -149,7 +159,7 @@ async def ticket_command(update: Update, context: HelpdeskContext) -> None:
     if not context.args:
         await reply_text(update, context, tr(user.lang).gettext("Usage: /t NUMBER"))
         return
-    await _show_ticket(update, context, user, context.args[0][:20])
+    await _show_ticket(update, context, user, ticket_ref(context.args[0]))
 
 
 async def view_button(update: Update, context: HelpdeskContext) -> None:
@@ -363,7 +373,7 @@ async def quick_command(update: Update, context: HelpdeskContext) -> None:
         await reply_text(update, context, _("Usage: /{action} NUMBER TEXT").format(action=action))
         return
     try:
-        done = await perform(context, user, action, number[:20], text, context.now())
+        done = await perform(context, user, action, ticket_ref(number), text, context.now())
     except (InvalidInput, Conflict, NotFound) as exc:
         await reply_text(update, context, error_text(exc, user.lang))
         return
@@ -388,15 +398,26 @@ async def staff_command(update: Update, context: HelpdeskContext) -> None:
     _ = tr(user.lang).gettext
     registry = context.services.staff
     now = context.now()
+    notices: list[Notice] = []
     try:
-        if sub == "add" and len(args) >= 4 and args[1].isdigit() and args[2] in STAFF_ROLES:
-            added = await core(context, registry.add, int(args[1]), args[2], " ".join(args[3:]), now, user.id)
+        target = parse_user_id(args[1]) if len(args) >= 2 else None
+        if sub == "add" and len(args) >= 4 and target is not None and args[2] in STAFF_ROLES:
+            added = await core(context, registry.add, target, args[2], " ".join(args[3:]), now, user.id)
             text = _("{name} ({id}) is now {role}.").format(
                 name=added.name, id=added.user_id, role=_(ROLE_LABELS[added.role])
             )
-        elif sub == "remove" and len(args) == 2 and args[1].isdigit():
-            removed = await core(context, registry.remove, int(args[1]), now, user.id)
+        elif sub == "remove" and len(args) == 2 and target is not None:
+            # Their live chats go back to the front of the queue in the same transaction, as at /checkout.
+            removed, handed_back, notices = await core(
+                context, context.services.live_queue.remove_staff, target, now, user.id
+            )
             text = _("{name} ({id}) is no longer staff.").format(name=removed.name, id=removed.user_id)
+            if handed_back:
+                text += " " + tr(user.lang).ngettext(
+                    "{count} live chat went back to the front of the queue.",
+                    "{count} live chats went back to the front of the queue.",
+                    handed_back,
+                ).format(count=handed_back)
         elif sub == "list":
             text = _staff_list_text(await core(context, registry.list), user.lang)
         else:
@@ -404,3 +425,4 @@ async def staff_command(update: Update, context: HelpdeskContext) -> None:
     except (InvalidInput, NotFound) as exc:
         text = error_text(exc, user.lang)
     await reply_text(update, context, text)
+    await deliver(context, notices)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from html import escape
 
 from telegram import InlineKeyboardMarkup, Message, Update
@@ -15,13 +16,14 @@ from bot.desk.tickets.common import KIND_LABELS, KINDS, TicketView
 from bot.desk.tickets.filing import Filing
 from bot.error_texts import error_text
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound, Reason
+from bot.i18n import N_
 from bot.store.statuses import TicketStatus
 from handlers import callback_data as cd
 from handlers.callback_data import Button
 from handlers.common import answer_query, drop_keyboard, expired, meet, reply_html, reply_text, tr
 from handlers.context import HelpdeskContext, core
 from handlers.notify import deliver
-from handlers.render import html_chunks, keyboard
+from handlers.render import MESSAGE_LIMIT, html_chunks, keyboard, utf16_len
 
 
 def _kind_keyboard(lang: Lang) -> InlineKeyboardMarkup:
@@ -113,8 +115,49 @@ async def new_ticket_button(update: Update, context: HelpdeskContext) -> None:
     await show_filing(update, context, user, filing)
 
 
+STEP_NAMES: Mapping[str, str] = {
+    FilingStep.KIND: N_("ticket type"),
+    FilingStep.DESCRIPTION: N_("description"),
+    FilingStep.CONTACT: N_("contact"),
+    FilingStep.REFERENCE: N_("application/permit number"),
+    FilingStep.CONFIRM: N_("check and submit"),
+}
+"""Each filing step's name, for telling the user where they are."""
+
+
+def at_this_step(filing: Filing, data: cd.Data) -> bool:
+    """Whether the type, skip or submit button *data* belongs to the step *filing* waits at."""
+    if data.action == Button.FILING_KIND:
+        return filing.step == FilingStep.KIND
+    if data.action == Button.FILING_SKIP:
+        return filing.step == data.args[0]  # "Skip" names its step
+    return filing.step == FilingStep.CONFIRM
+
+
+async def show_filed(update: Update, context: HelpdeskContext, user: UserView, ticket: TicketView) -> None:
+    """The confirmation of a filed ticket: its number and due date."""
+    _ = tr(user.lang).gettext
+    markup = keyboard([[(_("My tickets"), cd.make(Button.MY_TICKETS))]])
+    await reply_text(update, context, filed_text(ticket, user.lang), markup)
+
+
+async def show_filing_again(update: Update, context: HelpdeskContext, user: UserView, filing: Filing) -> None:
+    """Say which step the user is at, with that step's prompt and buttons (an earlier step's button was pressed)."""
+    _ = tr(user.lang).gettext
+    name = STEP_NAMES.get(filing.step)
+    intro = _("You are at the step: {step}. Here it is again:").format(step=_(name) if name else filing.step)
+    intro = escape(intro, quote=False)
+    text, markup = filing_prompt(filing, user.lang, context.services.filing.policy.max_description)
+    fits = utf16_len(intro) + 2 + utf16_len(text) <= MESSAGE_LIMIT  # a long summary: the prompt on its own
+    await reply_html(update, context, [intro + "\n\n" + text] if fits else [intro, text], markup)
+
+
 async def filing_button(update: Update, context: HelpdeskContext) -> None:
-    """Buttons of the filing flow: type, skip, submit, start over, cancel."""
+    """Buttons of the filing flow: type, skip, submit, start over, cancel.
+
+    A button of an earlier step (pressed again when the next question was lost) shows the step the user is
+    at; a button of a filing already done shows the ticket filed, for ``RECENTLY_FILED`` after filing.
+    """
     user = await meet(update, context)
     data = cd.parse(update.callback_query.data if update.callback_query else None)
     desk = context.services.filing
@@ -122,43 +165,50 @@ async def filing_button(update: Update, context: HelpdeskContext) -> None:
     if data is None:
         await expired(update, user.lang)
         return
+    if data.action == Button.FILING_RESTART:
+        filing = await core(context, desk.start_filing, user.id, context.now())
+        await answer_query(update)
+        await drop_keyboard(update)
+        await show_filing(update, context, user, filing)
+        return
+    stepwise = data.action == Button.FILING_SUBMIT or (
+        data.action in (Button.FILING_KIND, Button.FILING_SKIP) and len(data.args) == 1
+    )
+    if not stepwise and data.action != Button.FILING_CANCEL:
+        await expired(update, user.lang)
+        return
+    standing = await core(context, desk.standing, user.id, context.now())
+    if standing.filing is None and standing.filed is not None:  # done: its confirmation may have been lost
+        await answer_query(update)
+        await drop_keyboard(update)
+        await show_filed(update, context, user, standing.filed)
+        return
+    if data.action == Button.FILING_CANCEL:
+        await core(context, desk.flows.clear, user.id)
+        await answer_query(update)
+        await drop_keyboard(update)
+        await reply_text(update, context, _("Cancelled. Nothing was filed."))
+        return
+    if standing.filing is None:
+        await expired(update, user.lang)
+        return
+    if not at_this_step(standing.filing, data):  # an earlier step's button: its next question may have been lost
+        await answer_query(update)
+        await drop_keyboard(update)
+        await show_filing_again(update, context, user, standing.filing)
+        return
     try:
-        if data.action == Button.FILING_CANCEL:
-            await core(context, desk.flows.clear, user.id)
-            await answer_query(update)
-            await drop_keyboard(update)
-            await reply_text(update, context, _("Cancelled. Nothing was filed."))
-            return
-        if data.action == Button.FILING_RESTART:
-            filing = await core(context, desk.start_filing, user.id, context.now())
-        elif data.action == Button.FILING_KIND and len(data.args) == 1:
-            current = await core(context, desk.current, user.id)
-            if current is not None and current.step != FilingStep.KIND:  # an older type question's button
-                raise InvalidInput(Reason.USE_BUTTONS, step=current.step)
+        if data.action == Button.FILING_KIND:
             filing = await core(context, desk.choose_kind, user.id, data.args[0], context.now())
-        elif data.action == Button.FILING_SKIP and len(data.args) == 1:
-            current = await core(context, desk.current, user.id)
-            if current is not None and current.step != data.args[0]:  # the Skip of an earlier question
-                raise InvalidInput(Reason.USE_BUTTONS, step=current.step)
+        elif data.action == Button.FILING_SKIP:
             filing = await core(context, desk.skip, user.id, context.now())
-        elif data.action == Button.FILING_SUBMIT:
+        else:
             ticket = await core(context, desk.confirm, user.id, user.lang, context.now())
             await answer_query(update)
             await drop_keyboard(update)
-            await reply_text(
-                update,
-                context,
-                filed_text(ticket, user.lang),
-                keyboard([[(_("My tickets"), cd.make(Button.MY_TICKETS))]]),
-            )
+            await show_filed(update, context, user, ticket)
             return
-        else:
-            await expired(update, user.lang)
-            return
-    except NotFound:
-        await expired(update, user.lang)
-        return
-    except InvalidInput:  # a button of an earlier step pressed again
+    except (NotFound, InvalidInput):  # a forged type, or the filing changed meanwhile
         await expired(update, user.lang)
         return
     await answer_query(update)

@@ -18,7 +18,7 @@ import itertools
 import json
 import re
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -488,6 +488,8 @@ class BotApiServer:
         self._pending: list[dict[str, Any]] = []
         self._last_pushed = 0
         self._confirmed = 0  # every update_id below this was confirmed by an offset
+        self.fetched: Counter[int] = Counter()
+        """How many getUpdates answers carried each update_id (1 once the bot has confirmed it)."""
         self._poll_generation = 0
         self._polls_waiting = 0
         self.allowed_updates: list[str] | None = None
@@ -753,6 +755,13 @@ class BotApiServer:
         await self._push_update({"message": self._message_json(stored)})
         return message_id
 
+    async def push_raw(self, update: Mapping[str, Any]) -> int:
+        """An update exactly as given, however malformed (say one the library cannot parse); its update_id.
+
+        The update_id is assigned here, in sequence with the other updates (one in *update* is replaced).
+        """
+        return await self._push_update({k: v for k, v in update.items() if k != "update_id"})
+
     def file_of(self, chat_id: int, message_id: int) -> str | None:
         """The file_id of a photo or document message."""
         stored = self._store.get((chat_id, message_id))
@@ -955,7 +964,9 @@ class BotApiServer:
                         "Conflict: terminated by other getUpdates request; make sure that only one bot instance "
                         "is running",
                     )
-            return list(self._pending[:limit])
+            batch = list(self._pending[:limit])
+            self.fetched.update(u["update_id"] for u in batch)
+            return batch
 
     def _set_my_commands(self, params: Params) -> bool:
         commands = params.obj("commands")

@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 from bot.answering.text import Lang
 from bot.desk.ratings import LEVEL_LABELS
 from bot.desk.tickets.common import KIND_LABELS, KINDS
+from bot.desk.tickets.filing import FilingStanding
 from bot.i18n import translator
 from bot.store.models import AuditLog, Ticket, TicketMessage
 from tests.botapi import SentMessage
@@ -492,9 +493,12 @@ async def test_photo_and_text_at_the_wrong_step(desk: Helpdesk) -> None:
     assert desk.services.flows.get(ALICE).step == "description"  # type: ignore[union-attr]
     # the repeated type question still has its buttons (only the one pressed loses them): pressing one
     # now must not change the type behind the user's back
-    await say(desk, ALICE, "Someone is working without a permit at our company.")
+    ask_contact = await say(desk, ALICE, "Someone is working without a permit at our company.")
     stale = await desk.click(ALICE, again, "Enquiry")
-    assert stale.text == "This button has expired. Please send your question again."
+    assert not stale.text and not stale.show_alert
+    repeated = await desk.reply(ALICE)  # where the user is, and that step again
+    assert repeated.text == "You are at the step: contact. Here it is again:\n\n" + ask_contact.text
+    assert repeated.data == ask_contact.data == ["ts:contact", "tx"]
     filing = desk.services.filing.current(ALICE)
     assert filing is not None and (filing.step, filing.kind) == ("contact", "report")
     assert await desk.drain(ALICE) == []
@@ -506,11 +510,105 @@ async def test_an_old_skip_button_does_not_skip_the_next_question(desk: Helpdesk
     await desk.reply(ALICE)
     ask_contact = await say(desk, ALICE, "My application has been pending for three weeks.")
     assert ask_contact.data == ["ts:contact", "tx"]
-    await say(desk, ALICE, "alice@example.com")  # typed instead of skipping: now at the reference step
+    ask_reference = await say(desk, ALICE, "alice@example.com")  # typed instead of skipping: now at the reference step
     stale = await desk.press(ALICE, ask_contact, "ts:contact")
-    assert stale.text == "This button has expired. Please send your question again."
+    assert not stale.text and not stale.show_alert
+    repeated = await desk.reply(ALICE)
+    assert repeated.text == "You are at the step: application/permit number. Here it is again:\n\n" + ask_reference.text
+    assert repeated.data == ["ts:reference", "tx"]
     filing = desk.services.filing.current(ALICE)
     assert filing is not None and (filing.step, filing.contact) == ("reference", "alice@example.com")
+
+
+@pytest.mark.parametrize(("user", "lang"), [(ALICE, "en"), (LI, "zh")])
+async def test_a_lost_prompt_the_type_button_pressed_again_shows_the_step(
+    desk: Helpdesk, user: int, lang: Lang
+) -> None:
+    """The description question was lost on the way: the user presses a type button again."""
+    prompt = await say(desk, user, "/ticket")
+    await desk.press(user, prompt, "tk:help")
+    ask_description = await desk.reply(user)  # never reached the user's screen
+    again = await desk.press(user, prompt, "tk:complaint", forged=True)  # their client still shows the buttons
+    assert not again.text and not again.show_alert
+    repeated = await desk.reply(user)
+    intro = _(lang, "You are at the step: {step}. Here it is again:").format(step=_(lang, "description"))
+    assert repeated.text == intro + "\n\n" + ask_description.text
+    assert repeated.data == ask_description.data == ["tx"]
+    filing = desk.services.filing.current(user)
+    assert filing is not None and (filing.step, filing.kind) == ("description", "help")  # the type is kept
+    ask_contact = await say(desk, user, DESCRIPTION)  # and filing goes on from there
+    assert ask_contact.data == ["ts:contact", "tx"]
+    await desk.press(user, ask_contact, "ts:contact")
+    summary = await desk.reply(user)
+    await desk.press(user, summary, "ts:reference")
+    summary = await desk.reply(user)
+    await desk.press(user, summary, "tok")
+    await desk.reply(user)
+    assert [(t.kind, t.description) for t in tickets(desk)] == [("help", DESCRIPTION)]
+    assert await desk.drain(user) == []
+
+
+async def test_the_summary_repeated_at_a_later_step_fits_one_message(desk: Helpdesk) -> None:
+    """An old type button pressed at the summary: the step's name comes before the summary."""
+    prompt = await say(desk, ALICE, "/ticket")
+    await desk.press(ALICE, prompt, "tk:enquiry")
+    await desk.reply(ALICE)
+    ask_contact = await say(desk, ALICE, EMOJI_HEAVY)
+    await desk.click(ALICE, ask_contact, "Skip")
+    await desk.click(ALICE, await desk.reply(ALICE), "Skip")
+    summary = await desk.reply(ALICE)
+    await desk.press(ALICE, prompt, "tk:help", forged=True)
+    repeated = await desk.drain(ALICE)
+    assert [m.text for m in repeated] == ["You are at the step: check and submit. Here it is again:\n\n" + summary.text]
+    assert repeated[-1].data == ["tok", "tre", "tx"]
+    filing = desk.services.filing.current(ALICE)
+    assert filing is not None and (filing.step, filing.kind) == ("confirm", "enquiry")
+
+
+@pytest.mark.parametrize(("user", "lang"), [(ALICE, "en"), (LI, "zh")])
+async def test_submit_pressed_again_shows_the_ticket_filed(desk: Helpdesk, user: int, lang: Lang) -> None:
+    """The confirmation was lost on the way: Submit pressed again shows the ticket, for a few minutes."""
+    filed = await file_ticket(desk, user, lang)
+    [summary] = [
+        m for m in desk.botapi.messages(user, ("message",)) if m.text.startswith(_(lang, "Please check your ticket:"))
+    ]
+    assert desk.botapi.buttons(summary) == []
+    desk.clock.advance(minutes=5)
+    again = await desk.press(user, summary, "tok", forged=True)  # the client still shows the buttons
+    assert not again.text and not again.show_alert
+    shown = await desk.reply(user)
+    assert (shown.text, shown.data) == (filed.text, ["ml"])  # the same number and due date
+    await desk.press(user, summary, "ts:reference", forged=True)  # any button of that filing
+    assert (await desk.reply(user)).text == filed.text
+    assert len(tickets(desk)) == 1 and desk.services.flows.get(user) is None
+    desk.clock.advance(minutes=6)  # long after filing: the button has expired
+    late = await desk.press(user, summary, "tok", forged=True)
+    assert late.text == _(lang, "This button has expired. Please send your question again.") and late.show_alert
+    assert await desk.drain(user) == [] and len(tickets(desk)) == 1
+
+
+async def test_an_old_submit_during_a_new_filing_shows_the_new_step(desk: Helpdesk) -> None:
+    await file_ticket(desk, ALICE)
+    [summary] = [m for m in desk.botapi.messages(ALICE, ("message",)) if m.text.startswith("Please check your ticket:")]
+    prompt = await say(desk, ALICE, "/ticket")  # a second ticket, started at once
+    await desk.press(ALICE, summary, "tok", forged=True)
+    repeated = await desk.reply(ALICE)
+    assert repeated.text == "You are at the step: ticket type. Here it is again:\n\n" + prompt.text
+    assert repeated.data == prompt.data
+    assert len(tickets(desk)) == 1
+
+
+def test_the_ticket_filed_is_found_only_for_a_while(desk: Helpdesk) -> None:
+    """The core's answer: the filing in progress, else the user's ticket filed within the window."""
+    filing, now = desk.services.filing, desk.clock()
+    assert filing.standing(ALICE, now) == FilingStanding()
+    ticket = filing.create(ALICE, "enquiry", DESCRIPTION, "en", now)
+    filing.create(BOB, "help", DESCRIPTION, "en", now + timedelta(minutes=1))  # someone else's
+    filing.create(ALICE, "help", DESCRIPTION, "en", now + timedelta(minutes=1), origin="live")  # not filed
+    assert filing.standing(ALICE, now + timedelta(minutes=2), timedelta(minutes=5)).filed == ticket
+    assert filing.standing(ALICE, now + timedelta(minutes=6), timedelta(minutes=5)) == FilingStanding()
+    started = filing.start_filing(ALICE, now + timedelta(minutes=2))
+    assert filing.standing(ALICE, now + timedelta(minutes=2)) == FilingStanding(filing=started)
 
 
 async def test_emoji_heavy_description_fits_the_confirmation(desk: Helpdesk) -> None:

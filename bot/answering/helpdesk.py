@@ -21,6 +21,7 @@ from bot.answering.matching import Match
 from bot.answering.text import Lang, detect_lang, has_content, strip_control
 from bot.errors import InvalidInput, NotFound, Reason
 from bot.i18n import negotiate
+from bot.store import limits
 from bot.store.db import session_scope
 from bot.store.models import QuestionLog, User
 
@@ -138,7 +139,7 @@ class Helpdesk:
         now: datetime,
     ) -> UserView:
         """``meet`` with the user's row (``USER_COLUMNS``) already read: create, update or just view it."""
-        name = strip_control(display_name)[:128]
+        name = strip_control(display_name)[: limits.DISPLAY_NAME]
         client: str | None = negotiate(client_lang) if client_lang else None
         if row is None:
             user = User(id=user_id, display_name=name, client_lang=client, created_at=now, updated_at=now)
@@ -220,7 +221,7 @@ class Helpdesk:
         match = reply.match
         values = {
             "user_id": user_id,
-            "text": clean[:1000],
+            "text": clean[: limits.QUESTION_TEXT],
             "lang": match.lang,
             "decision": match.decision,
             "entry_id": match.entry,
@@ -282,7 +283,7 @@ class Helpdesk:
         """Log an entry the user opened by a button (no matching: score 0) and compose its answer."""
         values = {
             "user_id": user_id,
-            "text": text[:1000],
+            "text": text[: limits.QUESTION_TEXT],
             "lang": lang,
             "decision": decision,
             "entry_id": entry_id,

@@ -21,6 +21,7 @@ from bot.desk.staff import StaffRegistry
 from bot.errors import Conflict, InvalidInput, NotFound, Reason
 from bot.i18n import N_
 from bot.notices import BadRating, Notice
+from bot.store import limits
 from bot.store.db import session_scope
 from bot.store.models import Rating, Ticket
 from bot.store.statuses import TicketStatus
@@ -34,7 +35,7 @@ LEVEL_LABELS: Mapping[int, str] = {
 }
 BAD_LEVELS = (4, 5)
 SERVICES = ("ticket", "session")
-MAX_COMMENT = 1000
+MAX_COMMENT = limits.RATING_COMMENT
 
 OwnerCheck = Callable[[Session, int, int], bool]
 """(session, service_id, user_id) → may this user rate this service now?"""

@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 from bot.answering.text import strip_control
 from bot.errors import InvalidInput, NotAllowed, NotFound, Reason
 from bot.i18n import N_
+from bot.store import limits
 from bot.store.db import session_scope
 from bot.store.models import AuditLog, Staff, User
 from bot.store.statuses import StaffRole
@@ -43,7 +44,25 @@ def audit(
     session: Session, actor_id: int, action: str, now: datetime, ticket_id: int | None = None, detail: str = ""
 ) -> None:
     """Record a staff action (never personal data in *detail*: ids, statuses, types only)."""
-    session.add(AuditLog(actor_id=actor_id, action=action, ticket_id=ticket_id, detail=detail[:256], created_at=now))
+    detail = detail[: limits.AUDIT_DETAIL]
+    session.add(AuditLog(actor_id=actor_id, action=action, ticket_id=ticket_id, detail=detail, created_at=now))
+
+
+def remove_member(session: Session, user_id: int, now: datetime, actor_id: int | None = None) -> StaffView:
+    """Make the member of staff inactive (and checked out), in the caller's transaction.
+
+    The staff row is locked first (``FOR UPDATE`` on PostgreSQL; SQLite has one writer anyway), so a
+    claim or a transfer to this member running at the same moment waits and then sees them removed.
+    """
+    row = session.get(Staff, user_id, with_for_update=True)
+    if row is None or not row.active:
+        raise NotFound(Reason.STAFF)
+    if actor_id == user_id:
+        raise InvalidInput(Reason.CANNOT_REMOVE_SELF)
+    row.active = False
+    row.checked_in = False
+    audit(session, actor_id or 0, "staff_remove", now, detail=str(user_id))
+    return _view(row)
 
 
 class StaffRegistry:
@@ -81,7 +100,7 @@ class StaffRegistry:
         """Add (or update) a member of staff. *actor_id* is the supervisor doing it (None: command line)."""
         if role not in STAFF_ROLES:
             raise InvalidInput(Reason.UNKNOWN_STAFF_ROLE)
-        name = " ".join(strip_control(name).split())[:64]
+        name = " ".join(strip_control(name).split())[: limits.STAFF_NAME]
         if not name:
             raise InvalidInput(Reason.STAFF_NAME_REQUIRED)
         if user_id <= 0:
@@ -99,17 +118,13 @@ class StaffRegistry:
             return _view(row)
 
     def remove(self, user_id: int, now: datetime, actor_id: int | None = None) -> StaffView:
-        """Remove a member of staff (kept inactive for the audit trail)."""
+        """Remove a member of staff (kept inactive for the audit trail), and nothing else.
+
+        The front ends use ``LiveQueue.remove_staff`` instead: it also hands the member's live chats back
+        to the queue in the same transaction (``remove_member`` is the part shared with it).
+        """
         with session_scope(self.engine) as session:
-            row = session.get(Staff, user_id)
-            if row is None or not row.active:
-                raise NotFound(Reason.STAFF)
-            if actor_id == user_id:
-                raise InvalidInput(Reason.CANNOT_REMOVE_SELF)
-            row.active = False
-            row.checked_in = False
-            audit(session, actor_id or 0, "staff_remove", now, detail=str(user_id))
-            return _view(row)
+            return remove_member(session, user_id, now, actor_id)
 
     def bootstrap_supervisors(self, user_ids: builtins.list[int], now: datetime) -> None:
         """Make the ids in HELPDESK_SUPERVISORS supervisors, unless they already are staff."""

@@ -27,7 +27,9 @@ def normalise_url(url: str) -> str:
 def make_engine(url: str) -> Engine:
     """Create the engine for *url*, its tables created or migrated (idempotent).
 
-    SQLite gets WAL, a busy timeout and foreign keys; ``sqlite://`` (memory) shares one connection.
+    SQLite gets WAL, a busy timeout and foreign keys; ``sqlite://`` (memory) shares one connection. Both
+    hide bound parameters in errors (``hide_parameters``): a failing statement's message would otherwise
+    carry a ticket's description or contact into the log.
     """
     url = normalise_url(url)
     if url.startswith("sqlite"):
@@ -36,6 +38,7 @@ def make_engine(url: str) -> Engine:
             url,
             connect_args={"check_same_thread": False, "timeout": 30},
             poolclass=StaticPool if memory else None,
+            hide_parameters=True,
         )
 
         @event.listens_for(engine, "connect")
@@ -47,7 +50,7 @@ def make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
     else:
-        engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, hide_parameters=True)
     migrate(engine)
     return engine
 

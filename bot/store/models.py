@@ -22,6 +22,8 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, SQLModel
 
+from bot.store import limits
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """Aware datetimes in, aware UTC datetimes out, on SQLite and PostgreSQL alike."""
@@ -54,7 +56,7 @@ class User(SQLModel, table=True):
     """A Telegram user of the helpdesk (applicant or employer contact; staff are users too)."""
 
     id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
-    display_name: str = Field(default="", max_length=128)
+    display_name: str = Field(default="", max_length=limits.DISPLAY_NAME)
     lang: str | None = Field(default=None, max_length=2)
     client_lang: str | None = Field(default=None, max_length=2)
     """The language of the user's Telegram client (used until they choose one)."""
@@ -74,7 +76,7 @@ class QuestionLog(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = _user_fk()
-    text: str = Field(sa_column=Column(String(1000), nullable=False))
+    text: str = Field(sa_column=Column(String(limits.QUESTION_TEXT), nullable=False))
     lang: str = Field(max_length=2)
     decision: str = Field(max_length=8)
     entry_id: str | None = Field(default=None, max_length=64)
@@ -90,7 +92,7 @@ class Staff(SQLModel, table=True):
 
     user_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     role: str = Field(max_length=16)  # StaffRole: operator | supervisor
-    name: str = Field(max_length=64)
+    name: str = Field(max_length=limits.STAFF_NAME)
     active: bool = True
     checked_in: bool = False
     checked_in_at: datetime | None = _time(nullable=True)
@@ -105,12 +107,12 @@ class Ticket(SQLModel, table=True):
     user_id: int = _user_fk()
     kind: str = Field(max_length=16, index=True)  # TicketKind: enquiry | help | suggestion | complaint | report
     status: str = Field(max_length=16, index=True)  # TicketStatus: new | in_progress | answered | closed
-    description: str = Field(sa_column=Column(String(4000), nullable=False))
-    contact: str | None = Field(default=None, max_length=128)
-    reference: str | None = Field(default=None, max_length=64)
+    description: str = Field(sa_column=Column(String(limits.DESCRIPTION), nullable=False))
+    contact: str | None = Field(default=None, max_length=limits.CONTACT)
+    reference: str | None = Field(default=None, max_length=limits.REFERENCE)
     lang: str = Field(max_length=2)
     assignee_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True, index=True))
-    resolution: str | None = Field(default=None, sa_column=Column(String(4000), nullable=True))
+    resolution: str | None = Field(default=None, sa_column=Column(String(limits.RESOLUTION), nullable=True))
     origin: str = Field(default="bot", max_length=16)
     created_at: datetime = _time(nullable=False)
     updated_at: datetime = _time(nullable=False)
@@ -127,10 +129,10 @@ class TicketMessage(SQLModel, table=True):
     ticket_id: int = Field(foreign_key="ticket.id", index=True)
     author_id: int = Field(sa_column=Column(BigInteger, nullable=False))
     kind: str = Field(max_length=8)  # user | reply | note
-    text: str = Field(default="", sa_column=Column(String(4000), nullable=False, default=""))
-    file_id: str | None = Field(default=None, max_length=256)
+    text: str = Field(default="", sa_column=Column(String(limits.MESSAGE), nullable=False, default=""))
+    file_id: str | None = Field(default=None, max_length=limits.FILE_ID)
     file_kind: str | None = Field(default=None, max_length=16)  # photo | document
-    file_name: str | None = Field(default=None, max_length=256)
+    file_name: str | None = Field(default=None, max_length=limits.FILE_NAME)
     created_at: datetime = _time(nullable=False)
 
 
@@ -141,7 +143,7 @@ class AuditLog(SQLModel, table=True):
     actor_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
     action: str = Field(max_length=32)
     ticket_id: int | None = Field(default=None, index=True)
-    detail: str = Field(default="", max_length=256)
+    detail: str = Field(default="", max_length=limits.AUDIT_DETAIL)
     created_at: datetime = _time(nullable=False)
 
 
@@ -155,7 +157,7 @@ class Rating(SQLModel, table=True):
     service_id: int
     user_id: int = _user_fk()
     level: int  # 1 very satisfied … 5 very dissatisfied
-    comment: str | None = Field(default=None, max_length=1000)
+    comment: str | None = Field(default=None, max_length=limits.RATING_COMMENT)
     created_at: datetime = _time(nullable=False)
 
 
@@ -165,7 +167,7 @@ class Flow(SQLModel, table=True):
     user_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     name: str = Field(max_length=32)
     step: str = Field(max_length=32)
-    data: str = Field(default="{}", sa_column=Column(String(8000), nullable=False, default="{}"))
+    data: str = Field(default="{}", sa_column=Column(String(limits.FLOW_DATA), nullable=False, default="{}"))
     updated_at: datetime = _time(nullable=False)
 
 
@@ -207,8 +209,8 @@ class SessionMessage(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     session_id: int = Field(foreign_key="livesession.id", index=True)
     sender: str = Field(max_length=8)  # user | operator
-    text: str = Field(default="", sa_column=Column(String(4000), nullable=False, default=""))
-    file_id: str | None = Field(default=None, max_length=256)
+    text: str = Field(default="", sa_column=Column(String(limits.SESSION_MESSAGE), nullable=False, default=""))
+    file_id: str | None = Field(default=None, max_length=limits.FILE_ID)
     file_kind: str | None = Field(default=None, max_length=16)
     created_at: datetime = _time(nullable=False)
 

@@ -1,5 +1,6 @@
 """The live desk's queue: users asking for a person (or leaving), their places and estimated waits, the
-offers to operators, claims, and operators checking in and out.
+offers to operators, claims, and operators checking in and out (or being removed from the staff: their
+live chats are handed back just as at 签出).
 
 Claims are atomic: a conditional UPDATE on the queue row lets exactly one operator win, on SQLite and
 PostgreSQL alike. A claim starts the session (``bot.desk.live.sessions`` carries it on).
@@ -29,12 +30,56 @@ from bot.desk.live.shared import (
     session_view,
     set_focus,
 )
-from bot.desk.staff import StaffRegistry, audit
-from bot.errors import Conflict, NotFound, Reason
+from bot.desk.staff import StaffRegistry, StaffView, audit, remove_member
+from bot.errors import Conflict, NotAllowed, NotFound, Reason
 from bot.notices import HandedBack, Notice, QueueNew, QueuePosition, SessionStarted
 from bot.store.db import session_scope
 from bot.store.models import HelpRequest, LiveSession, OperatorFocus, Staff, User, ensure_user
 from bot.store.statuses import HelpRequestStatus, SessionOutcome, SessionStatus
+
+
+def hand_back(session: Session, operator_id: int, now: datetime) -> list[HelpRequest]:
+    """End the operator's live sessions as handed back and queue their users again, each ahead of everyone
+    who came later (the new request keeps the original time); the operator's focus goes. In the caller's
+    transaction; returns the new waiting requests (nobody is told here: see ``LiveQueue``)."""
+    again: list[HelpRequest] = []
+    for live_row in session.exec(operator_live(operator_id)).all():
+        live_row.status, live_row.outcome = SessionStatus.ENDED, SessionOutcome.HANDED_BACK
+        live_row.ended_at = now
+        request = session.get(HelpRequest, live_row.request_id)
+        assert request is not None
+        row = HelpRequest(
+            user_id=request.user_id,
+            status=HelpRequestStatus.WAITING,
+            lang=request.lang,
+            role=request.role,
+            created_at=request.created_at,
+        )
+        session.add(row)
+        again.append(row)
+    session.flush()
+    focus = session.get(OperatorFocus, operator_id)
+    if focus is not None:
+        session.delete(focus)
+    return again
+
+
+def remove_operator(
+    session: Session, user_id: int, now: datetime, actor_id: int | None = None
+) -> tuple[StaffView, list[HelpRequest]]:
+    """Remove a member of staff (``remove_member``: their row locked first, so a claim at the same moment
+    waits and is then refused) and hand their live chats back (``hand_back``), in the caller's transaction.
+    Without a front end to tell anyone (the command line), this is all of it."""
+    member = remove_member(session, user_id, now, actor_id)
+    again = hand_back(session, user_id, now)
+    if again:
+        audit(session, actor_id or 0, "hand_back", now, detail=f"{len(again)} sessions of {user_id}")
+    return member, again
+
+
+def live_chats(session: Session, operator_id: int) -> int:
+    """How many live sessions the operator runs."""
+    return len(session.exec(operator_live(operator_id)).all())
 
 
 class LiveQueue:
@@ -188,37 +233,36 @@ class LiveQueue:
                 notices += self._dispatch_notices(session, request, only=operator_id)
             return changed, notices
 
+    def _handed_back_notices(self, session: Session, requests: list[HelpRequest]) -> list[Notice]:
+        """Each handed-back user is told; the checked-in operators (and the staff chat) are offered them."""
+        notices: list[Notice] = []
+        for request in requests:
+            notices.append(HandedBack(request.user_id))
+            notices += self._dispatch_notices(session, request)
+        return notices
+
     def check_out(self, operator_id: int, now: datetime) -> tuple[int, list[Notice]]:
         """签出. The operator's live sessions go back to the queue (front); their users are told."""
         self.staff.require(operator_id)
-        notices: list[Notice] = []
         with session_scope(self.engine) as session:
             row = session.get(Staff, operator_id)
             assert row is not None
             row.checked_in = False
-            live = session.exec(operator_live(operator_id)).all()
-            for live_row in live:
-                live_row.status, live_row.outcome = SessionStatus.ENDED, SessionOutcome.HANDED_BACK
-                live_row.ended_at = now
-                request = session.get(HelpRequest, live_row.request_id)
-                assert request is not None
-                # Back in the queue ahead of everyone who came later: a new row keeps its original time.
-                again = HelpRequest(
-                    user_id=request.user_id,
-                    status=HelpRequestStatus.WAITING,
-                    lang=request.lang,
-                    role=request.role,
-                    created_at=request.created_at,
-                )
-                session.add(again)
-                session.flush()
-                notices.append(HandedBack(request.user_id))
-                notices += self._dispatch_notices(session, again)
-            focus = session.get(OperatorFocus, operator_id)
-            if focus is not None:
-                session.delete(focus)
-            audit(session, operator_id, "check_out", now, detail=f"{len(live)} sessions handed back")
-        return len(live), notices + self._position_notices()
+            again = hand_back(session, operator_id, now)
+            notices = self._handed_back_notices(session, again)
+            audit(session, operator_id, "check_out", now, detail=f"{len(again)} sessions handed back")
+        return len(again), notices + self._position_notices()
+
+    def remove_staff(
+        self, user_id: int, now: datetime, actor_id: int | None = None
+    ) -> tuple[StaffView, int, list[Notice]]:
+        """Remove a member of staff (*actor_id*: the supervisor; None: command line) and, in the same
+        transaction, hand their live chats back to the front of the queue as 签出 does. Returns the member,
+        how many chats went back, and the notices: the users told, the checked-in operators offered them."""
+        with session_scope(self.engine) as session:
+            member, again = remove_operator(session, user_id, now, actor_id)
+            notices = self._handed_back_notices(session, again)
+        return member, len(again), notices + self._position_notices()
 
     def operators_online(self) -> list[tuple[int, str, int]]:
         """(id, name, live sessions) of checked-in operators, least busy first."""
@@ -306,6 +350,10 @@ class LiveQueue:
                 if session.get(HelpRequest, request_id) is None:
                     raise NotFound(Reason.REQUEST)
                 raise Conflict(Reason.ALREADY_CLAIMED)
+            # Still staff? Their row locked (as removal locks it): removed meanwhile, the claim is undone.
+            operator = session.get(Staff, operator_id, with_for_update=True)
+            if operator is None or not operator.active:
+                raise NotAllowed(Reason.STAFF_ONLY)
             request = session.get(HelpRequest, request_id)
             assert request is not None
             session.refresh(request)

@@ -18,10 +18,11 @@ from bot.desk.live.shared import SessionView, active_session, operator_session, 
 from bot.desk.staff import StaffRegistry
 from bot.errors import InvalidInput, NotFound, Reason
 from bot.notices import TranscriptLine
+from bot.store import limits
 from bot.store.db import session_scope
 from bot.store.models import LiveSession, RelayLink, SessionMessage
 
-MAX_RELAY = 4000
+MAX_RELAY = limits.SESSION_MESSAGE
 
 
 def transcript_tail(session: Session, session_id: int, count: int) -> tuple[TranscriptLine, ...]:

@@ -31,10 +31,10 @@ from bot.desk.staff import StaffRegistry, audit
 from bot.desk.tickets.common import TicketView
 from bot.desk.tickets.filing import TicketFiling
 from bot.desk.tickets.work import TicketWork
-from bot.errors import InvalidInput, NotFound, Reason
+from bot.errors import InvalidInput, NotAllowed, NotFound, Reason
 from bot.notices import Notice, SessionEnded, SessionLeft, SessionTicket, SessionTransferred, SessionTransferredToYou
 from bot.store.db import session_scope
-from bot.store.models import HelpRequest, LiveSession
+from bot.store.models import HelpRequest, LiveSession, Staff
 from bot.store.statuses import SessionOutcome, SessionStatus, TicketKind
 
 OPERATOR_OUTCOMES = (SessionOutcome.RESOLVED, SessionOutcome.UNRESOLVED)
@@ -129,6 +129,14 @@ class LiveSessions:
             raise InvalidInput(Reason.SAME_OPERATOR)
         self.staff.require(operator_id)
         with session_scope(self.engine) as session:
+            # Both still staff, their rows locked in id order (as removal locks them): a colleague removed
+            # meanwhile is not handed the chat, and a chat being handed back is not moved.
+            staff = {i: session.get(Staff, i, with_for_update=True) for i in sorted((operator_id, to_operator))}
+            me, them = staff[operator_id], staff[to_operator]
+            if me is None or not me.active:
+                raise NotAllowed(Reason.STAFF_ONLY)
+            if them is None or not them.active or not them.checked_in:
+                raise NotFound(Reason.OPERATOR)
             row = operator_session(session, operator_id, session_id)
             assert row.id is not None
             row.operator_id, row.last_activity_at, row.reminded_at = to_operator, now, None

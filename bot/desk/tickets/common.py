@@ -14,6 +14,8 @@ from bot.answering.text import Lang, strip_control
 from bot.desk.staff import StaffRegistry
 from bot.errors import Conflict, InvalidInput, NotFound, Reason
 from bot.i18n import N_
+from bot.numbers import MAX_ID, parse_id
+from bot.store import limits
 from bot.store.db import session_scope
 from bot.store.models import Ticket, TicketMessage
 from bot.store.statuses import TicketKind, TicketStatus
@@ -46,7 +48,8 @@ DEFAULT_DEADLINES: Mapping[str, int] = {
 
 @dataclass(frozen=True)
 class TicketPolicy:
-    """Configurable rules: deadlines in working days, the reopen window, text limits."""
+    """Configurable rules: deadlines in working days, the reopen window, text limits (within the columns'
+    lengths, ``bot.store.limits``: a longer limit raises ValueError)."""
 
     deadlines: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_DEADLINES))
     reopen_days: int = 7
@@ -54,15 +57,22 @@ class TicketPolicy:
     min_description: int = 10
     max_message: int = 2000
 
+    def __post_init__(self) -> None:
+        if not 0 < self.max_description <= limits.DESCRIPTION:
+            raise ValueError(f"the longest description must be 1–{limits.DESCRIPTION} characters")
+        if not 0 < self.max_message <= min(limits.MESSAGE, limits.RESOLUTION):
+            raise ValueError(f"the longest message must be 1–{min(limits.MESSAGE, limits.RESOLUTION)} characters")
+
     @classmethod
     def parse_deadlines(cls, text: str) -> dict[str, int]:
         """Read ``enquiry=2,help=10,…`` (HELPDESK_DEADLINES); unknown types or bad numbers raise ValueError."""
         deadlines = dict(DEFAULT_DEADLINES)
         for part in filter(None, (p.strip() for p in text.split(","))):
             kind, _, days = part.partition("=")
-            if kind.strip() not in KINDS or not days.strip().isdigit():
+            count = parse_id(days.strip())
+            if kind.strip() not in KINDS or count is None:
                 raise ValueError(f"bad deadline {part!r}: use e.g. enquiry=2,help=10")
-            deadlines[kind.strip()] = int(days)
+            deadlines[kind.strip()] = count
         return deadlines
 
 
@@ -142,9 +152,11 @@ def view_of(ticket: Ticket, messages: list[TicketMessage] | None = None) -> Tick
 
 
 def load_ticket(session: Session, number_or_id: str | int) -> Ticket:
-    """The ticket by its id or number (any case), or ``NotFound``."""
-    if isinstance(number_or_id, int) or str(number_or_id).isdigit():
-        ticket = session.get(Ticket, int(number_or_id))
+    """The ticket by its id or number (any case), or ``NotFound``. A string is an id only when it is ASCII
+    digits within 64 bits (``bot.numbers.parse_id``): "٣" or "99999999999999999999" is simply not found."""
+    ticket_id = number_or_id if isinstance(number_or_id, int) else parse_id(str(number_or_id))
+    if ticket_id is not None:
+        ticket = session.get(Ticket, ticket_id) if 0 <= ticket_id <= MAX_ID else None
     else:
         ticket = session.exec(select(Ticket).where(Ticket.number == str(number_or_id).upper())).first()
     if ticket is None:

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.engine import Engine
+from sqlmodel import col, select
 
 from bot.answering.text import Lang, has_content, strip_control
 from bot.desk.flows import FilingStep, FlowName, Flows, FlowState
@@ -19,21 +20,31 @@ from bot.desk.tickets.common import KINDS, TicketPolicy, TicketView, checked_tex
 from bot.desk.tickets.deadlines import TicketDeadlines
 from bot.errors import InvalidInput, NotFound, Reason
 from bot.i18n import SHANGHAI
+from bot.store import limits
 from bot.store.db import session_scope
 from bot.store.models import Ticket, ensure_user
 from bot.store.statuses import TicketStatus
 
 REFERENCE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-/ ]{2,39}$")
+"""At most 40 characters: within ``limits.REFERENCE``, the column's length (checked again below)."""
+RECENTLY_FILED = timedelta(minutes=10)
+"""How long after filing a button of the finished filing (Submit pressed again) still shows the ticket."""
 
 
 def validate_contact(text: str) -> str:
-    """A phone number (E.164, Chinese numbers without +86 accepted) or an e-mail address, normalised."""
+    """A phone number (E.164, Chinese numbers without +86 accepted) or an e-mail address, normalised;
+    never longer than ``limits.CONTACT`` (the column), so a ticket with it can always be stored."""
     text = strip_control(text).strip()
+    if len(text) > limits.CONTACT * 2:  # nothing that long can be either; spare the parsers
+        raise InvalidInput(Reason.BAD_CONTACT)
     if "@" in text:
         try:
-            return validate_email(text, check_deliverability=False).normalized
+            address = validate_email(text, check_deliverability=False).normalized
         except EmailNotValidError as exc:
             raise InvalidInput(Reason.BAD_CONTACT) from exc
+        if len(address) > limits.CONTACT:
+            raise InvalidInput(Reason.BAD_CONTACT)
+        return address
     try:
         number = phonenumbers.parse(text, "CN")
     except phonenumbers.NumberParseException as exc:
@@ -46,7 +57,7 @@ def validate_contact(text: str) -> str:
 def validate_reference(text: str) -> str:
     """An application or permit number: letters, digits, dashes, 3–40 characters."""
     text = " ".join(strip_control(text).split())
-    if not REFERENCE_RE.fullmatch(text):
+    if len(text) > limits.REFERENCE or not REFERENCE_RE.fullmatch(text):
         raise InvalidInput(Reason.BAD_REFERENCE)
     return text
 
@@ -65,6 +76,14 @@ class Filing:
     def of(cls, state: FlowState) -> Filing:
         d = state.data
         return cls(state.step, d.get("kind"), d.get("description"), d.get("contact"), d.get("reference"))
+
+
+@dataclass(frozen=True)
+class FilingStanding:
+    """Where a user stands with filing: the filing in progress, else the ticket they just filed, else neither."""
+
+    filing: Filing | None = None
+    filed: TicketView | None = None
 
 
 @dataclass(frozen=True)
@@ -96,6 +115,23 @@ class TicketFiling:
         """The user's filing in progress, or None."""
         state = self.flows.get(user_id)
         return Filing.of(state) if state is not None and state.name == FlowName.TICKET else None
+
+    def standing(
+        self, user_id: int, now: datetime, within: timedelta = RECENTLY_FILED, origin: str = "bot"
+    ) -> FilingStanding:
+        """The user's filing in progress; without one, their latest ticket filed through the flow started
+        from *origin* no longer than *within* before *now* (a button of a filing that is already done)."""
+        filing = self.current(user_id)
+        if filing is not None:
+            return FilingStanding(filing=filing)
+        with session_scope(self.engine) as session:
+            ticket = session.exec(
+                select(Ticket)
+                .where(Ticket.user_id == user_id, Ticket.origin == origin, col(Ticket.created_at) >= now - within)
+                .order_by(col(Ticket.created_at).desc(), col(Ticket.id).desc())
+                .limit(1)
+            ).first()
+            return FilingStanding(filed=view_of(ticket) if ticket is not None else None)
 
     def _require_filing(self, user_id: int) -> FlowState:
         state = self.flows.get(user_id)
@@ -182,7 +218,7 @@ class TicketFiling:
                 user_id=user_id,
                 kind=kind,
                 status=TicketStatus.NEW,
-                description=description[:4000],
+                description=description[: limits.DESCRIPTION],
                 contact=contact,
                 reference=reference,
                 lang=lang,
