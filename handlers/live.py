@@ -39,7 +39,7 @@ from handlers.context import HelpdeskContext, core
 from handlers.live_notices import relay_header
 from handlers.menus import set_staff_menu
 from handlers.notify import deliver
-from handlers.render import html_chunks, keyboard, sources_html
+from handlers.render import handed_back_text, html_chunks, keyboard, sources_html
 from handlers.staff import require_staff
 from handlers.tickets import attachment_of, show_filing
 
@@ -321,13 +321,7 @@ async def checkout_command(update: Update, context: HelpdeskContext) -> None:
         return
     _ = tr(user.lang).gettext
     handed_back, notices = await core(context, context.services.live_queue.check_out, user.id, context.now())
-    text = _("You are checked out.")
-    if handed_back:
-        text += " " + tr(user.lang).ngettext(
-            "{count} live chat went back to the front of the queue.",
-            "{count} live chats went back to the front of the queue.",
-            handed_back,
-        ).format(count=handed_back)
+    text = _("You are checked out.") + handed_back_text(user.lang, handed_back)
     await reply_text(update, context, text)
     await deliver(context, notices)
 

@@ -149,3 +149,14 @@ def rating_keyboard(lang: Lang, service: str, service_id: int) -> InlineKeyboard
     return keyboard(
         [[(_(LEVEL_LABELS[level]), cd.make(Button.RATE, service, service_id, level))] for level in LEVEL_LABELS]
     )
+
+
+def handed_back_text(lang: Lang, count: int) -> str:
+    """ " N live chats went back to the front of the queue." (empty for none): after /checkout or /staff remove."""
+    if not count:
+        return ""
+    return " " + translator(lang).ngettext(
+        "{count} live chat went back to the front of the queue.",
+        "{count} live chats went back to the front of the queue.",
+        count,
+    ).format(count=count)

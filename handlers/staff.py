@@ -26,7 +26,7 @@ from handlers.callback_data import Button
 from handlers.common import answer_query, drop_keyboard, expired, meet, reply_html, reply_text, tr
 from handlers.context import HelpdeskContext, core
 from handlers.notify import deliver
-from handlers.render import keyboard
+from handlers.render import handed_back_text, keyboard
 from handlers.tickets import attachment_of, ticket_detail_html
 
 
@@ -412,12 +412,7 @@ async def staff_command(update: Update, context: HelpdeskContext) -> None:
                 context, context.services.live_queue.remove_staff, target, now, user.id
             )
             text = _("{name} ({id}) is no longer staff.").format(name=removed.name, id=removed.user_id)
-            if handed_back:
-                text += " " + tr(user.lang).ngettext(
-                    "{count} live chat went back to the front of the queue.",
-                    "{count} live chats went back to the front of the queue.",
-                    handed_back,
-                ).format(count=handed_back)
+            text += handed_back_text(user.lang, handed_back)
         elif sub == "list":
             text = _staff_list_text(await core(context, registry.list), user.lang)
         else:
