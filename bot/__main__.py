@@ -219,7 +219,7 @@ def _kb_build(kb: KnowledgeBase, settings: Settings) -> int:
     """``kb build``: train (or find in the cache) the classifier for the knowledge base."""
     import time
 
-    from bot.answering.classifier import fingerprint, load_or_train, training_set
+    from bot.answering.classifier import cache_file, load_or_train, training_set
 
     started = time.perf_counter()
     examples = training_set(kb)
@@ -227,7 +227,7 @@ def _kb_build(kb: KnowledgeBase, settings: Settings) -> int:
     if model is None:
         print("Classifier: not enough classes to train one; the engine answers alone.")
         return 0
-    path = settings.helpdesk_cache_dir / f"classifier-{fingerprint(examples, kb)}.npz"
+    path = cache_file(settings.helpdesk_cache_dir, examples, kb)
     print(
         f"Classifier: {len(model.classes)} classes, {len(model.vocabulary)} features, {len(examples)} examples, "
         f"{len(model.domain_terms)} domain terms; {path} ({time.perf_counter() - started:.1f} s)"

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy.engine import Engine
 
 from bot.answering.helpdesk import Helpdesk
 from bot.answering.knowledge import KnowledgeBase
-from bot.arrival import Arrival, Arrivals
+from bot.arrival import Arrivals
 from bot.config import Settings
 from bot.desk.calendar_files import load_calendar_files
 from bot.desk.calendar_upkeep import CalendarUpkeep
@@ -55,12 +55,6 @@ class Services:
     calendar: WorkCalendar
     upkeep: CalendarUpkeep
     arrivals: Arrivals
-
-    def arrive(
-        self, user_id: int, display_name: str, client_lang: str | None, now: datetime, text: str | None = None
-    ) -> Arrival:
-        """Route an incoming message: ``Arrivals.arrive`` (``bot.arrival``), one transaction."""
-        return self.arrivals.arrive(user_id, display_name, client_lang, now, text)
 
 
 def build_services(

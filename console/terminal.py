@@ -15,9 +15,9 @@ from console.desk import DeskConsole
 
 def render_plain(answerer: Answerer, reply: Reply) -> str:
     """A reply as terminal text, with numbered choices when clarifying; small talk is the short text alone."""
-    lines = [reply.text]
     if reply.small_talk:
-        return "\n".join(lines)
+        return reply.text
+    lines = [reply.text]
     if reply.options:
         _ = translator(reply.lang).gettext
         lines += [f"  {n}. {opt.title}" for n, opt in enumerate(reply.options, 1)]

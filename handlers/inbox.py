@@ -31,6 +31,7 @@ from telegram import Update
 from bot.answering.helpdesk import UserView
 from bot.desk.flows import FilingStep, FlowName, FlowState, StaffStep
 from bot.desk.tickets.filing import Filing
+from bot.i18n import N_
 from handlers import live, questions, staff, tickets
 from handlers.common import arrive, meet, reply_text, tr
 from handlers.context import HelpdeskContext, core
@@ -57,35 +58,33 @@ async def _filing_text(update: Update, context: HelpdeskContext, user: UserView,
     await tickets.filing_text(update, context, user)
 
 
-async def _use_the_buttons(update: Update, context: HelpdeskContext, user: UserView, state: FlowState) -> None:
-    """Text while buttons are expected: say so and show the step again."""
-    _ = tr(user.lang).gettext
-    await reply_text(
-        update,
-        context,
-        _("You are filing a ticket. Please use the buttons, or /cancel to stop and ask a question instead."),
-    )
-    await tickets.show_filing(update, context, user, Filing.of(state))
+def _says(message: str) -> FlowHandler:
+    """A handler that answers with *message* (marked with ``N_``) in the user's language."""
+
+    async def say(update: Update, context: HelpdeskContext, user: UserView, state: FlowState) -> None:
+        await reply_text(update, context, tr(user.lang).gettext(message))
+
+    return say
 
 
-async def _describe_in_text_first(update: Update, context: HelpdeskContext, user: UserView, state: FlowState) -> None:
-    """Media while filing: the matter comes as text; files are added to the ticket once it is filed."""
-    _ = tr(user.lang).gettext
-    text = _(
+_describe_in_text_first = _says(
+    N_(
         "Please describe the matter in text first. Once the ticket is filed you can add photos and "
         "documents to it from /mytickets."
     )
-    await reply_text(update, context, text)
+)
+"""Media while filing: the matter comes as text; files are added to the ticket once it is filed."""
+
+_cannot_take = _says(N_("Sorry, I can't take that kind of message here. Please send text, a photo or a document."))
+"""Media at a step that does not take it (or not that kind)."""
 
 
-async def _cannot_take(update: Update, context: HelpdeskContext, user: UserView, state: FlowState) -> None:
-    """Media at a step that does not take it (or not that kind)."""
+async def _use_the_buttons(update: Update, context: HelpdeskContext, user: UserView, state: FlowState) -> None:
+    """Text while buttons are expected: say so and show the step again."""
     _ = tr(user.lang).gettext
-    await reply_text(
-        update,
-        context,
-        _("Sorry, I can't take that kind of message here. Please send text, a photo or a document."),
-    )
+    text = _("You are filing a ticket. Please use the buttons, or /cancel to stop and ask a question instead.")
+    await reply_text(update, context, text)
+    await tickets.show_filing(update, context, user, Filing.of(state))
 
 
 def _files_only(handler: FlowHandler) -> FlowHandler:

@@ -174,13 +174,11 @@ def _session_idle_operator(notice: nt.SessionIdleOperator, lang: Lang) -> Render
 
 
 def _session_auto_closed(notice: nt.SessionAutoClosed, lang: Lang) -> Rendered:
-    _ = translator(lang).gettext
-    return html_chunks(_("Chat #{id} was closed after a period without messages.").format(id=notice.session_id)), None
+    return say(lang, N_("Chat #{id} was closed after a period without messages."), id=notice.session_id)
 
 
 def _session_left(notice: nt.SessionLeft, lang: Lang) -> Rendered:
-    _ = translator(lang).gettext
-    return html_chunks(_("The user ended chat #{id}.").format(id=notice.session_id)), None
+    return say(lang, N_("The user ended chat #{id}."), id=notice.session_id)
 
 
 LIVE_RENDERERS: Mapping[type[nt.Notice], Renderer] = {

@@ -19,7 +19,7 @@ from bot.desk.tickets.work import LIST_FILTERS
 from bot.error_texts import error_text
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound, Reason
 from bot.notices import Notice
-from bot.numbers import parse_id, parse_user_id
+from bot.numbers import parse_user_id
 from bot.store.statuses import TicketStatus
 from handlers import callback_data as cd
 from handlers.callback_data import Button
@@ -73,12 +73,10 @@ def _ticket_keyboard(ticket: TicketView, lang: Lang) -> InlineKeyboardMarkup:
     )
 
 
-def ticket_ref(text: str) -> str | int:
-    """The ticket typed after /t, /reply, /note, /close: its id when *text* is ASCII digits within 64 bits
-    (``bot.numbers.parse_id``), else a number to look up (at most 20 characters). Never raises: "٣" or
-    "99999999999999999999" is a number no ticket has, answered "No ticket …"."""
-    ticket_id = parse_id(text)
-    return ticket_id if ticket_id is not None else text[:20]
+def ticket_ref(text: str) -> str:
+    """The ticket typed after /t, /reply, /note, /close, as the core reads it (``load_ticket``: an id when
+    ASCII digits within 64 bits, else a number); at most 20 characters, so a reply quotes no more."""
+    return text[:20]
 
 
 async def _show_ticket(update: Update, context: HelpdeskContext, user: UserView, ticket_ref: str | int) -> None:

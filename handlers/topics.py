@@ -85,8 +85,6 @@ async def topic_entry(update: Update, context: HelpdeskContext) -> None:
 
 
 async def back_to_topics(update: Update, context: HelpdeskContext) -> None:
-    """ "Back to topics" under an answer: the themes in a new message (the answer stays as it is)."""
-    user = await meet(update, context)
+    """ "Back to topics" under an answer: the themes in a new message, as /topics (the answer stays as it is)."""
     await answer_query(update)
-    text = escape(tr(user.lang).gettext("Choose a theme:"), quote=False)
-    await reply_html(update, context, text, _themes_keyboard(user.lang, user.role))
+    await topics(update, context)

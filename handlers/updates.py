@@ -8,7 +8,7 @@ same batch at once, forever. Polling stops for everyone and the log grows by gig
 
 ``GuardedBot`` parses the batch one update at a time. An update that cannot be parsed is skipped: its
 update_id is acknowledged (the next getUpdates asks from past it, so Telegram drops it) and it is logged
-by update_id only, at most once per ``skip_log_interval`` seconds with a count of the ones skipped since.
+by update_id only, at most once per ``SKIP_LOG_INTERVAL`` seconds with a count of the ones skipped since.
 (An item without a readable update_id — Telegram always sends one — is skipped too and acknowledged with
 the next update after it.)
 
@@ -106,14 +106,13 @@ class GuardedBot(ExtBot[Any]):
         token: str,
         *,
         get_updates_request: BaseRequest,
-        skip_log_interval: float = SKIP_LOG_INTERVAL,
         **kwargs: Any,
     ) -> None:
         super().__init__(token, get_updates_request=get_updates_request, **kwargs)
         self._updates_request = get_updates_request
         self._ack_offset = 0
         """One past the highest update_id skipped: the next getUpdates asks from here at least."""
-        self._skipped = SkipReport(skip_log_interval)  # (Bot freezes its public attributes after __init__)
+        self._skipped = SkipReport()  # (Bot freezes its public attributes after __init__)
 
     @property
     def skipped(self) -> SkipReport:

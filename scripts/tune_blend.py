@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.answering.classifier import OOS, Example, kb_examples, read_training, train  # noqa: E402
+from bot.answering.classifier import OOS, Example, kb_examples, read_training_file, train  # noqa: E402
 from bot.answering.evaluation import Labelled, outcome  # noqa: E402
 from bot.answering.knowledge import load_knowledge  # noqa: E402
 from bot.answering.matching import Blend, Matcher  # noqa: E402
@@ -48,18 +48,6 @@ def folds(directory: Path, entries: set[str]) -> list[tuple[list[Example], list[
         test += [Labelled(e.text, None) for i, e in enumerate(oos) if i % len(files) == k]
         result.append((train_set, test))
     return result
-
-
-def read_training_file(path: Path, entries: set[str]) -> list[Example]:
-    scratch = path.parent / ".one"
-    scratch.mkdir(exist_ok=True)
-    link = scratch / path.name
-    link.write_bytes(path.read_bytes())
-    try:
-        return read_training(scratch, entries)
-    finally:
-        link.unlink()
-        scratch.rmdir()
 
 
 def main() -> int:

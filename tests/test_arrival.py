@@ -1,5 +1,5 @@
-"""Every incoming message starts with ``Services.arrive``: who wrote, where they are, and (for a plain
-question) the answer, in one transaction. On SQLite and on PostgreSQL."""
+"""Every incoming message starts with ``Arrivals.arrive`` (``Services.arrivals``): who wrote, where they are,
+and (for a plain question) the answer, in one transaction. On SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -54,29 +54,29 @@ def stored_user(desk: Services, user: int) -> User:
 
 
 def test_first_contact_creates_the_user_in_their_clients_language(desk: Services) -> None:
-    first = desk.arrive(LI, "Li", "zh-hans", NOW)
+    first = desk.arrivals.arrive(LI, "Li", "zh-hans", NOW)
     assert first.user.is_new and first.user.lang == "zh" and not first.user.lang_chosen
-    again = desk.arrive(LI, "Li", "zh-hans", NOW + timedelta(minutes=1))
+    again = desk.arrivals.arrive(LI, "Li", "zh-hans", NOW + timedelta(minutes=1))
     assert not again.user.is_new and again.user.lang == "zh"
     assert stored_user(desk, LI).created_at == NOW
 
 
 def test_a_new_name_or_client_language_is_stored_and_a_returning_user_is_unblocked(desk: Services) -> None:
-    desk.arrive(ALICE, "Alice", "en", NOW)
+    desk.arrivals.arrive(ALICE, "Alice", "en", NOW)
     desk.helpdesk.mark_blocked(ALICE, NOW)
     later = NOW + timedelta(days=1)
-    arrival = desk.arrive(ALICE, "Alice\u0007 B.", "zh-TW", later)
+    arrival = desk.arrivals.arrive(ALICE, "Alice\u0007 B.", "zh-TW", later)
     assert arrival.user.name == "Alice B." and arrival.user.lang == "zh"
     row = stored_user(desk, ALICE)
     assert (row.display_name, row.client_lang, row.blocked, row.updated_at) == ("Alice B.", "zh", False, later)
     # A chosen language wins over the client's, and an empty name keeps the stored one.
     desk.helpdesk.set_language(ALICE, "en", later)
-    arrival = desk.arrive(ALICE, "", "zh-hans", later)
+    arrival = desk.arrivals.arrive(ALICE, "", "zh-hans", later)
     assert arrival.user.lang == "en" and arrival.user.name == "Alice B."
 
 
 def test_a_question_is_answered_and_logged_on_arrival(desk: Services) -> None:
-    arrival = desk.arrive(ALICE, "Alice", "en", NOW, text="How long is the work permit valid?")
+    arrival = desk.arrivals.arrive(ALICE, "Alice", "en", NOW, text="How long is the work permit valid?")
     assert arrival.answered is not None and arrival.flow is None and arrival.live_role is None
     assert arrival.answered.reply.match.decision == "answer"
     [row] = logged(desk, ALICE)
@@ -85,32 +85,32 @@ def test_a_question_is_answered_and_logged_on_arrival(desk: Services) -> None:
 
 
 def test_the_reply_follows_the_chosen_language_else_the_questions_script(desk: Services) -> None:
-    arrival = desk.arrive(ALICE, "Alice", "en", NOW, text="工作许可证有效期多久")
+    arrival = desk.arrivals.arrive(ALICE, "Alice", "en", NOW, text="工作许可证有效期多久")
     assert arrival.answered is not None and arrival.answered.reply.lang == "zh"
     desk.helpdesk.set_language(ALICE, "en", NOW)
-    arrival = desk.arrive(ALICE, "Alice", "en", NOW, text="工作许可证有效期多久")
+    arrival = desk.arrivals.arrive(ALICE, "Alice", "en", NOW, text="工作许可证有效期多久")
     assert arrival.answered is not None and arrival.answered.reply.lang == "en"
 
 
 def test_text_in_a_flow_or_a_live_chat_is_not_taken_for_a_question(desk: Services) -> None:
-    desk.arrive(ALICE, "Alice", "en", NOW)
+    desk.arrivals.arrive(ALICE, "Alice", "en", NOW)
     desk.flows.set(ALICE, FlowState("ticket", "description", {"kind": "enquiry"}), NOW)
-    arrival = desk.arrive(ALICE, "Alice", "en", NOW, text="My permit card was lost")
+    arrival = desk.arrivals.arrive(ALICE, "Alice", "en", NOW, text="My permit card was lost")
     assert arrival.answered is None and arrival.flow is not None and arrival.flow.step == "description"
 
     desk.staff.add(OP, "operator", "Li Na", NOW)
     desk.live_queue.check_in(OP, NOW)
-    desk.arrive(LI, "Li", "zh-hans", NOW)
+    desk.arrivals.arrive(LI, "Li", "zh-hans", NOW)
     status, _notices = desk.live_queue.request(LI, "zh", None, NOW)
     desk.live_queue.claim(OP, status.request_id, NOW)  # type: ignore[union-attr]
-    arrival = desk.arrive(LI, "Li", "zh-hans", NOW, text="你好，我的材料被退回了")
+    arrival = desk.arrivals.arrive(LI, "Li", "zh-hans", NOW, text="你好，我的材料被退回了")
     assert arrival.answered is None and arrival.live_role == "user"
-    assert desk.arrive(OP, "Li Na", "zh-hans", NOW, text="您好").live_role == "operator"
+    assert desk.arrivals.arrive(OP, "Li Na", "zh-hans", NOW, text="您好").live_role == "operator"
     assert logged(desk, ALICE) == [] and logged(desk, LI) == []
 
 
 def test_text_the_helpdesk_cannot_take_is_left_to_the_question_path(desk: Services) -> None:
     for text in ("x" * (MAX_MESSAGE_CHARS + 1), "😀😀", "\u0000\u0007 "):
-        arrival = desk.arrive(ALICE, "Alice", "en", NOW, text=text)
+        arrival = desk.arrivals.arrive(ALICE, "Alice", "en", NOW, text=text)
         assert arrival.answered is None and arrival.flow is None and arrival.live_role is None
     assert logged(desk, ALICE) == []

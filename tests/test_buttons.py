@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 HANDLERS = ROOT / "handlers"
 ROW_ID = 2**31 - 1  # a database id (question, ticket, session, help request) at its largest
 USER_ID = 2**52 - 1  # Telegram user ids have at most 52 significant bits
-# Being rewritten by someone else, who switches them to ``Button``: drop a name from here once it is done.
+# ``make("cl", …)``: a button made from a string literal instead of a ``Button``.
 LITERAL_MAKE = re.compile(r"""\bmake\(\s*[rbuRBU]?["']""")
 
 

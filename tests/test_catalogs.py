@@ -16,7 +16,7 @@ PLACEHOLDER = re.compile(r"\{[a-z_]*\}")
 
 def source_messages() -> set[str]:
     ids: set[str] = set()
-    for package in ("bot", "handlers"):
+    for package in ("bot", "console", "handlers"):  # the packages `make extract` reads
         for _file, _line, message, _comments, _context in extract_from_dir(
             ROOT / package,
             method_map=[("**.py", "python")],

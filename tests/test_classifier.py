@@ -20,6 +20,7 @@ from bot.answering.classifier import (
     fingerprint,
     kb_examples,
     load_or_train,
+    mapped_text,
     read_training,
     train,
     training_set,
@@ -54,12 +55,12 @@ def test_numpy_inference_equals_scikit_learn(kb: KnowledgeBase) -> None:
     examples = training_set(kb)
     model = train(examples, kb)
     assert model is not None
-    vectorizer = TfidfVectorizer(analyzer=lambda text: features(text, kb), sublinear_tf=True)
+    vectorizer = TfidfVectorizer(analyzer=lambda text: features(mapped_text(text, kb)), sublinear_tf=True)
     svm = LinearSVC(C=C).fit(vectorizer.fit_transform([e.text for e in examples]), [e.label for e in examples])
     questions = ["How much does the work permit cost?", "工作许可延期要多久", "can i bring my dog", "zzzz", ""]
     expected = svm.decision_function(vectorizer.transform(questions))
     for question, row in zip(questions, expected, strict=True):
-        assert np.allclose(model.decision(features(question, kb)), row, atol=1e-4), question
+        assert np.allclose(model.decision(features(mapped_text(question, kb))), row, atol=1e-4), question
 
 
 def test_the_cache_is_named_by_its_inputs(kb: KnowledgeBase, tmp_path: Path) -> None:

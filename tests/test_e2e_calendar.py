@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from bot.store.models import AuditLog
 from tests.calendars import provisional, with_office
-from tests.telegram_fixtures import SHANGHAI, Helpdesk, HelpdeskFactory
+from tests.telegram_fixtures import SHANGHAI, Clock, Helpdesk, HelpdeskFactory
 from tests.test_e2e_tickets import file_ticket, say, tickets
 
 ALICE, LI, SUPERVISOR = 1001, 1002, 2002
@@ -20,8 +20,8 @@ pytestmark = pytest.mark.usefixtures("no_errors")
 
 
 @pytest.fixture
-async def desk(helpdesk_factory: HelpdeskFactory, clock: object) -> Helpdesk:
-    clock.now = CHRISTMAS_EVE  # type: ignore[attr-defined]
+async def desk(helpdesk_factory: HelpdeskFactory, clock: Clock) -> Helpdesk:
+    clock.now = CHRISTMAS_EVE
     desk = await helpdesk_factory(calendar=provisional(), helpdesk_supervisors=str(SUPERVISOR))
     await desk.send(SUPERVISOR, "/start", language_code="en")
     await desk.settle()

@@ -14,8 +14,9 @@ from sqlalchemy.engine import Engine
 from bot import notices as nt
 from bot.answering.knowledge import KnowledgeBase
 from bot.config import Settings
+from bot.desk.live.relay import MAX_RELAY
 from bot.desk.live.shared import Closed, QueueStatus, SessionView
-from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound, Reason
 from bot.services import Services, build_services
 from bot.store.db import make_engine
 from tests.dbs import postgres_engine
@@ -135,6 +136,23 @@ def test_relay_by_reply_to_when_an_operator_has_two_users(desk: Services) -> Non
     desk.live_sessions.focus(OP1, first.id)
     assert desk.live_relay.operator_says(OP1, "Alice again", OPEN).user_id == ALICE
     assert second.id != first.id
+    with pytest.raises(NotFound):
+        desk.live_sessions.focus(OP2, first.id)  # not OP2's chat
+
+
+def test_relayed_messages_are_checked(desk: Services) -> None:
+    desk.live_queue.check_in(OP1, OPEN)
+    desk.live_queue.claim(OP1, queue(desk, ALICE).request_id, OPEN)
+    with pytest.raises(InvalidInput) as too_long:
+        desk.live_relay.user_says(ALICE, "x" * (MAX_RELAY + 1), OPEN)
+    assert (too_long.value.reason, too_long.value.details) == (
+        Reason.TOO_LONG,
+        {"limit": MAX_RELAY, "length": MAX_RELAY + 1},
+    )
+    with pytest.raises(InvalidInput) as empty:
+        desk.live_relay.operator_says(OP1, " \u0007 ", OPEN)
+    assert empty.value.reason == Reason.EMPTY
+    assert desk.live_relay.user_says(ALICE, "", OPEN, file_id="photo-1", file_kind="photo").operator_id == OP1
 
 
 def test_check_out_hands_sessions_back_to_the_front_of_the_queue(desk: Services) -> None:
@@ -282,6 +300,7 @@ def test_auto_assign_gives_the_user_to_the_least_busy_operator(kb: KnowledgeBase
     s.live_queue.check_in(OP1, OPEN)
     s.live_queue.claim(OP1, first.request_id, OPEN)  # Li Na now has one chat
     s.live_queue.check_in(OP2, OPEN)
+    assert [(o[0], o[2]) for o in s.live_queue.operators_online()] == [(OP2, 0), (OP1, 1)]
     assigned, notices = s.live_queue.request(BOB, "en", "employer", OPEN)
     assert isinstance(assigned, SessionView) and assigned.operator_id == OP2  # the least busy
     assert [type(n) for n in notices if n.user_id == BOB] == [nt.SessionStarted]

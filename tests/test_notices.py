@@ -74,6 +74,8 @@ def test_every_notice_type_is_a_frozen_dataclass_listed_in_the_docstring(kind: t
 def test_every_notice_renders_for_telegram_in_both_languages(kind: type[nt.Notice], lang: Lang) -> None:
     chunks, markup = render(SAMPLES[kind], lang)
     assert chunks and all(chunks)
+    if lang == "zh":  # translated, not the English text again
+        assert chunks != render(SAMPLES[kind], "en")[0]
     if markup is not None:
         assert all(len((b.callback_data or "").encode()) <= 64 for row in markup.inline_keyboard for b in row)
 
@@ -83,6 +85,8 @@ def test_every_notice_renders_for_telegram_in_both_languages(kind: type[nt.Notic
 def test_every_notice_renders_for_the_console_in_both_languages(kind: type[nt.Notice], lang: Lang) -> None:
     line = notice_line(SAMPLES[kind], lang)
     assert line and str(SAMPLES[kind].user_id) in line
+    if lang == "zh":  # translated, not the English line again
+        assert line != notice_line(SAMPLES[kind], "en")
 
 
 class RecordingBot:

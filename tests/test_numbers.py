@@ -33,7 +33,6 @@ from bot.store.db import make_engine
 from console.desk import DeskConsole
 from console.terminal import run_console
 from handlers import callback_data as cd
-from handlers.staff import ticket_ref
 from tests.botapi import SentMessage
 from tests.telegram_fixtures import Helpdesk, HelpdeskFactory
 
@@ -135,17 +134,6 @@ def test_forged_button_numbers_are_none(data: str) -> None:
 
 
 @given(ANY_TEXT)
-@example("٣")
-@example("99999999999999999999")
-def test_ticket_ref_is_an_id_only_for_ascii_numbers(text: str) -> None:
-    ref = ticket_ref(text)
-    if isinstance(ref, int):
-        assert ref == parse_id(text) and 0 <= ref <= MAX_ID
-    else:
-        assert parse_id(text) is None and ref == text[:20]
-
-
-@given(ANY_TEXT)
 def test_cli_telegram_ids(text: str) -> None:
     expected = parse_user_id(text)
     try:
@@ -182,12 +170,39 @@ def services(kb: KnowledgeBase) -> Iterator[Services]:
 @example("٣")
 @example("¹")
 @example("99999999999999999999")
+@example("\ud800")
 @example(2**64)
 @example(-1)
 def test_load_ticket_finds_nothing_and_never_raises_otherwise(services: Services, ref: str | int) -> None:
     """No ticket exists: any reference, however odd, is NotFound (not a ValueError or an OverflowError)."""
     with pytest.raises(NotFound):
         services.ticket_work.get(2, ref)
+
+
+def test_a_typed_ticket_is_an_id_only_for_ascii_numbers(kb: KnowledgeBase) -> None:
+    """What staff type after /t: the ticket with that id for ASCII digits, by its number otherwise; "١" is
+    not ticket 1 and a 20-digit id is simply not found."""
+    services = build_services(Settings(database_url="sqlite://"), kb, make_engine("sqlite://"))
+    services.staff.add(2, "operator", "Console operator", NOW)
+    ticket = services.filing.create(1, "help", "My application has been pending for weeks.", "en", NOW)
+
+    @settings(max_examples=60, deadline=None)
+    @given(ANY_TEXT)
+    @example("1")
+    @example("١")
+    @example("99999999999999999999")
+    @example("\ud800")
+    def check(text: str) -> None:
+        typed = text[:20]
+        if parse_id(typed) == ticket.id or typed.upper() == ticket.number:
+            assert services.ticket_work.get(2, typed).id == ticket.id
+        else:
+            with pytest.raises(NotFound):
+                services.ticket_work.get(2, typed)
+
+    check()
+    assert services.ticket_work.get(2, ticket.number.lower()).id == ticket.id
+    services.engine.dispose()
 
 
 # ----- the console ---------------------------------------------------------------------------------------

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy.engine import Engine
 
 from bot.desk.flows import Flows
-from bot.desk.ratings import Ratings
+from bot.desk.ratings import MAX_COMMENT, Ratings
 from bot.desk.staff import StaffRegistry
-from bot.desk.tickets.common import TicketPolicy
+from bot.desk.ticket_texts import ticket_detail
+from bot.desk.tickets.common import CLOSED_BY_USER, TicketPolicy
 from bot.desk.tickets.deadlines import TicketDeadlines
 from bot.desk.tickets.filing import TicketFiling, validate_contact
 from bot.desk.tickets.owners import OwnTickets
@@ -227,6 +228,12 @@ def test_one_rating_per_ticket_and_bad_ones_alert_supervisors(desk: Desk) -> Non
     assert view.bad and [n.user_id for n in notices] == [SUPERVISOR]
     with pytest.raises(Conflict):
         ratings.rate(ALICE, "ticket", ticket_id, 1, NOW)
+    with pytest.raises(InvalidInput) as empty:
+        ratings.comment(ALICE, " \u0007 ", NOW)
+    assert empty.value.reason == "empty"
+    with pytest.raises(InvalidInput) as too_long:
+        ratings.comment(ALICE, "x" * (MAX_COMMENT + 1), NOW)
+    assert too_long.value.details == {"limit": MAX_COMMENT, "length": MAX_COMMENT + 1}
     view, notices = ratings.comment(ALICE, "Nobody called me back.", NOW)
     assert isinstance(notices[0], BadRating)
     assert view.comment == "Nobody called me back." and notices[0].comment == view.comment
@@ -248,4 +255,15 @@ def test_naive_now_is_refused(desk: Desk) -> None:
     desk.filing.skip(ALICE, NOW)
     with pytest.raises(ValueError):
         desk.filing.confirm(ALICE, "en", datetime(2026, 2, 13, 10, 0))
-    assert datetime.now(UTC)  # the clock is only ever passed in
+    # Nothing was filed and the filing waits at the summary, to be submitted with a proper time.
+    assert desk.filing.current(ALICE).step == "confirm"  # type: ignore[union-attr]
+    assert desk.owners.mine(ALICE) == []
+
+
+def test_a_ticket_its_owner_closed_says_so_in_the_readers_language(desk: Desk) -> None:
+    number = file(desk)
+    closed = desk.owners.close_own(ALICE, number, NOW)
+    assert closed.resolution == CLOSED_BY_USER  # stored as it is, translated when shown
+    assert "Resolution: closed by the user" in ticket_detail(closed, "en")
+    shown = ticket_detail(closed, "zh")
+    assert "用户已自行关闭" in shown and CLOSED_BY_USER not in shown

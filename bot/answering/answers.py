@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.answering.knowledge import KnowledgeBase, Source
+from bot.answering.knowledge import SMALL_TALK, KnowledgeBase, Source
 from bot.answering.matching import Match, Matcher
 from bot.answering.text import Lang, has_content
 from bot.i18n import translator
 
-SMALL_TALK = "smalltalk"
-"""The theme of greetings and thanks: answered with the short text alone (no sources, buttons or see-also)."""
 MAX_SEE_ALSO = 3
 """At most this many "see also" links under an answer."""
 MAX_SOURCES = 3
@@ -59,7 +57,7 @@ class Answerer:
     def see_also_ids(self, entry_id: str) -> tuple[str, ...]:
         """The entries offered as "see also" under *entry_id*'s answer: its first related ones, none for small talk."""
         entry = self.kb.entries[entry_id]
-        if entry.theme == SMALL_TALK:
+        if entry.small_talk:
             return ()
         related = [r for r in entry.related if r in self.kb.entries and r != entry_id]
         return tuple(related[:MAX_SEE_ALSO])

@@ -23,10 +23,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -69,9 +68,14 @@ class Example:
     """For out-of-scope examples, what kind (chitchat, everyday, near-miss …), where the file says."""
 
 
-def features(text: str, kb: KnowledgeBase) -> list[str]:
-    """The classifier's features of *text*: keyword tokens (``w:``) and character n-grams (``c:``)."""
-    mapped = kb.synonyms.apply(normalise(text))
+def mapped_text(text: str, kb: KnowledgeBase) -> str:
+    """*text* normalised and mapped through the synonyms: what ``features`` reads."""
+    return kb.synonyms.apply(normalise(text))
+
+
+def features(mapped: str) -> list[str]:
+    """The classifier's features of a mapped text (``mapped_text``): keyword tokens (``w:``) and character
+    n-grams (``c:``)."""
     found = ["w:" + token for token in tokenise(mapped)]
     for run in _RUN_RE.findall(mapped):
         if run.isascii():
@@ -85,19 +89,24 @@ def features(text: str, kb: KnowledgeBase) -> list[str]:
 def read_training(directory: Path, known: Iterable[str]) -> list[Example]:
     """The examples in ``directory/*.jsonl``; a line naming an entry that does not exist raises ValueError."""
     labels = set(known)
+    paths = sorted(directory.glob("*.jsonl")) if directory.is_dir() else []
+    return [example for path in paths for example in read_training_file(path, labels)]
+
+
+def read_training_file(path: Path, labels: Collection[str]) -> list[Example]:
+    """The examples in one JSONL file of ``{"q", "expect"?, "kind"?}`` lines (no ``expect``: out of scope)."""
     examples: list[Example] = []
-    for path in sorted(directory.glob("*.jsonl")) if directory.is_dir() else []:
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                raw = json.loads(line)
-                text, expect = str(raw["q"]), raw.get("expect")
-            except (json.JSONDecodeError, KeyError, TypeError) as exc:
-                raise ValueError(f"{path.name}:{number}: not a JSON object with 'q' ({exc})") from exc
-            if expect is not None and expect not in labels:
-                raise ValueError(f"{path.name}:{number}: unknown entry {expect!r}")
-            examples.append(Example(text, expect or OOS, str(raw.get("kind", ""))))
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            raw = json.loads(line)
+            text, expect = str(raw["q"]), raw.get("expect")
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise ValueError(f"{path.name}:{number}: not a JSON object with 'q' ({exc})") from exc
+        if expect is not None and expect not in labels:
+            raise ValueError(f"{path.name}:{number}: unknown entry {expect!r}")
+        examples.append(Example(text, expect or OOS, str(raw.get("kind", ""))))
     return examples
 
 
@@ -153,14 +162,10 @@ class LinearModel:
         values = np.exp((decision - decision.max()) * temperature)
         return np.asarray(values / values.sum())
 
-    def softmax(self, decision: np.ndarray, temperature: float = TEMPERATURE) -> dict[str, float]:
-        """Class probabilities from decision values, by label."""
-        values = self.softmax_array(decision, temperature)
-        return {label: float(p) for label, p in zip(self.classes, values, strict=True)}
-
-    def probabilities(self, feats: Sequence[str], temperature: float = TEMPERATURE) -> dict[str, float]:
-        """Class probabilities for a text's features."""
-        return self.softmax(self.decision(feats), temperature)
+    def out_of_scope(self, probabilities: np.ndarray) -> float:
+        """The out-of-scope class's probability (0 for a model without that class)."""
+        index = self.index.get(OOS)
+        return 0.0 if index is None else float(probabilities[index])
 
     def save(self, path: Path) -> None:
         """Write the model to *path* (``.npz``), atomically."""
@@ -202,7 +207,7 @@ def train(examples: Sequence[Example], kb: KnowledgeBase) -> LinearModel | None:
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.svm import LinearSVC
 
-    vectorizer = TfidfVectorizer(analyzer=lambda text: features(text, kb), sublinear_tf=True)
+    vectorizer = TfidfVectorizer(analyzer=lambda text: features(mapped_text(text, kb)), sublinear_tf=True)
     matrix = vectorizer.fit_transform([e.text for e in examples])
     svm = LinearSVC(C=C).fit(matrix, [e.label for e in examples])
     coef = svm.coef_ if len(svm.classes_) > 2 else np.vstack([-svm.coef_[0], svm.coef_[0]])
@@ -223,7 +228,7 @@ def domain_terms(examples: Sequence[Example], kb: KnowledgeBase) -> frozenset[st
     inside: Counter[str] = Counter()
     outside: Counter[str] = Counter()
     n_in = n_out = 0
-    small_talk = {e.id for e in kb.entries.values() if e.theme == "smalltalk"}
+    small_talk = {e.id for e in kb.entries.values() if e.small_talk}
     for example in examples:
         tokens = set(tokenise(kb.synonyms.apply(normalise(example.text))))
         if example.label == OOS:
@@ -253,7 +258,7 @@ def fingerprint(examples: Sequence[Example], kb: KnowledgeBase) -> str:
         "synonyms": sorted(kb.synonyms.mapping.items()),
     }
     digest.update(json.dumps(header, ensure_ascii=False).encode())
-    small_talk = sorted(e.id for e in kb.entries.values() if e.theme == "smalltalk")
+    small_talk = sorted(e.id for e in kb.entries.values() if e.small_talk)
     digest.update(json.dumps(small_talk).encode())
     for example in examples:
         digest.update(f"\x00{example.label}\x01{example.kind}\x02{example.text}".encode())
@@ -272,12 +277,17 @@ def default_cache_dir() -> Path:
     return get_settings().helpdesk_cache_dir
 
 
+def cache_file(cache_dir: Path, examples: Sequence[Example], kb: KnowledgeBase) -> Path:
+    """Where the model trained from *examples* is cached: named by their hash."""
+    return cache_dir / f"classifier-{fingerprint(examples, kb)}.npz"
+
+
 def load_or_train(kb: KnowledgeBase, cache_dir: Path | None) -> LinearModel | None:
     """The model for *kb*: from the cache when its inputs are unchanged, else trained (and cached)."""
     examples = training_set(kb)
     if cache_dir is None:
         return train(examples, kb)
-    path = cache_dir / f"classifier-{fingerprint(examples, kb)}.npz"
+    path = cache_file(cache_dir, examples, kb)
     if path.exists():
         try:
             return LinearModel.load(path)
@@ -290,8 +300,3 @@ def load_or_train(kb: KnowledgeBase, cache_dir: Path | None) -> LinearModel | No
         except OSError as exc:  # a read-only checkout still answers; it just trains at each start
             log.warning("could not cache the classifier in %s: %s", cache_dir, exc)
     return model
-
-
-def softmax_entropy(probabilities: dict[str, float]) -> float:
-    """How undecided the classifier is (0 = certain); for diagnostics."""
-    return -sum(p * math.log(p) for p in probabilities.values() if p > 0)

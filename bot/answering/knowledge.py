@@ -43,6 +43,8 @@ THEMES = (
     "service",
     "smalltalk",
 )
+SMALL_TALK = "smalltalk"
+"""The theme of greetings and thanks: answered lightly, never a domain question."""
 AUDIENCES = ("applicant", "employer")
 MIN_QUESTIONS = 4
 MAX_QUESTION_CHARS = 200
@@ -72,6 +74,11 @@ class Entry:
     sources: tuple[str, ...]
     related: tuple[str, ...]
     file: str
+
+    @property
+    def small_talk(self) -> bool:
+        """A greeting or thanks (theme ``SMALL_TALK``)."""
+        return self.theme == SMALL_TALK
 
 
 @dataclass(frozen=True)

@@ -517,7 +517,7 @@ class Matcher:
             coverages=self._coverages(weights) if weights else np.zeros(len(self.entry_ids)),
             keywords=len(weights),
             domain=self.model is not None and not self.model.domain_terms.isdisjoint(tokens),
-            decision_values=None if self.model is None else self.model.decision(features(question, self.kb)),
+            decision_values=None if self.model is None else self.model.decision(features(forms[1])),
         )
 
     def match(self, question: str, lang: Lang | None = None) -> Match:
@@ -533,9 +533,10 @@ class Matcher:
             return self._decide_alone(e)
         b = blend or self.blend
         if not self.model.per_entry:  # a very large knowledge base: the classifier only guards the scope
-            doubtful = self.model.softmax(e.decision_values, b.temperature).get(OOS, 0.0) >= b.out_of_scope
+            probabilities = self.model.softmax_array(e.decision_values, b.temperature)
+            doubtful = self.model.out_of_scope(probabilities) >= b.out_of_scope
             best = e.ranked[0][1] if e.ranked else 0.0
-            small_talk = bool(e.ranked) and self.kb.entries[e.ranked[0][0]].theme == "smalltalk"
+            small_talk = bool(e.ranked) and self.kb.entries[e.ranked[0][0]].small_talk
             if (doubtful and best < b.out_of_scope_unless) or not (e.domain or small_talk):
                 return Match(e.question, e.lang, "fallback", None, (), best)
             return self._decide_alone(e)
@@ -554,7 +555,7 @@ class Matcher:
             return Match(e.question, e.lang, "fallback", None, (), top)
         best_id, best = e.ranked[0]
         may_answer = not e.other_visa
-        if self.kb.entries[best_id].theme == "smalltalk":
+        if self.kb.entries[best_id].small_talk:
             may_answer = may_answer and self._small_talk_only(e, best_id)
         second = e.ranked[1][1] if len(e.ranked) > 1 else 0.0
         if may_answer and best >= t.answer and best - second >= t.margin:
@@ -588,12 +589,11 @@ class Matcher:
             return Match(e.question, e.lang, "fallback", None, (), 0.0)
         best, best_id = scored[0]
         second = scored[1][0] if len(scored) > 1 else 0.0
-        out_of_scope = float(probabilities[model.index[OOS]]) if OOS in model.index else 0.0
-        doubtful = out_of_scope >= b.out_of_scope and best < b.out_of_scope_unless
+        doubtful = model.out_of_scope(probabilities) >= b.out_of_scope and best < b.out_of_scope_unless
         if doubtful and best < b.out_of_scope_offer:
             return Match(e.question, e.lang, "fallback", None, (), best)
         may_answer = not e.other_visa
-        if self.kb.entries[best_id].theme == "smalltalk":
+        if self.kb.entries[best_id].small_talk:
             may_answer = may_answer and self._small_talk_only(e, best_id)
         elif not e.domain:
             # the domain gate: nothing is answered on everyday words alone

@@ -100,6 +100,6 @@ class Flows:
             row = session.get(Flow, user_id)
             if row is None:
                 return None
-            state = FlowState(row.name, row.step, json.loads(row.data or "{}"))
+            state = flow_state(row.name, row.step, row.data)
             session.delete(row)
             return state

@@ -15,9 +15,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from bot.answering.text import strip_control
 from bot.desk.flows import FlowName, Flows, FlowState
 from bot.desk.staff import StaffRegistry
+from bot.desk.tickets.common import checked_text
 from bot.errors import Conflict, InvalidInput, NotFound, Reason
 from bot.i18n import N_
 from bot.notices import BadRating, Notice
@@ -34,7 +34,6 @@ LEVEL_LABELS: Mapping[int, str] = {
     5: N_("Very dissatisfied (非常不满意)"),
 }
 BAD_LEVELS = (4, 5)
-SERVICES = ("ticket", "session")
 MAX_COMMENT = limits.RATING_COMMENT
 
 OwnerCheck = Callable[[Session, int, int], bool]
@@ -112,11 +111,7 @@ class Ratings:
         state = self.flows.get(user_id)
         if state is None or state.name != FlowName.RATING_COMMENT:
             raise NotFound(Reason.RATING)
-        text = strip_control(text).strip()
-        if not text:
-            raise InvalidInput(Reason.EMPTY)
-        if len(text) > MAX_COMMENT:
-            raise InvalidInput(Reason.TOO_LONG, limit=MAX_COMMENT, length=len(text))
+        text = checked_text(text, MAX_COMMENT, required=Reason.EMPTY)
         with session_scope(self.engine) as session:
             row = session.get(Rating, int(state.data.get("rating", 0)))
             if row is None or row.user_id != user_id:

@@ -15,7 +15,7 @@ from bot.errors import InvalidInput, NotAllowed, NotFound, Reason
 from bot.i18n import N_
 from bot.store import limits
 from bot.store.db import session_scope
-from bot.store.models import AuditLog, Staff, User
+from bot.store.models import AuditLog, Staff, ensure_user
 from bot.store.statuses import StaffRole
 
 STAFF_ROLES: tuple[StaffRole, ...] = tuple(StaffRole)
@@ -106,8 +106,7 @@ class StaffRegistry:
         if user_id <= 0:
             raise InvalidInput(Reason.BAD_TELEGRAM_ID)
         with session_scope(self.engine) as session:
-            if session.get(User, user_id) is None:
-                session.add(User(id=user_id, display_name="", created_at=now, updated_at=now))
+            ensure_user(session, user_id, now)
             row = session.get(Staff, user_id)
             if row is None:
                 row = Staff(user_id=user_id, role=role, name=name, created_at=now)

@@ -7,7 +7,7 @@ Shared by the Telegram handlers (which escape and split it) and the terminal con
 from __future__ import annotations
 
 from bot.answering.text import Lang
-from bot.desk.tickets.common import KIND_LABELS, STATUS_LABELS, TicketView
+from bot.desk.tickets.common import CLOSED_BY_USER, KIND_LABELS, STATUS_LABELS, TicketView
 from bot.i18n import SHANGHAI, translator
 
 
@@ -51,7 +51,8 @@ def ticket_detail(ticket: TicketView, lang: Lang, as_staff: bool = False) -> str
         attachment = f" [{_('photo') if m.file_kind == 'photo' else _('document')}]" if m.file_id else ""
         lines += ["", f"{labels.get(m.kind, m.kind)} · {t.datetime(m.created_at)}{attachment}", m.text]
     if ticket.resolution:
-        lines += ["", _("Resolution: {resolution}").format(resolution=ticket.resolution)]
+        resolution = _(CLOSED_BY_USER) if ticket.resolution == CLOSED_BY_USER else ticket.resolution
+        lines += ["", _("Resolution: {resolution}").format(resolution=resolution)]
     return "\n".join(lines)
 
 

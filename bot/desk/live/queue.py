@@ -37,6 +37,13 @@ from bot.store.db import session_scope
 from bot.store.models import HelpRequest, LiveSession, OperatorFocus, Staff, User, ensure_user
 from bot.store.statuses import HelpRequestStatus, SessionOutcome, SessionStatus
 
+WAITING = (
+    select(HelpRequest)
+    .where(HelpRequest.status == HelpRequestStatus.WAITING)
+    .order_by(col(HelpRequest.created_at), col(HelpRequest.id))
+)
+"""Everyone waiting, in queue order: arrival time (a user handed back keeps theirs), then id."""
+
 
 def hand_back(session: Session, operator_id: int, now: datetime) -> list[HelpRequest]:
     """End the operator's live sessions as handed back and queue their users again, each ahead of everyone
@@ -131,11 +138,7 @@ class LiveQueue:
 
     def _queue(self, session: Session) -> list[tuple[HelpRequest, QueueStatus]]:
         """Everyone waiting, in order, with their status (a constant number of queries)."""
-        rows = session.exec(
-            select(HelpRequest)
-            .where(HelpRequest.status == HelpRequestStatus.WAITING)
-            .order_by(col(HelpRequest.created_at), col(HelpRequest.id))
-        ).all()
+        rows = session.exec(WAITING).all()
         operators = max(1, len(checked_in(session)))
         average = self._average_handling(session)
         out = []
@@ -223,13 +226,8 @@ class LiveQueue:
             row.checked_in, row.checked_in_at = True, now
             audit(session, operator_id, "check_in", now)
             session.flush()
-            waiting = session.exec(
-                select(HelpRequest)
-                .where(HelpRequest.status == HelpRequestStatus.WAITING)
-                .order_by(col(HelpRequest.created_at), col(HelpRequest.id))
-            ).all()
             notices = []
-            for request in waiting:
+            for request in session.exec(WAITING).all():
                 notices += self._dispatch_notices(session, request, only=operator_id)
             return changed, notices
 
@@ -267,14 +265,14 @@ class LiveQueue:
     def operators_online(self) -> list[tuple[int, str, int]]:
         """(id, name, live sessions) of checked-in operators, least busy first."""
         with session_scope(self.engine) as session:
-            out = []
-            for s in checked_in(session):
-                busy = session.exec(
-                    select(func.count())
-                    .select_from(LiveSession)
-                    .where(LiveSession.operator_id == s.user_id, LiveSession.status == SessionStatus.ACTIVE)
-                ).one()
-                out.append((s.user_id, s.name, int(busy)))
+            busy: dict[int, int] = dict(
+                session.exec(
+                    select(LiveSession.operator_id, func.count())
+                    .where(LiveSession.status == SessionStatus.ACTIVE)
+                    .group_by(col(LiveSession.operator_id))
+                ).all()
+            )
+            out = [(s.user_id, s.name, busy.get(s.user_id, 0)) for s in checked_in(session)]
             return sorted(out, key=lambda o: (o[2], o[1]))
 
     # ----- the queue ---------------------------------------------------------------------

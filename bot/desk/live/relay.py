@@ -13,10 +13,10 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from bot.answering.text import strip_control
 from bot.desk.live.shared import SessionView, active_session, operator_session, session_view
 from bot.desk.staff import StaffRegistry
-from bot.errors import InvalidInput, NotFound, Reason
+from bot.desk.tickets.common import checked_text
+from bot.errors import NotFound, Reason
 from bot.notices import TranscriptLine
 from bot.store import limits
 from bot.store.db import session_scope
@@ -61,11 +61,7 @@ class LiveRelay:
         file_kind: str | None,
         now: datetime,
     ) -> None:
-        text = strip_control(text).strip()
-        if len(text) > MAX_RELAY:
-            raise InvalidInput(Reason.TOO_LONG, limit=MAX_RELAY, length=len(text))
-        if not text and not file_id:
-            raise InvalidInput(Reason.EMPTY)
+        text = checked_text(text, MAX_RELAY, required=None if file_id else Reason.EMPTY)
         assert row.id is not None
         session.add(
             SessionMessage(

@@ -66,9 +66,7 @@ class LiveSessions:
     def focus(self, operator_id: int, session_id: int) -> SessionView:
         """Make *session_id* the session the operator's plain messages go to."""
         with session_scope(self.engine) as session:
-            row = session.get(LiveSession, session_id)
-            if row is None or row.operator_id != operator_id or row.status != SessionStatus.ACTIVE:
-                raise NotFound(Reason.SESSION)
+            row = operator_session(session, operator_id, session_id)
             set_focus(session, operator_id, session_id)
             return session_view(session, row)
 
@@ -127,10 +125,10 @@ class LiveSessions:
             raise NotFound(Reason.OPERATOR)
         if to_operator == operator_id:
             raise InvalidInput(Reason.SAME_OPERATOR)
-        self.staff.require(operator_id)
         with session_scope(self.engine) as session:
             # Both still staff, their rows locked in id order (as removal locks them): a colleague removed
-            # meanwhile is not handed the chat, and a chat being handed back is not moved.
+            # meanwhile is not handed the chat, and a chat being handed back is not moved. (This is the
+            # operator's staff check: a ``staff.require`` before it would only cost another transaction.)
             staff = {i: session.get(Staff, i, with_for_update=True) for i in sorted((operator_id, to_operator))}
             me, them = staff[operator_id], staff[to_operator]
             if me is None or not me.active:

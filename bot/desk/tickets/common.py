@@ -28,7 +28,6 @@ KIND_LABELS: Mapping[str, str] = {
     TicketKind.COMPLAINT: N_("Complaint (投诉)"),
     TicketKind.REPORT: N_("Report (举报)"),
 }
-STATUSES: tuple[TicketStatus, ...] = tuple(TicketStatus)
 STATUS_LABELS: Mapping[str, str] = {
     TicketStatus.NEW: N_("new"),
     TicketStatus.IN_PROGRESS: N_("in progress"),
@@ -36,6 +35,9 @@ STATUS_LABELS: Mapping[str, str] = {
     TicketStatus.CLOSED: N_("closed"),
 }
 OPEN_STATUSES = (TicketStatus.NEW, TicketStatus.IN_PROGRESS, TicketStatus.ANSWERED)
+CLOSED_BY_USER = N_("closed by the user")
+"""The resolution of a ticket its owner closed before staff did: stored as it is, shown in the reader's
+language (``bot.desk.ticket_texts``)."""
 DEFAULT_DEADLINES: Mapping[str, int] = {
     TicketKind.ENQUIRY: 2,
     TicketKind.HELP: 10,
@@ -157,8 +159,10 @@ def load_ticket(session: Session, number_or_id: str | int) -> Ticket:
     ticket_id = number_or_id if isinstance(number_or_id, int) else parse_id(str(number_or_id))
     if ticket_id is not None:
         ticket = session.get(Ticket, ticket_id) if 0 <= ticket_id <= MAX_ID else None
-    else:
+    elif str(number_or_id).isascii():  # numbers are ASCII (T2603-0001); other text, a lone surrogate too, is none
         ticket = session.exec(select(Ticket).where(Ticket.number == str(number_or_id).upper())).first()
+    else:
+        ticket = None
     if ticket is None:
         raise NotFound(Reason.TICKET)
     return ticket
@@ -188,7 +192,8 @@ def require_open(ticket: Ticket) -> Ticket:
 
 def checked_text(text: str, limit: int, required: Reason | None = None) -> str:
     """*text* without control characters and outer white space; ``InvalidInput`` when it is longer than
-    *limit*, or empty where *required* names the refusal for that."""
+    *limit*, or empty where *required* names the refusal for that. Every typed text the desk keeps is checked
+    with it: ticket texts, relayed live-chat messages (``bot.desk.live.relay``), rating comments."""
     text = strip_control(text).strip()
     if required is not None and not text:
         raise InvalidInput(required)

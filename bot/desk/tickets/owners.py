@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 
 from bot.desk.staff import StaffRegistry
 from bot.desk.tickets.common import (
+    CLOSED_BY_USER,
     TicketPolicy,
     TicketView,
     add_message,
@@ -86,7 +87,7 @@ class OwnTickets:
             if ticket.status == TicketStatus.CLOSED:
                 raise Conflict(Reason.ALREADY_CLOSED)
             ticket.status, ticket.closed_at, ticket.updated_at = TicketStatus.CLOSED, now, now
-            ticket.resolution = ticket.resolution or "closed by the user"
+            ticket.resolution = ticket.resolution or CLOSED_BY_USER
             return view_of(ticket)
 
     def reopen_own(self, user_id: int, number_or_id: str | int, now: datetime) -> tuple[TicketView, list[Notice]]:
