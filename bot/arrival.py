@@ -20,6 +20,7 @@ from bot.answering.helpdesk import USER_COLUMNS, Answered, Helpdesk, UserView
 from bot.desk.flows import FLOW_COLUMNS, Flows, FlowState, flow_state
 from bot.desk.live.shared import LIVE_ROLE, LIVE_ROLES, live_role
 from bot.errors import InvalidInput
+from bot.store.db import begin
 from bot.store.models import Flow, User
 
 _ROUTING = (
@@ -62,7 +63,7 @@ class Arrivals:
         round trip. Text the helpdesk cannot take (too long, nothing to read) is left to the front end's
         question path, which says why.
         """
-        with self.engine.begin() as connection:
+        with begin(self.engine) as connection:
             row = connection.execute(_ROUTING, {"user_id": user_id}).first()
             user = self.helpdesk.greet(connection, user_id, row, display_name, client_lang, now)
             if row is None:  # first contact: no user row to join on (staff may exist without one)

@@ -42,8 +42,12 @@ class Settings(BaseSettings):
     helpdesk_sweep_seconds: float = 30
     helpdesk_cache_dir: Path = ROOT / ".cache"
     """Where the trained classifier is cached (named by a hash of its inputs; safe to delete)."""
+    helpdesk_resume_seconds: float = 10
+    """Seconds between looks for works whose send failed for now and whose next attempt is due."""
     telegram_rate_limit: float = 30
     """Messages per second the bot sends overall (Telegram's limit is about 30)."""
+    telegram_retry_delays: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0, 8.0)
+    """Seconds between the attempts at a Bot API call failing for now (429 waits what Telegram says)."""
     log_level: str = "INFO"
     log_file: Path | None = None
     """Log to this file, rotated by size (``bot.logs``), instead of standard error."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -29,11 +28,13 @@ from bot.config import Settings
 from bot.i18n import translator
 from bot.logs import install_redaction
 from bot.services import Services, build_services
+from bot.store.journal import Journal
 from handlers import calendar_jobs, inbox, live, questions, staff, start, tickets, topics
 from handlers import callback_data as cd
 from handlers.callback_data import Button
 from handlers.common import expired, meet, reply_text, send_messages, tr
-from handlers.context import BotData, HelpdeskContext
+from handlers.context import BotData, HelpdeskContext, core
+from handlers.durable import DeliveryDeferred, UpdateDesk
 from handlers.menus import set_public_menus
 from handlers.render import html_chunks
 from handlers.transport import AiohttpRequest
@@ -43,32 +44,30 @@ log = logging.getLogger(__name__)
 
 
 class PerChatUpdateProcessor(BaseUpdateProcessor):
-    """Handles updates concurrently across chats but strictly in order within one chat."""
+    """Handles updates concurrently across chats but strictly in order within one chat, each as a journaled
+    work (``handlers.durable.UpdateDesk.handle``: a chat's unfinished works first)."""
 
-    def __init__(self, max_concurrent_updates: int = 64) -> None:
+    def __init__(self, desk: UpdateDesk, max_concurrent_updates: int = 64) -> None:
         super().__init__(max_concurrent_updates)
-        self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self.desk = desk
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        chat_id = 0
-        if isinstance(update, Update) and update.effective_chat is not None:
-            chat_id = update.effective_chat.id
-        lock = self._locks[chat_id]
-        async with lock:
-            await coroutine
-        if not lock.locked() and not lock._waiters:  # type: ignore[attr-defined]
-            self._locks.pop(chat_id, None)
+        await self.desk.handle(update, coroutine)
 
     async def initialize(self) -> None:
         """Nothing to set up."""
 
     async def shutdown(self) -> None:
-        """Nothing to tear down."""
+        """Mark the works finished so far (the next start would otherwise look at them again)."""
+        self.desk.flush()
 
 
 async def on_error(update: object, context: HelpdeskContext) -> None:
     """Log the error (without message contents) and tell the user something went wrong."""
     error = context.error
+    if isinstance(error, DeliveryDeferred):  # Telegram failing for now: the work is resumed later
+        log.info("%s", error)
+        return
     if isinstance(error, (NetworkError, TimedOut)) and not isinstance(error, Forbidden):
         log.warning("network problem: %s", type(error).__name__)
         return
@@ -199,6 +198,8 @@ def build_application(
     """The configured Application: rate limiter with retries, per-chat ordering, typed context."""
     settings = services.settings
     assert settings.telegram_bot_token is not None
+    clock = clock or (lambda: datetime.now(UTC))
+    desk = UpdateDesk(Journal(services.engine), clock)
     urls: dict[str, Any] = {}
     if settings.telegram_api_url:
         base = settings.telegram_api_url.rstrip("/")
@@ -207,8 +208,10 @@ def build_application(
         settings.telegram_bot_token.get_secret_value(),
         request=AiohttpRequest(connection_pool_size=16),
         get_updates_request=AiohttpRequest(connection_pool_size=1),
-        rate_limiter=AIORateLimiter(
-            overall_max_rate=settings.telegram_rate_limit, overall_time_period=1, max_retries=3
+        desk=desk,  # records each update before it is acknowledged (handlers/durable.py)
+        retry_delays=settings.telegram_retry_delays,
+        rate_limiter=AIORateLimiter(  # it only paces; GuardedBot tries again what failed (429 included)
+            overall_max_rate=settings.telegram_rate_limit, overall_time_period=1, max_retries=0
         ),
         **urls,
     )
@@ -216,24 +219,76 @@ def build_application(
         ApplicationBuilder()
         .bot(bot)
         .context_types(ContextTypes(context=HelpdeskContext, bot_data=BotData))
-        .concurrent_updates(PerChatUpdateProcessor(16))
+        .concurrent_updates(PerChatUpdateProcessor(desk, 16))
         .post_init(set_commands)
         .post_shutdown(stop_workers)
     )
     app = builder.build()
     app.bot_data.use_workers(0 if services.engine.dialect.name == "sqlite" else 8)
     app.bot_data.services = services
-    if clock is not None:
-        app.bot_data.clock = clock
+    app.bot_data.clock = clock
+    app.bot_data.desk = desk
+    desk.attach(app.bot, app.process_update)
+    desk.load_unfinished()  # what the last run left unfinished runs first (each chat's before its new updates)
     register(app)
-    if app.job_queue is not None:
-        interval = settings.helpdesk_sweep_seconds
-        app.job_queue.run_repeating(live.sweep_job, interval=interval, first=interval, name="live-desk-timers")
-        app.job_queue.run_once(calendar_jobs.recount_deadlines_job, when=0, name="recount-deadlines")
-        app.job_queue.run_repeating(
-            calendar_jobs.calendar_upkeep_job, interval=calendar_jobs.UPKEEP_INTERVAL, first=1, name="calendar-upkeep"
-        )
+    jobs = app.job_queue
+    assert jobs is not None
+    interval = settings.helpdesk_sweep_seconds
+    durable_job(app, jobs.run_repeating, live.sweep_job, "live-desk-timers", interval=interval, first=interval)
+    durable_job(app, jobs.run_once, calendar_jobs.recount_deadlines_job, "recount-deadlines", when=0)
+    durable_job(
+        app,
+        jobs.run_repeating,
+        calendar_jobs.calendar_upkeep_job,
+        "calendar-upkeep",
+        interval=calendar_jobs.UPKEEP_INTERVAL,
+        first=1,
+    )
+    jobs.run_once(resume_all, when=0, name="resume-unfinished")
+    resume = settings.helpdesk_resume_seconds
+    jobs.run_repeating(resume_due, interval=resume, first=resume, name="resume-deferred")
+    jobs.run_repeating(prune_journal, interval=PRUNE_INTERVAL, first=PRUNE_INTERVAL, name="prune-journal")
     return app
+
+
+PRUNE_INTERVAL = 6 * 3600.0
+"""Seconds between two prunings of the work journal (finished works older than ``bot.store.journal.KEEP``)."""
+
+
+def durable_job(
+    app: Application[Any, Any, Any, Any, Any, Any],
+    schedule: Callable[..., Any],
+    func: Callable[[HelpdeskContext], Awaitable[None]],
+    name: str,
+    **when: Any,
+) -> None:
+    """Schedule *func* with the JobQueue's *schedule* method; each run is a journaled work, resumed after a
+    crash or a failed send like an update (``UpdateDesk.run_job``)."""
+    desk: UpdateDesk = app.bot_data.desk
+    desk.jobs[name] = lambda: func(HelpdeskContext(app))
+
+    async def run(context: HelpdeskContext) -> None:
+        await context.bot_data.desk.run_job(name)
+
+    schedule(run, name=name, **when)
+
+
+async def resume_all(context: HelpdeskContext) -> None:
+    """At start-up: finish the works the last run left unfinished."""
+    await context.bot_data.desk.resume_due(due_only=False)
+
+
+async def resume_due(context: HelpdeskContext) -> None:
+    """Try again the works whose send failed for now, when their time has come."""
+    await context.bot_data.desk.resume_due()
+
+
+async def prune_journal(context: HelpdeskContext) -> None:
+    """Forget finished works after a week (``bot.store.journal.KEEP``)."""
+    desk = context.bot_data.desk
+    pruned = await core(context, desk.journal.prune, context.now())
+    if pruned:
+        log.info("pruned %d finished work(s) from the journal", pruned)
 
 
 def new_event_loop() -> asyncio.AbstractEventLoop:

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Sequence
 
-from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
+from telegram import Bot, CallbackQuery, InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden
+from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.answering.helpdesk import UserView
 from bot.answering.text import Lang
 from bot.arrival import Arrival
 from bot.i18n import Translator, translator
 from handlers.context import HelpdeskContext, core
+from handlers.durable import sent
 from handlers.render import html_chunks
 
 log = logging.getLogger(__name__)
@@ -57,25 +59,44 @@ async def send_messages(
     bot: Bot, chat_id: int, chunks: Sequence[str] | str, markup: InlineKeyboardMarkup | None = None
 ) -> list[Message]:
     """The one way the bot sends text: each HTML chunk as a message (parse mode HTML, no link preview),
-    the keyboard under the last. Telegram's errors reach the caller, who knows what a failure means."""
+    the keyboard under the last. Telegram's refusals reach the caller, who knows what a failure means.
+
+    Within a work each message is a journaled step (``handlers.durable.sent``): sent once, however often
+    the work is handled; a failure for now defers the work (``DeliveryDeferred``)."""
     parts = [chunks] if isinstance(chunks, str) else list(chunks)
-    return [
-        await bot.send_message(
+    sent_messages: list[Message] = []
+    for index, part in enumerate(parts):
+        message = await sent(
+            bot,
             chat_id,
-            part,
-            parse_mode=ParseMode.HTML,
-            reply_markup=markup if index == len(parts) - 1 else None,
-            link_preview_options=NO_PREVIEW,
+            functools.partial(
+                bot.send_message,
+                chat_id,
+                part,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup if index == len(parts) - 1 else None,
+                link_preview_options=NO_PREVIEW,
+            ),
         )
-        for index, part in enumerate(parts)
-    ]
+        sent_messages.append(message)
+    return sent_messages
 
 
 async def send_file(bot: Bot, chat_id: int, file_id: str, file_kind: str | None, caption_html: str = "") -> Message:
     """Send a photo (*file_kind* ``photo``) or else a document, with an optional HTML caption; errors reach
     the caller as with ``send_messages``."""
     send = bot.send_photo if file_kind == "photo" else bot.send_document
-    return await send(chat_id, file_id, caption=caption_html or None, parse_mode=ParseMode.HTML)
+    call = functools.partial(send, chat_id, file_id, caption=caption_html or None, parse_mode=ParseMode.HTML)
+    message: Message = await sent(bot, chat_id, call)
+    return message
+
+
+async def edit_html(query: CallbackQuery, html: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    """Replace the text (HTML) and keyboard of the message whose button was pressed; Telegram's refusal
+    (the message is too old, or unchanged) reaches the caller."""
+    assert query.message is not None
+    edit = functools.partial(query.edit_message_text, html, parse_mode=ParseMode.HTML, reply_markup=markup)
+    await sent(query.get_bot(), query.message.chat.id, edit)
 
 
 async def send_html(
@@ -117,8 +138,8 @@ async def answer_query(update: Update, text: str | None = None, alert: bool = Fa
         return
     try:
         await query.answer(text, show_alert=alert)
-    except BadRequest as exc:  # "query is too old" after a restart: nothing to do
-        log.debug("callback answer failed: %s", exc)
+    except TelegramError as exc:  # "query is too old" after a restart, or Telegram failing: the spinner stops
+        log.debug("callback answer failed: %s", exc)  # by itself, and what was pressed is handled regardless
 
 
 async def expired(update: Update, lang: Lang) -> None:
@@ -132,6 +153,6 @@ async def drop_keyboard(update: Update) -> None:
     if query is None or query.message is None or getattr(query.message, "reply_markup", None) is None:
         return  # nothing to remove (Telegram would answer "message is not modified")
     try:
-        await query.edit_message_reply_markup(None)
+        await sent(query.get_bot(), query.message.chat.id, functools.partial(query.edit_message_reply_markup, None))
     except BadRequest as exc:  # already removed, or the message is too old to edit
         log.debug("could not remove keyboard: %s", exc)

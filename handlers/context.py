@@ -7,12 +7,16 @@ import functools
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from telegram.ext import CallbackContext, ExtBot
 
 from bot.answering.helpdesk import Helpdesk
 from bot.services import Services
+from handlers.durable import CURRENT
+
+if TYPE_CHECKING:
+    from handlers.durable import UpdateDesk
 
 T = TypeVar("T")
 
@@ -24,6 +28,8 @@ class BotData:
     services: Services
     clock: Callable[[], datetime]
     workers: ThreadPoolExecutor | None
+    desk: UpdateDesk
+    """The journal of updates and job runs (``handlers.durable``)."""
     """The threads that run this application's core calls; None runs them on the event loop itself."""
 
     def __init__(self) -> None:
@@ -64,9 +70,23 @@ class HelpdeskContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, An
 
 async def core(context: HelpdeskContext, func: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
     """Run a blocking core call ``func(*args, **kwargs)`` (database work): on the threads of the *context*'s
-    application, or on the loop (see ``BotData.use_workers``)."""
+    application, or on the loop (see ``BotData.use_workers``).
+
+    Within a work (an update or a job run, ``handlers.durable``) the call is a journaled step: its result
+    is recorded with its effects, and when the work is handled again the recorded result is returned
+    instead of calling it a second time.
+    """
+    call: Callable[[], T]
+    work = CURRENT.get()
+    if work is None:
+        call = functools.partial(func, *args, **kwargs)
+    else:
+        seq, record = work.next_step()
+        if record is not None:
+            return cast(T, work.journal.result(record))
+        call = functools.partial(work.journal.step, work.key, seq, work.clock(), func, *args, **kwargs)
     workers = context.bot_data.workers
     if workers is None:
-        return func(*args, **kwargs)
+        return call()
     loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(workers, functools.partial(func, *args, **kwargs))
+    return await loop.run_in_executor(workers, call)

@@ -13,7 +13,7 @@ from bot.answering.topics import group_by_id, group_entries, group_label, groups
 from bot.errors import NotFound
 from handlers import callback_data as cd
 from handlers.callback_data import Button
-from handlers.common import answer_query, expired, meet, reply_html, reply_text, tr
+from handlers.common import answer_query, edit_html, expired, meet, reply_html, reply_text, tr
 from handlers.context import HelpdeskContext, core
 from handlers.render import answer_messages, keyboard
 
@@ -44,9 +44,7 @@ async def theme(update: Update, context: HelpdeskContext) -> None:
     rows.append([(_("« All themes"), cd.make(Button.THEMES))])
     await answer_query(update)
     try:
-        await query.edit_message_text(
-            escape(group_label(group, user.lang), quote=False), parse_mode="HTML", reply_markup=keyboard(rows)
-        )
+        await edit_html(query, escape(group_label(group, user.lang), quote=False), keyboard(rows))
     except BadRequest:
         await reply_text(update, context, group_label(group, user.lang), keyboard(rows))
 
@@ -58,10 +56,8 @@ async def theme_list(update: Update, context: HelpdeskContext) -> None:
     assert query is not None
     await answer_query(update)
     try:
-        await query.edit_message_text(
-            escape(tr(user.lang).gettext("Choose a theme:"), quote=False),
-            parse_mode="HTML",
-            reply_markup=_themes_keyboard(user.lang, user.role),
+        await edit_html(
+            query, escape(tr(user.lang).gettext("Choose a theme:"), quote=False), _themes_keyboard(user.lang, user.role)
         )
     except BadRequest:
         await topics(update, context)

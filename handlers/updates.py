@@ -23,7 +23,9 @@ library's CRITICAL line with the payload cannot be written for such an update.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import random
 import time
 from collections.abc import Callable, Sequence
 from datetime import timedelta
@@ -32,8 +34,11 @@ from typing import Any
 from telegram import Update
 from telegram._utils.defaultvalue import DEFAULT_NONE, DefaultValue
 from telegram._utils.types import JSONDict, ODVInput, TimePeriod
+from telegram.error import NetworkError, RetryAfter, TimedOut
 from telegram.ext import ExtBot
 from telegram.request import BaseRequest
+
+from handlers.durable import UpdateDesk, is_transient
 
 log = logging.getLogger(__name__)
 
@@ -96,20 +101,34 @@ class SkipReport:
         self._next_at = now + self.interval
 
 
-class GuardedBot(ExtBot[Any]):
-    """``ExtBot`` whose ``get_updates`` skips (and acknowledges) the updates it cannot parse."""
+RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0)
+"""Seconds between the bot's attempts at a Bot API call that failed for now (5xx, network, timeout); a
+429 waits what Telegram says instead. After the last, the failure reaches the caller (``handlers.durable``
+then defers the work)."""
+LONGEST_RETRY_AFTER = 30.0
+"""A 429 asking for a longer wait is not waited for here: the work is deferred and resumed later."""
 
-    __slots__ = ("_ack_offset", "_skipped", "_updates_request")
+
+class GuardedBot(ExtBot[Any]):
+    """``ExtBot`` whose ``get_updates`` skips (and acknowledges) the updates it cannot parse and records the
+    others before they are acknowledged (``handlers.durable.UpdateDesk.admit``), and whose Bot API calls
+    are tried again when they fail for now."""
+
+    __slots__ = ("_ack_offset", "_desk", "_retry_delays", "_skipped", "_updates_request")
 
     def __init__(
         self,
         token: str,
         *,
         get_updates_request: BaseRequest,
+        desk: UpdateDesk | None = None,
+        retry_delays: Sequence[float] = RETRY_DELAYS,
         **kwargs: Any,
     ) -> None:
         super().__init__(token, get_updates_request=get_updates_request, **kwargs)
         self._updates_request = get_updates_request
+        self._desk = desk
+        self._retry_delays = tuple(retry_delays)
         self._ack_offset = 0
         """One past the highest update_id skipped: the next getUpdates asks from here at least."""
         self._skipped = SkipReport()  # (Bot freezes its public attributes after __init__)
@@ -151,7 +170,7 @@ class GuardedBot(ExtBot[Any]):
             pool_timeout=pool_timeout,
             api_kwargs=api_kwargs,
         )
-        updates: list[Update] = []
+        updates: list[tuple[Update, JSONDict]] = []
         for item in result if isinstance(result, list) else ():
             try:
                 update = Update.de_json(item, self)
@@ -162,9 +181,45 @@ class GuardedBot(ExtBot[Any]):
                     self._ack_offset = max(self._ack_offset, update_id + 1)
                 self._skipped.record(update_id, exc)
                 continue
-            updates.append(update)
+            updates.append((update, item))
         self._skipped.flush()
-        return tuple(updates)
+        if self._desk is None:
+            return tuple(update for update, _item in updates)
+        # recorded before the next getUpdates acknowledges them; one recorded already (delivered again) is dropped
+        return tuple(self._desk.admit(updates))
+
+    async def _do_post(
+        self,
+        endpoint: str,
+        data: JSONDict,
+        *,
+        read_timeout: ODVInput[float] = DEFAULT_NONE,
+        write_timeout: ODVInput[float] = DEFAULT_NONE,
+        connect_timeout: ODVInput[float] = DEFAULT_NONE,
+        pool_timeout: ODVInput[float] = DEFAULT_NONE,
+    ) -> bool | JSONDict | list[JSONDict]:
+        """Every Bot API call but getUpdates (the Updater has its own) is tried again when it fails for now."""
+        timeouts = {
+            "read_timeout": read_timeout,
+            "write_timeout": write_timeout,
+            "connect_timeout": connect_timeout,
+            "pool_timeout": pool_timeout,
+        }
+        if endpoint == "getUpdates":
+            return await super()._do_post(endpoint, data, **timeouts)
+        for delay in (*self._retry_delays, None):
+            try:
+                return await super()._do_post(endpoint, data, **timeouts)
+            except RetryAfter as exc:
+                wait = exc.retry_after.total_seconds() if isinstance(exc.retry_after, timedelta) else exc.retry_after
+                if delay is None or wait > LONGEST_RETRY_AFTER:
+                    raise
+                await asyncio.sleep(wait)
+            except (TimedOut, NetworkError) as exc:
+                if delay is None or not is_transient(exc):
+                    raise
+                await asyncio.sleep(delay * random.uniform(0.8, 1.2))
+        raise AssertionError("unreachable")
 
     async def shutdown(self) -> None:
         """Report the skips not yet logged, then shut down as usual."""

@@ -59,7 +59,7 @@ def postgres_url() -> Iterator[str]:
 
 @pytest.mark.postgres
 async def test_a_conversation_on_postgresql_with_core_threads(
-    helpdesk_factory: HelpdeskFactory, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+    postgres_url: str, helpdesk_factory: HelpdeskFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     threads: set[str] = set()
     ask = handler_context.core

@@ -22,7 +22,7 @@ from bot.answering.text import Lang, detect_lang, has_content, strip_control
 from bot.errors import InvalidInput, NotFound, Reason
 from bot.i18n import negotiate
 from bot.store import limits
-from bot.store.db import session_scope
+from bot.store.db import begin, session_scope
 from bot.store.models import QuestionLog, User
 
 ROLES = ("applicant", "employer")
@@ -124,7 +124,7 @@ class Helpdesk:
         Runs for every update, so it reads one row with a plain SELECT and writes only when something changed.
         """
         if connection is None:
-            with self.engine.begin() as own:
+            with begin(self.engine) as own:
                 return self.meet(user_id, display_name, client_lang, now, own)
         row = connection.execute(_USER, {"user_id": user_id}).first()
         return self.greet(connection, user_id, row, display_name, client_lang, now)
@@ -210,7 +210,7 @@ class Helpdesk:
         ``InvalidInput(Reason.QUESTION_EMPTY)`` for text with nothing to match (emoji only, blanks, control codes).
         """
         if connection is None:
-            with self.engine.begin() as own:
+            with begin(self.engine) as own:
                 return self.ask(user_id, text, lang, now, own)
         clean = strip_control(text)
         if len(clean) > MAX_MESSAGE_CHARS:
@@ -251,7 +251,7 @@ class Helpdesk:
         is recorded like any answer's. One transaction."""
         if entry_id not in self.kb.entries:
             raise NotFound(Reason.ENTRY)
-        with self.engine.begin() as connection:
+        with begin(self.engine) as connection:
             return self._log_entry(connection, user_id, BROWSE, self.kb.title(entry_id, lang), entry_id, "", lang, now)
 
     def see_also(self, user_id: int, question_id: int, entry_id: str, lang: Lang, now: datetime) -> Answered:
@@ -260,7 +260,7 @@ class Helpdesk:
 
         Raises ``NotFound`` unless the question is the user's and its answer offered *entry_id* (stale or forged).
         """
-        with self.engine.begin() as connection:
+        with begin(self.engine) as connection:
             row = connection.execute(_QUESTION, {"question_id": question_id}).first()
             if row is None or row.user_id != user_id:
                 raise NotFound(Reason.QUESTION)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event, inspect
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, create_engine
 
@@ -86,9 +87,37 @@ def migrate(engine: Engine) -> None:
         command.upgrade(config, "head")
 
 
+AMBIENT: ContextVar[Connection | None] = ContextVar("ambient_transaction", default=None)
+"""The transaction a journaled step runs in (``bot.store.journal.Journal.step``): while it is set, ``begin``
+and ``session_scope`` join it instead of opening their own, so the step's record commits with its effects."""
+
+
+def _ambient(engine: Engine) -> Connection | None:
+    connection = AMBIENT.get()
+    return connection if connection is not None and connection.engine is engine else None
+
+
+@contextmanager
+def begin(engine: Engine) -> Iterator[Connection]:
+    """A connection in a transaction that commits on success (``engine.begin()``), or the ambient one."""
+    ambient = _ambient(engine)
+    if ambient is not None:
+        yield ambient
+        return
+    with engine.begin() as connection:
+        yield connection
+
+
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
-    """A session that commits on success and rolls back on any error."""
+    """A session that commits on success and rolls back on any error (within the ambient transaction,
+    if there is one: then it only flushes, and an error rolls the whole step back)."""
+    ambient = _ambient(engine)
+    if ambient is not None:
+        with Session(bind=ambient, expire_on_commit=False, join_transaction_mode="rollback_only") as session:
+            yield session
+            session.flush()
+        return
     with Session(engine, expire_on_commit=False) as session:
         try:
             yield session

@@ -15,7 +15,10 @@ from sqlalchemy import (
     Column,
     DateTime,
     ForeignKey,
+    Integer,
+    LargeBinary,
     String,
+    Text,
     TypeDecorator,
     UniqueConstraint,
     false,
@@ -237,6 +240,47 @@ class JobRun(SQLModel, table=True):
     job: str = Field(primary_key=True, max_length=32)
     period: str = Field(primary_key=True, max_length=32)
     done_at: datetime = _time(nullable=False)
+
+
+class Work(SQLModel, table=True):
+    """A unit of work the helpdesk must finish: an update from Telegram, or a run of a scheduled job.
+
+    An update is recorded here when it is fetched, before Telegram is told it arrived, so an update in
+    flight at a crash is handled after the restart; its key (``u:<update_id>``) makes a re-delivered update
+    a no-op. ``done_at`` is set once everything the work owed was done; ``next_attempt_at`` once a send it
+    owed could not be made yet (Telegram or the network failing), so it is resumed later. See
+    ``bot.store.journal``.
+    """
+
+    key: str = Field(primary_key=True, max_length=80)
+    kind: str = Field(max_length=16)
+    """``update``, or ``job`` (a scheduled job's run; ``name`` says which)."""
+    name: str | None = Field(default=None, max_length=40)
+    chat_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True, index=True))
+    payload: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    """The update as Telegram sent it (JSON), to handle it again after a restart."""
+    created_at: datetime = _time(nullable=False)
+    attempts: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
+    next_attempt_at: datetime | None = _time(nullable=True)
+    done_at: datetime | None = _time(nullable=True, index=True)
+
+
+class WorkStep(SQLModel, table=True):
+    """One step of a work, done: a core call (its result) or a message sent (the messages, or the refusal).
+
+    A step is recorded in the same transaction as a core call's effects, and right after Telegram has
+    answered a send. When a work is handled again (after a crash, or to retry a send), the recorded
+    steps are not done again: their results are read back.
+    """
+
+    work_key: str = Field(primary_key=True, max_length=80)
+    seq: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    kind: str = Field(max_length=8)
+    """``core``, ``send`` (delivered) or ``failed`` (refused by Telegram for good: blocked, bad request)."""
+    result: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    chat_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    error: str | None = Field(default=None, max_length=200)
+    at: datetime = _time(nullable=False)
 
 
 def ensure_user(session: Any, user_id: int, now: datetime) -> None:
