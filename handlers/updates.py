@@ -186,7 +186,10 @@ class GuardedBot(ExtBot[Any]):
         if self._desk is None:
             return tuple(update for update, _item in updates)
         # recorded before the next getUpdates acknowledges them; one recorded already (delivered again) is dropped
-        return tuple(self._desk.admit(updates))
+        admitted = self._desk.admit(updates)
+        if len(admitted) < len(updates):  # acknowledge the dropped ones too, or Telegram sends them forever
+            self._ack_offset = max(self._ack_offset, max(u.update_id for u, _item in updates) + 1)
+        return tuple(admitted)
 
     async def _do_post(
         self,

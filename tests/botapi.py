@@ -16,10 +16,11 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import random
 import re
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
@@ -32,6 +33,21 @@ CAPTION_LIMIT = 1024
 CALLBACK_DATA_LIMIT = 64
 SENT_KINDS: tuple[str, ...] = ("message", "photo", "document", "copy", "forward")
 """Kinds of bot messages ``wait_for`` returns by default (an edit changes a message, it sends none)."""
+
+FAULT_METHODS = frozenset(
+    {
+        "sendmessage",
+        "editmessagetext",
+        "editmessagereplymarkup",
+        "answercallbackquery",
+        "sendphoto",
+        "senddocument",
+        "copymessage",
+        "forwardmessage",
+        "deletemessage",
+    }
+)
+"""The calls ``inject_faults`` fails at random by default: everything a bot does to a chat."""
 
 Buttons = list[list[tuple[str, str | None]]]
 """Inline keyboard rows of (label, callback_data); None for URL and other non-callback buttons."""
@@ -506,6 +522,14 @@ class BotApiServer:
         self._queries: dict[str, int] = {}  # open callback queries: id -> user
         self._commands: dict[tuple[str, str], list[tuple[str, str]]] = {}
         self._fail_next: defaultdict[str, list[TelegramError]] = defaultdict(list)
+        # faults at random (``inject_faults``)
+        self.fault_rate = 0.0
+        self.fault_methods: frozenset[str] = FAULT_METHODS
+        self.faults: Counter[int] = Counter()
+        """Faults answered so far, by HTTP status."""
+        self._fault_rng = random.Random(0)
+        self._history: dict[int, dict[str, Any]] = {}
+        self._again: set[int] = set()
         self._methods: dict[str, Callable[[Params], Any]] = {
             "getme": self._get_me,
             "logout": self._true,
@@ -588,6 +612,12 @@ class BotApiServer:
         if handler is None:
             return self._error_response(TelegramError(404, "Not Found: method not found"))
         params = Params(values)
+        if self.fault_rate and method.lower() in self.fault_methods and self._fault_rng.random() < self.fault_rate:
+            code = self._fault_rng.choice((429, 500, 502))
+            self.faults[code] += 1
+            if code == 429:
+                return self._error_response(TelegramError(429, "Too Many Requests: retry after 1", {"retry_after": 1}))
+            return self._error_response(TelegramError(code, "Internal Server Error" if code == 500 else "Bad Gateway"))
         try:
             pending = self._fail_next.get(method.lower())
             if pending:
@@ -632,6 +662,15 @@ class BotApiServer:
         else:
             error = TelegramError(error_code, description or f"Error: simulated failure {error_code}")
         self._fail_next[method.lower()].append(error)
+
+    def inject_faults(self, rate: float, seed: int = 0, methods: frozenset[str] | None = None) -> None:
+        """Answer a share *rate* of the calls of *methods* (default: everything that sends or edits) with a
+        429 (retry after 1 s), 500 or 502 at random, before doing anything — as Telegram fails. Counted in
+        ``faults``; not in ``errors``."""
+        self.fault_rate = rate
+        self._fault_rng = random.Random(seed)
+        if methods is not None:
+            self.fault_methods = frozenset(m.lower() for m in methods)
 
     def commands(self, language_code: str | None = None, scope: str = "default") -> list[tuple[str, str]]:
         """The command menu set for *language_code* (None: the default, all languages)."""
@@ -709,7 +748,8 @@ class BotApiServer:
     async def _push_update(self, update: dict[str, Any]) -> int:
         async with self._cond:
             update_id = next(self._update_ids)
-            self._pending.append({"update_id": update_id, **update})
+            self._history[update_id] = {"update_id": update_id, **update}
+            self._pending.append(self._history[update_id])
             self._last_pushed = update_id
             self._cond.notify_all()
         return update_id
@@ -761,6 +801,21 @@ class BotApiServer:
         The update_id is assigned here, in sequence with the other updates (one in *update* is replaced).
         """
         return await self._push_update({k: v for k, v in update.items() if k != "update_id"})
+
+    async def redeliver(self, update_ids: Iterable[int]) -> None:
+        """Deliver these updates again, with their update_ids, although the bot confirmed them — as Telegram
+        does after a restart when the confirmation was lost (the next getUpdates returns them once more)."""
+        async with self._cond:
+            for update_id in update_ids:
+                self._again.add(update_id)
+                self._pending.append(self._history[update_id])
+            self._pending.sort(key=lambda u: u["update_id"])
+            self._cond.notify_all()
+
+    @property
+    def pushed(self) -> list[int]:
+        """Every update_id pushed so far."""
+        return list(self._history)
 
     def file_of(self, chat_id: int, message_id: int) -> str | None:
         """The file_id of a photo or document message."""
@@ -912,6 +967,21 @@ class BotApiServer:
         except TimeoutError:
             raise AssertionError(f"updates up to {self._last_pushed} were not fetched within {timeout}s") from None
 
+    async def wait_fetched(self, update_ids: Iterable[int], times: int = 2, timeout: float = 5.0) -> None:
+        """Until every update in *update_ids* was fetched *times* times (after ``redeliver``) and confirmed."""
+        ids = list(update_ids)
+
+        def done() -> bool:
+            return (
+                all(self.fetched[i] >= times for i in ids) and not (self._again & set(ids)) and self._polls_waiting > 0
+            )
+
+        try:
+            async with self._cond:
+                await asyncio.wait_for(self._cond.wait_for(done), timeout)
+        except TimeoutError:
+            raise AssertionError(f"updates {ids} were not fetched {times} times within {timeout}s") from None
+
     async def wait_polling(self, timeout: float = 5.0) -> None:
         """Until a getUpdates long poll is waiting on the server."""
         async with self._cond:
@@ -937,7 +1007,7 @@ class BotApiServer:
             self.allowed_updates = allowed
         async with self._cond:
             if offset > 0:
-                self._pending = [u for u in self._pending if u["update_id"] >= offset]
+                self._pending = [u for u in self._pending if u["update_id"] >= offset or u["update_id"] in self._again]
                 self._confirmed = max(self._confirmed, offset)
             elif offset < 0:
                 self._pending = self._pending[offset:]
@@ -966,6 +1036,7 @@ class BotApiServer:
                     )
             batch = list(self._pending[:limit])
             self.fetched.update(u["update_id"] for u in batch)
+            self._again -= {u["update_id"] for u in batch}  # delivered again once; confirmed like the others
             return batch
 
     def _set_my_commands(self, params: Params) -> bool:
