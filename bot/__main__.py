@@ -19,7 +19,7 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, TextIO
 
 import holidays
@@ -100,6 +100,10 @@ def _parser() -> argparse.ArgumentParser:
     ev = kb_sub.add_parser("eval", help="score the engine on a JSONL file of {q, expect}")
     ev.add_argument("file")
     ev.add_argument("--misses", action="store_true", help="list every question not answered correctly")
+    deliveries = sub.add_parser(
+        "deliveries", help="messages owed and not yet sent, and those Telegram refused for good (blocked, …)"
+    )
+    deliveries.add_argument("--days", type=int, default=7, help="refusals of the last DAYS days (default 7)")
     calendar = sub.add_parser("calendar", help="the holiday schedule in force for each year")
     calendar.add_argument("years", nargs="*", type=int, help="default: this year and next")
     return parser
@@ -312,6 +316,28 @@ def _staff_remove(registry: StaffRegistry, user_id: int, hand_back: bool, now: d
     return 0
 
 
+def _deliveries(settings: Settings, days: int, now: datetime) -> int:
+    """``deliveries``: the works still owing a message, and the messages Telegram refused for good."""
+    from bot.store.db import make_engine
+    from bot.store.journal import Journal
+
+    journal = Journal(make_engine(settings.database_url))
+    owed = journal.unfinished()
+    print(f"Owed, not yet sent: {len(owed)} (updates and job runs whose messages wait for Telegram)")
+    for work in owed:
+        when = (
+            f"next attempt {work.next_attempt_at:%Y-%m-%d %H:%M:%S} UTC"
+            if work.next_attempt_at
+            else "not finished (done first at the next start)"
+        )
+        print(f"  {work.key}	chat {work.chat_id or '-'}	{work.attempts} attempt(s)	{when}")
+    failed = journal.failed_sends(now - timedelta(days=days))
+    print(f"Refused by Telegram for good in the last {days} day(s): {len(failed)}")
+    for send in failed:
+        print(f"  {send.at:%Y-%m-%d %H:%M:%S} UTC	chat {send.chat_id}	{send.error}	({send.work_key})")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``python -m bot`` and ``helpdesk``."""
     args = _parser().parse_args(argv)
@@ -327,6 +353,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 1
     if args.command == "staff":
         return _staff(settings, args)
+    if args.command == "deliveries":
+        return _deliveries(settings, args.days, datetime.now(UTC))
     kb = load_kb_or_exit(settings)
     if args.command == "kb" and args.kb_command == "build":
         return _kb_build(kb, settings)

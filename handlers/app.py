@@ -108,6 +108,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         "note": staff.quick_command,
         "close": staff.quick_command,
         "staff": staff.staff_command,
+        "deliveries": staff.deliveries_command,
         # live desk
         "human": live.human_command,
         "checkin": live.checkin_command,

@@ -70,6 +70,12 @@ class WorkContext:
 CURRENT: ContextVar[WorkContext | None] = ContextVar("current_work", default=None)
 
 
+def _described(refusal: Forbidden | BadRequest) -> str:
+    """Telegram's description of a refusal, starting with its kind ("Forbidden: bot was blocked by the user")."""
+    kind = "Forbidden" if isinstance(refusal, Forbidden) else "Bad Request"
+    return refusal.message if refusal.message.startswith(kind) else f"{kind}: {refusal.message}"
+
+
 def _refusal(error: str) -> TelegramError:
     """A recorded refusal, raised again when the work is handled again."""
     return Forbidden(error) if error.startswith("Forbidden") else BadRequest(error)
@@ -93,7 +99,7 @@ async def sent(bot: Any, chat_id: int | None, send: Callable[[], Awaitable[Seque
     try:
         result = await send()
     except (Forbidden, BadRequest) as exc:
-        work.journal.record_send(work.key, seq, chat_id, work.clock(), None, f"{type(exc).__name__}: {exc.message}")
+        work.journal.record_send(work.key, seq, chat_id, work.clock(), None, _described(exc))
         raise
     except TelegramError as exc:
         if not is_transient(exc):

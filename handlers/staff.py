@@ -5,7 +5,7 @@ Every command and button here is refused to non-staff with a clear message (``No
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from telegram import InlineKeyboardMarkup, Update
 
@@ -419,3 +419,31 @@ async def staff_command(update: Update, context: HelpdeskContext) -> None:
         text = error_text(exc, user.lang)
     await reply_text(update, context, text)
     await deliver(context, notices)
+
+
+DELIVERY_DAYS = 7
+"""``/deliveries`` shows Telegram's refusals of the last week (the journal keeps them that long)."""
+DELIVERY_LINES = 20
+
+
+async def deliveries_command(update: Update, context: HelpdeskContext) -> None:
+    """/deliveries (supervisors): messages still owed (Telegram failing for now) and those refused for good."""
+    user, member = await require_staff(update, context, supervisor=True)
+    if member is None:
+        return
+    _ = tr(user.lang).gettext
+    desk = context.bot_data.desk
+    desk.flush()  # the works finished since the last getUpdates are marked so
+    journal, now = desk.journal, context.now()
+    owed = await core(context, journal.unfinished, True)
+    failed = await core(context, journal.failed_sends, now - timedelta(days=DELIVERY_DAYS))
+    lines = [
+        _("Messages owed, waiting for Telegram: {owed}.").format(owed=len(owed)),
+        _(
+            "Refused by Telegram in the last {days} days (the user blocked the bot, the chat does not exist): {count}."
+        ).format(days=DELIVERY_DAYS, count=len(failed)),
+    ]
+    lines += [f"• {tr(user.lang).datetime(f.at)} · {f.chat_id} · {f.error}" for f in failed[:DELIVERY_LINES]]
+    if len(failed) > DELIVERY_LINES:
+        lines.append(_("… and {count} more: python -m bot deliveries").format(count=len(failed) - DELIVERY_LINES))
+    await reply_text(update, context, "\n".join(lines))

@@ -127,6 +127,7 @@ def help_text(lang: Lang, staff: bool = False) -> str:
             _("/end [resolved|unresolved], /transfer, /toticket – finish or hand on the current chat"),
             _("/kb ENTRY_ID, /canned [ID] – send a knowledge-base answer or a canned reply"),
             _("/staff – the staff list (supervisors: /staff add | remove)"),
+            _("/deliveries – supervisors: messages owed and those Telegram refused (blocked, …)"),
         ]
     return "\n".join(lines)
 

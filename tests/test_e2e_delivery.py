@@ -18,6 +18,8 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from bot.__main__ import main
+from bot.config import get_settings
 from bot.store.journal import Journal, NewWork, update_key
 from bot.store.models import (
     AuditLog,
@@ -226,3 +228,29 @@ async def test_an_update_recorded_but_not_handled_is_handled_after_the_restart(d
         steps = session.exec(select(WorkStep).where(WorkStep.work_key == update_key(999))).all()
     assert work is not None
     assert Counter(s.kind for s in steps) == Counter({"core": 1, "send": 1})
+
+
+async def test_a_refused_message_is_recorded_and_shown_to_supervisors(
+    desk: Helpdesk, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await desk.ask(ALICE, QUESTION, language_code="en")
+    desk.botapi.block(ALICE)
+    await desk.send(ALICE, "What is a category A talent?", language_code="en")
+    await desk.settle()
+    shown = await desk.ask(SUPERVISOR, "/deliveries", language_code="en")
+    assert "Messages owed, waiting for Telegram: 0." in shown.text
+    assert "(the user blocked the bot, the chat does not exist): 1." in shown.text
+    assert f"· {ALICE} · Forbidden: " in shown.text
+    refused = await desk.ask(OPERATOR, "/deliveries", language_code="en")
+    assert refused.text == "Sorry, only supervisors can do this."
+    # the same from the command line (the bot stopped; its clock is in March 2026)
+    await desk.stop()
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{desk.database}")
+    get_settings.cache_clear()
+    try:
+        assert main(["deliveries", "--days", "3650"]) == 0
+    finally:
+        get_settings.cache_clear()
+    out = capsys.readouterr().out
+    assert "Owed, not yet sent: 0" in out and "Refused by Telegram for good in the last 3650 day(s): 1" in out
+    assert f"chat {ALICE}\tForbidden: " in out

@@ -150,11 +150,11 @@ class Journal:
                 .values(attempts=col(Work.attempts) + 1, next_attempt_at=next_attempt_at)
             )
 
-    def unfinished(self, chat_id: int | None = None) -> list[PendingWork]:
-        """Works not finished (optionally of one chat), oldest first."""
+    def unfinished(self, deferred_only: bool = False) -> list[PendingWork]:
+        """Works not finished (with *deferred_only*, only those waiting to retry a send), oldest first."""
         query = sa.select(Work).where(col(Work.done_at).is_(None))
-        if chat_id is not None:
-            query = query.where(col(Work.chat_id) == chat_id)
+        if deferred_only:
+            query = query.where(col(Work.next_attempt_at).is_not(None))
         with self.engine.connect() as connection:
             rows = connection.execute(query.order_by(col(Work.created_at), col(Work.key))).all()
         return [PendingWork(r.key, r.kind, r.name, r.chat_id, r.payload, r.attempts, r.next_attempt_at) for r in rows]
