@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy.exc import OperationalError
 from telegram import Update
 from telegram.error import Forbidden, NetworkError, TimedOut
 from telegram.ext import (
@@ -34,7 +35,7 @@ from handlers import callback_data as cd
 from handlers.callback_data import Button
 from handlers.common import expired, meet, reply_text, send_messages, tr
 from handlers.context import BotData, HelpdeskContext, core
-from handlers.durable import DeliveryDeferred, UpdateDesk
+from handlers.durable import DeliveryDeferred, UpdateDesk, defer_current
 from handlers.menus import set_public_menus
 from handlers.render import html_chunks
 from handlers.transport import AiohttpRequest
@@ -67,6 +68,9 @@ async def on_error(update: object, context: HelpdeskContext) -> None:
     error = context.error
     if isinstance(error, DeliveryDeferred):  # Telegram failing for now: the work is resumed later
         log.info("%s", error)
+        return
+    if isinstance(error, OperationalError) and defer_current(error):  # the database unreachable, locked, …
+        log.warning("database error (%s): the update is handled again later", type(error.orig).__name__)
         return
     if isinstance(error, (NetworkError, TimedOut)) and not isinstance(error, Forbidden):
         log.warning("network problem: %s", type(error).__name__)

@@ -36,12 +36,23 @@ RESUME_DELAYS = (30.0, 60.0, 120.0, 300.0, 600.0)
 
 
 class DeliveryDeferred(Exception):
-    """A message could not be sent for now (Telegram or the network failing): the work is resumed later."""
+    """The work cannot go on for now — a message could not be sent (Telegram or the network failing), or
+    the database could not be reached — and is resumed later from the step that failed."""
 
-    def __init__(self, chat_id: int | None, error: TelegramError) -> None:
-        super().__init__(f"delivery to {chat_id} deferred: {type(error).__name__}")
+    def __init__(self, chat_id: int | None, error: Exception) -> None:
+        super().__init__(f"work deferred ({type(error).__name__})" + (f" at a send to {chat_id}" if chat_id else ""))
         self.chat_id = chat_id
         self.error = error
+
+
+def defer_current(error: Exception) -> bool:
+    """Defer the work being handled because of *error* (say the database could not be reached); False
+    outside a work."""
+    work = CURRENT.get()
+    if work is None:
+        return False
+    work.deferred = DeliveryDeferred(None, error)
+    return True
 
 
 def is_transient(error: BaseException) -> bool:
@@ -246,7 +257,10 @@ class UpdateDesk:
             delay = max(delay, retry.total_seconds() if isinstance(retry, timedelta) else float(retry))
         waiting.attempts += 1
         waiting.next_attempt_at = self.clock() + timedelta(seconds=delay)
-        self.journal.defer(waiting.key, waiting.next_attempt_at)
+        try:
+            self.journal.defer(waiting.key, waiting.next_attempt_at)
+        except Exception as exc:  # the database is what failed: the work waits here, and in the journal as unfinished
+            log.warning("could not record the deferral of %s: %s", waiting.key, type(exc).__name__)
         log.warning(
             "a send failed for now (%s); work %s is tried again in %.0f s",
             type(reason.error).__name__,

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
 from bot.__main__ import main
@@ -254,3 +255,31 @@ async def test_a_refused_message_is_recorded_and_shown_to_supervisors(
     out = capsys.readouterr().out
     assert "Owed, not yet sent: 0" in out and "Refused by Telegram for good in the last 3650 day(s): 1" in out
     assert f"chat {ALICE}\tForbidden: " in out
+
+
+async def test_a_database_hiccup_defers_the_update_and_loses_nothing(
+    helpdesk_factory: HelpdeskFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database cannot be reached while a question is handled: no apology, no answer yet; when the
+    work is tried again, the question is answered (and logged) once."""
+    desk = await helpdesk_factory(helpdesk_resume_seconds=0.05, **FAST)
+    arrivals = desk.services.arrivals
+    real = arrivals.arrive
+    failures = [OperationalError("SELECT …", {}, Exception("could not connect to server"))]
+
+    def flaky(*args: Any, **kwargs: Any) -> Any:
+        if failures:
+            raise failures.pop()
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(arrivals, "arrive", flaky)
+    await desk.send(ALICE, QUESTION, language_code="en")
+    await desk.settle()
+    assert desk.botapi.messages(ALICE) == [] and not failures
+    desk.clock.advance(seconds=31)
+    answer = await desk.reply(ALICE)
+    assert "year" in answer.text.lower()
+    await desk.settle()
+    assert len(desk.botapi.messages(ALICE)) == 1
+    with Session(desk.services.engine) as session:
+        assert len(session.exec(select(QuestionLog)).all()) == 1
