@@ -21,10 +21,10 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from telegram import Message, Update
+from telegram import Chat, Message, Update
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
 from bot.store.journal import JOB, UPDATE, Journal, NewWork, StepRecord, update_key
@@ -122,22 +122,27 @@ async def sent(bot: Any, chat_id: int | None, send: Callable[[], Awaitable[Seque
 
 
 def _dump(result: Sequence[Message] | Message | bool) -> bytes:
-    if isinstance(result, Message):
-        data: Any = {"one": result.to_dict()}
-    elif isinstance(result, bool):
-        data = {"bool": result}
-    else:
-        data = {"many": [m.to_dict() for m in result]}
-    return json.dumps(data, ensure_ascii=False).encode()
+    """What a send's record keeps: the messages' chat and message ids (what callers use), not their text."""
+    if isinstance(result, bool):
+        return json.dumps({"bool": result}).encode()
+    messages = [result] if isinstance(result, Message) else list(result)
+    ids = [[m.chat_id, m.message_id] for m in messages]
+    return json.dumps({"one" if isinstance(result, Message) else "many": ids}).encode()
 
 
 def _restore(bot: Any, blob: bytes | None) -> Any:
     data = json.loads(blob or b"{}")
-    if "one" in data:
-        return Message.de_json(data["one"], bot)
-    if "many" in data:
-        return [Message.de_json(m, bot) for m in data["many"]]
-    return data.get("bool", True)
+    if "bool" in data:
+        return data["bool"]
+    messages = []
+    for chat_id, message_id in data.get("one") or data.get("many") or []:
+        message = Message(message_id, _EPOCH, Chat(chat_id, Chat.PRIVATE))
+        message.set_bot(bot)
+        messages.append(message)
+    return messages[0] if "one" in data else messages
+
+
+_EPOCH = datetime.fromtimestamp(0, UTC)
 
 
 def chat_of(update: object) -> int:

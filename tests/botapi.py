@@ -522,6 +522,7 @@ class BotApiServer:
         self._queries: dict[str, int] = {}  # open callback queries: id -> user
         self._commands: dict[tuple[str, str], list[tuple[str, str]]] = {}
         self._fail_next: defaultdict[str, list[TelegramError]] = defaultdict(list)
+        self._fail_chat: defaultdict[int, list[TelegramError]] = defaultdict(list)
         # faults at random (``inject_faults``)
         self.fault_rate = 0.0
         self.fault_methods: frozenset[str] = FAULT_METHODS
@@ -622,6 +623,10 @@ class BotApiServer:
             pending = self._fail_next.get(method.lower())
             if pending:
                 raise pending.pop(0)
+            chat = str(params.raw("chat_id") or "")
+            in_chat = self._fail_chat.get(int(chat)) if chat.lstrip("-").isdigit() else None
+            if in_chat:
+                raise in_chat.pop(0)
             result = handler(params)
             if asyncio.iscoroutine(result):
                 result = await result
@@ -662,6 +667,11 @@ class BotApiServer:
         else:
             error = TelegramError(error_code, description or f"Error: simulated failure {error_code}")
         self._fail_next[method.lower()].append(error)
+
+    def fail_in_chat(self, chat_id: int, times: int, error_code: int = 502) -> None:
+        """Make the next *times* calls for *chat_id* (any method) fail with *error_code* (a 5xx: for now)."""
+        for _ in range(times):
+            self._fail_chat[chat_id].append(TelegramError(error_code, f"Error: simulated failure {error_code}"))
 
     def inject_faults(self, rate: float, seed: int = 0, methods: frozenset[str] | None = None) -> None:
         """Answer a share *rate* of the calls of *methods* (default: everything that sends or edits) with a

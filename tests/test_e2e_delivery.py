@@ -283,3 +283,26 @@ async def test_a_database_hiccup_defers_the_update_and_loses_nothing(
     assert len(desk.botapi.messages(ALICE)) == 1
     with Session(desk.services.engine) as session:
         assert len(session.exec(select(QuestionLog)).all()) == 1
+
+
+async def test_a_message_sent_is_not_sent_again_when_the_work_resumes(desk: Helpdesk) -> None:
+    """A staff /reply: the user's notice goes out, the confirmation to staff cannot (Telegram failing in
+    that chat). When the work is resumed, the staff member is told once and the user is not told twice."""
+    await file_ticket(desk, BOB)
+    number = ticket_number(desk)
+    desk.botapi.mark(BOB)
+    desk.botapi.fail_in_chat(SUPERVISOR, 4)  # the first try and FAST's three retries
+    await desk.send(SUPERVISOR, f"/reply {number} Please bring your passport.", language_code="en")
+    await desk.settle()
+    assert [m.text for m in desk.botapi.unread(BOB)][-1].endswith("Please bring your passport.")
+    assert desk.botapi.unread(SUPERVISOR) == [] and len(owed(desk)) == 1
+    await desk.restart()  # or its time comes: either way it is resumed from the step that failed
+    confirmed = await desk.reply(SUPERVISOR)
+    assert confirmed.text.startswith("Reply sent")
+    await desk.settle()
+    assert len(desk.botapi.unread(BOB)) == 1  # the notice, once
+    assert owed(desk) == []
+    with Session(desk.services.engine) as session:
+        replies = session.exec(select(TicketMessage).where(TicketMessage.kind == "reply")).all()
+    assert len(replies) == 1
+    desk.botapi.errors.clear()
