@@ -25,12 +25,15 @@ Live desk, sessions (``bot.desk.live.sessions``; started and handed back by ``.q
 closed for silence by ``.timers``):
     SessionStarted         → the user: an operator has taken their chat.
     SessionEnded           → the user: the chat ended (or was closed for silence); asks for a rating.
-    HandedBack             → the user: their operator checked out; they are back at the front of the queue.
+    HandedBack             → the user: their operator checked out (or did not answer in time); back at the front.
     SessionTransferred     → the user: another operator continues the chat.
     SessionTransferredToYou → the new operator: a chat was transferred to them, with context and last messages.
     SessionTicket          → the user: the chat was recorded as a ticket.
     SessionIdle            → the user: are you still there? The chat closes soon without new messages.
     SessionIdleOperator    → the operator: the chat has been silent for a while and will close by itself.
+    SessionUserWaiting     → the operator: the user has waited for an answer; reply, or the chat goes back.
+    SessionRequeued        → the operator: the chat went back to the queue, its user waiting unanswered.
+    OperatorSilent         → each supervisor: an operator left a user unanswered; the user is back in the queue.
     SessionAutoClosed      → the operator: the chat was closed after a period without messages.
     SessionLeft            → the operator: the user ended the chat.
 """
@@ -208,9 +211,11 @@ class SessionEnded:
 
 @dataclass(frozen=True)
 class HandedBack:
-    """To the user: their operator checked out; they are back at the front of the queue."""
+    """To the user: their operator checked out (or, *unanswered*, did not answer them in time); they are
+    back at the front of the queue."""
 
     user_id: int
+    unanswered: bool = False
 
 
 @dataclass(frozen=True)
@@ -262,6 +267,36 @@ class SessionIdleOperator:
 
 
 @dataclass(frozen=True)
+class SessionUserWaiting:
+    """To the operator: the user in chat *session_id* has waited *minutes* for an answer; without one
+    within *requeue_minutes* the chat goes back to the queue."""
+
+    user_id: int
+    session_id: int
+    minutes: int
+    requeue_minutes: int
+
+
+@dataclass(frozen=True)
+class SessionRequeued:
+    """To the operator: chat *session_id* went back to the queue, its user having waited for an answer."""
+
+    user_id: int
+    session_id: int
+
+
+@dataclass(frozen=True)
+class OperatorSilent:
+    """To a supervisor: *operator* left the user of chat *session_id* without an answer for *minutes*; the
+    user is back at the front of the queue."""
+
+    user_id: int
+    session_id: int
+    operator: str
+    minutes: int
+
+
+@dataclass(frozen=True)
 class SessionAutoClosed:
     """To the operator: chat *session_id* was closed after a period without messages."""
 
@@ -298,6 +333,9 @@ Notice: TypeAlias = (
     | SessionTicket
     | SessionIdle
     | SessionIdleOperator
+    | SessionUserWaiting
+    | SessionRequeued
+    | OperatorSilent
     | SessionAutoClosed
     | SessionLeft
 )

@@ -87,6 +87,7 @@ def build_services(
         staff_chat_id=settings.helpdesk_staff_chat,
     )
     hours = desk_hours(settings.helpdesk_hours, kb.profile.hours, calendar)
+    live_queue = LiveQueue(engine, staff, helpdesk, hours, live_policy)
     return Services(
         settings=settings,
         kb=kb,
@@ -99,10 +100,10 @@ def build_services(
         ticket_work=ticket_work,
         deadlines=deadlines,
         ratings=ratings,
-        live_queue=LiveQueue(engine, staff, helpdesk, hours, live_policy),
+        live_queue=live_queue,
         live_sessions=LiveSessions(engine, staff, helpdesk, filing, ticket_work),
         live_relay=LiveRelay(engine, staff),
-        live_timers=LiveTimers(engine, live_policy),
+        live_timers=LiveTimers(engine, live_queue, live_policy),
         canned=load_canned(settings.helpdesk_kb_dir / "canned.toml"),
         calendar=calendar,
         upkeep=CalendarUpkeep(engine, calendar, staff, deadlines, settings.kb_dir_label),

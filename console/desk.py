@@ -49,6 +49,9 @@ NOTICE_LINES: Mapping[type[nt.Notice], str] = {
     nt.SessionTicket: OTHER_NOTICE,
     nt.SessionIdle: OTHER_NOTICE,
     nt.SessionIdleOperator: OTHER_NOTICE,
+    nt.SessionUserWaiting: OTHER_NOTICE,
+    nt.SessionRequeued: OTHER_NOTICE,
+    nt.OperatorSilent: OTHER_NOTICE,
     nt.SessionAutoClosed: OTHER_NOTICE,
     nt.SessionLeft: OTHER_NOTICE,
 }

@@ -115,6 +115,14 @@ def _session_ended(notice: nt.SessionEnded, lang: Lang) -> Rendered:
 
 
 def _handed_back(notice: nt.HandedBack, lang: Lang) -> Rendered:
+    if notice.unanswered:
+        return say(
+            lang,
+            N_(
+                "Sorry that nobody answered you. You are back at the front of the queue and the next available "
+                "colleague will take over. You can also leave a message for the helpdesk with /ticket."
+            ),
+        )
     return say(
         lang,
         N_(
@@ -173,6 +181,40 @@ def _session_idle_operator(notice: nt.SessionIdleOperator, lang: Lang) -> Render
     )
 
 
+def _session_user_waiting(notice: nt.SessionUserWaiting, lang: Lang) -> Rendered:
+    return say(
+        lang,
+        N_(
+            "⏰ The user in chat #{id} has been waiting {minutes} min for your answer. Please reply now: without an "
+            "answer within {requeue} min the chat goes back to the queue and your supervisor is told."
+        ),
+        id=notice.session_id,
+        minutes=notice.minutes,
+        requeue=notice.requeue_minutes,
+    )
+
+
+def _session_requeued(notice: nt.SessionRequeued, lang: Lang) -> Rendered:
+    return say(
+        lang,
+        N_("Chat #{id} went back to the front of the queue: the user waited too long for an answer."),
+        id=notice.session_id,
+    )
+
+
+def _operator_silent(notice: nt.OperatorSilent, lang: Lang) -> Rendered:
+    return say(
+        lang,
+        N_(
+            "⚠️ {operator} left the user of chat #{id} without an answer for {minutes} min. The user is back at "
+            "the front of the queue (/queue)."
+        ),
+        operator=notice.operator,
+        id=notice.session_id,
+        minutes=notice.minutes,
+    )
+
+
 def _session_auto_closed(notice: nt.SessionAutoClosed, lang: Lang) -> Rendered:
     return say(lang, N_("Chat #{id} was closed after a period without messages."), id=notice.session_id)
 
@@ -193,6 +235,9 @@ LIVE_RENDERERS: Mapping[type[nt.Notice], Renderer] = {
     nt.SessionIdle: _session_idle,
     nt.SessionTransferredToYou: _session_transferred_to_you,
     nt.SessionIdleOperator: _session_idle_operator,
+    nt.SessionUserWaiting: _session_user_waiting,
+    nt.SessionRequeued: _session_requeued,
+    nt.OperatorSilent: _operator_silent,
     nt.SessionAutoClosed: _session_auto_closed,
     nt.SessionLeft: _session_left,
 }

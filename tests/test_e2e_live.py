@@ -269,6 +269,8 @@ async def test_timers_offer_a_ticket_then_remind_and_close_idle_chats(helpdesk_f
     claim = await desk.reply(OP1, lambda m: "cl:" in "".join(m.data))
     await desk.press(OP1, claim, claim.data[0])
     await desk.reply(ALICE, containing("Li Na"))
+    await tell(desk, OP1, "Hello, how can I help?")  # the operator wrote last: now the user is waited for
+    await desk.reply(ALICE, containing("how can I help"))
     desk.clock.advance(minutes=6)
     assert "Are you still there?" in (await desk.reply(ALICE, containing("still there"))).text
     await desk.reply(OP1, containing("for a while"))
@@ -276,6 +278,33 @@ async def test_timers_offer_a_ticket_then_remind_and_close_idle_chats(helpdesk_f
     closed = await desk.reply(ALICE, lambda m: any(d.startswith("rt:s:") for d in m.data))
     assert "no new messages" in closed.text
     await desk.reply(OP1, containing("was closed"))
+
+
+async def test_a_silent_operator_hands_the_user_back_instead_of_closing(helpdesk_factory: HelpdeskFactory) -> None:
+    """The issue's conversation: Alice asks, the operator never answers. She is not asked whether she is still
+    there, nor is the chat closed on her: the operator is reminded, then she goes back to the front of the
+    queue, the other operator is offered her and the supervisor is told."""
+    desk = await desk_with_staff(
+        helpdesk_factory, helpdesk_sweep_seconds=0.05, helpdesk_idle_remind_minutes=5, helpdesk_idle_close_minutes=5
+    )
+    await say(desk, OP1, "/checkin")
+    await queue_and_claim(desk, ALICE, OP1)
+    await say(desk, OP2, "/checkin")
+    await tell(desk, ALICE, "Hello? My HR says the system rejected our extension, what should we do?")
+    await desk.reply(OP1, containing("rejected our extension"))
+    desk.clock.advance(minutes=6)
+    reminder = await desk.reply(OP1, containing("waiting"))
+    assert "chat #1 has been waiting 6 min for your answer" in reminder.text
+    desk.clock.advance(minutes=6)
+    back = await desk.reply(ALICE, containing("front of the queue"))
+    assert "Sorry that nobody answered you" in back.text
+    assert "went back to the front of the queue" in (await desk.reply(OP1, containing("went back"))).text
+    assert "Li Na left the user of chat #1 without an answer" in (await desk.reply(SUP, containing("⚠️"))).text
+    offer = await desk.reply(OP2, lambda m: any(d.startswith("cl:") for d in m.data))
+    await desk.press(OP2, offer, offer.data[0])
+    await desk.reply(ALICE, containing("Zhang Wei"))
+    await desk.settle()
+    assert not [m for m in desk.botapi.messages(ALICE) if "still there" in m.text or m.data[:1] == ["rt:s:1:1"]]
 
 
 async def test_restart_mid_session_keeps_the_chat(helpdesk_factory: HelpdeskFactory) -> None:

@@ -179,9 +179,11 @@ def test_turn_a_conversation_into_a_ticket(desk: Services) -> None:
 
 
 def test_timers_with_fixed_clocks(desk: Services) -> None:
+    """The operator wrote last: the user is asked whether they are still there, then the chat closes."""
     desk.live_queue.check_in(OP1, OPEN)
     queue(desk, ALICE)
     desk.live_queue.claim(OP1, queue(desk, BOB).request_id, OPEN)
+    desk.live_relay.operator_says(OP1, "Hello, how can I help?", OPEN)
     assert desk.live_timers.sweep(OPEN + timedelta(minutes=4)) == []
     at_10 = desk.live_timers.sweep(OPEN + timedelta(minutes=10))
     assert {(n.user_id, type(n)) for n in at_10} == {
@@ -195,11 +197,37 @@ def test_timers_with_fixed_clocks(desk: Services) -> None:
     assert desk.live_sessions.chat_role(BOB) is None
 
 
+@pytest.mark.parametrize("user_wrote", [True, False])
+def test_a_silent_operator_never_closes_the_chat_on_the_user(desk: Services, user_wrote: bool) -> None:
+    """The user waits for an answer (they wrote last, or nobody wrote since the claim): the operator is
+    reminded, then the user goes back to the front of the queue, offered to the other operators, and the
+    supervisors are told. The user is never asked whether they are still there, nor the chat closed."""
+    desk.live_queue.check_in(OP1, OPEN)
+    desk.live_queue.check_in(OP2, OPEN)
+    desk.live_queue.claim(OP1, queue(desk, ALICE).request_id, OPEN)
+    queue(desk, BOB, OPEN + timedelta(minutes=1))  # Bob came later: Alice goes back ahead of him
+    if user_wrote:
+        desk.live_relay.user_says(ALICE, "Hello? My HR says the system rejected our extension.", OPEN)
+    at_5 = desk.live_timers.sweep(OPEN + timedelta(minutes=5))
+    assert [(n.user_id, type(n)) for n in at_5] == [(OP1, nt.SessionUserWaiting)]
+    assert at_5[0].minutes == 5 and at_5[0].requeue_minutes == 5  # type: ignore[union-attr]
+    assert desk.live_timers.sweep(OPEN + timedelta(minutes=6)) == []
+    at_10 = desk.live_timers.sweep(OPEN + timedelta(minutes=10))
+    kinds = {(n.user_id, type(n)) for n in at_10}
+    assert (ALICE, nt.HandedBack) in kinds and (OP1, nt.SessionRequeued) in kinds and (SUP, nt.OperatorSilent) in kinds
+    assert (OP2, nt.QueueNew) in kinds  # offered to the colleague still checked in
+    assert not kinds & {(ALICE, nt.SessionEnded), (ALICE, nt.SessionIdle)}
+    assert next(n for n in at_10 if isinstance(n, nt.HandedBack)).unanswered
+    assert desk.live_queue.queue_status(ALICE).position == 1  # type: ignore[union-attr]
+    assert desk.live_queue.queue_status(BOB).position == 2  # type: ignore[union-attr]
+    assert desk.live_sessions.chat_role(ALICE) is None
+
+
 def test_activity_resets_the_idle_timer(desk: Services) -> None:
     desk.live_queue.check_in(OP1, OPEN)
     desk.live_queue.claim(OP1, queue(desk, ALICE).request_id, OPEN)
-    desk.live_timers.sweep(OPEN + timedelta(minutes=5))  # reminder
-    desk.live_relay.user_says(ALICE, "still here", OPEN + timedelta(minutes=6))
+    desk.live_timers.sweep(OPEN + timedelta(minutes=5))  # the operator is reminded
+    desk.live_relay.operator_says(OP1, "Sorry for the wait.", OPEN + timedelta(minutes=6))
     assert desk.live_timers.sweep(OPEN + timedelta(minutes=10)) == []
 
 

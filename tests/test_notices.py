@@ -50,6 +50,9 @@ SAMPLES: dict[type[nt.Notice], nt.Notice] = {
     nt.SessionIdle: nt.SessionIdle(7, 3, 5),
     nt.SessionIdleOperator: nt.SessionIdleOperator(8, 3),
     nt.SessionAutoClosed: nt.SessionAutoClosed(8, 3),
+    nt.SessionUserWaiting: nt.SessionUserWaiting(8, 3, 6, 5),
+    nt.SessionRequeued: nt.SessionRequeued(8, 3),
+    nt.OperatorSilent: nt.OperatorSilent(9, 3, "Li <Na>", 11),
     nt.SessionLeft: nt.SessionLeft(8, 3),
 }
 

@@ -132,6 +132,10 @@ NOTICES: list[nt.Notice] = [
     nt.SessionIdle(1, 3, 5),
     nt.SessionIdleOperator(1, 3),
     nt.SessionAutoClosed(1, 3),
+    nt.SessionUserWaiting(1, 3, 6, 5),
+    nt.SessionRequeued(1, 3),
+    nt.OperatorSilent(1, 3, "Li <Na>", 11),
+    nt.HandedBack(1, unanswered=True),
     nt.SessionLeft(1, 3),
 ]
 

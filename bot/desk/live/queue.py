@@ -45,25 +45,29 @@ WAITING = (
 """Everyone waiting, in queue order: arrival time (a user handed back keeps theirs), then id."""
 
 
+def requeue(session: Session, live_row: LiveSession, now: datetime) -> HelpRequest:
+    """End the live session *live_row* as handed back and queue its user again, ahead of everyone who came
+    later (the new request keeps the original time). In the caller's transaction; nobody is told here."""
+    live_row.status, live_row.outcome = SessionStatus.ENDED, SessionOutcome.HANDED_BACK
+    live_row.ended_at = now
+    request = session.get(HelpRequest, live_row.request_id)
+    assert request is not None
+    row = HelpRequest(
+        user_id=request.user_id,
+        status=HelpRequestStatus.WAITING,
+        lang=request.lang,
+        role=request.role,
+        created_at=request.created_at,
+    )
+    session.add(row)
+    return row
+
+
 def hand_back(session: Session, operator_id: int, now: datetime) -> list[HelpRequest]:
-    """End the operator's live sessions as handed back and queue their users again, each ahead of everyone
-    who came later (the new request keeps the original time); the operator's focus goes. In the caller's
-    transaction; returns the new waiting requests (nobody is told here: see ``LiveQueue``)."""
-    again: list[HelpRequest] = []
-    for live_row in session.exec(operator_live(operator_id)).all():
-        live_row.status, live_row.outcome = SessionStatus.ENDED, SessionOutcome.HANDED_BACK
-        live_row.ended_at = now
-        request = session.get(HelpRequest, live_row.request_id)
-        assert request is not None
-        row = HelpRequest(
-            user_id=request.user_id,
-            status=HelpRequestStatus.WAITING,
-            lang=request.lang,
-            role=request.role,
-            created_at=request.created_at,
-        )
-        session.add(row)
-        again.append(row)
+    """End the operator's live sessions as handed back and queue their users again (``requeue``); the
+    operator's focus goes. In the caller's transaction; returns the new waiting requests (nobody is told
+    here: see ``LiveQueue``)."""
+    again = [requeue(session, live_row, now) for live_row in session.exec(operator_live(operator_id)).all()]
     session.flush()
     focus = session.get(OperatorFocus, operator_id)
     if focus is not None:
@@ -231,13 +235,20 @@ class LiveQueue:
                 notices += self._dispatch_notices(session, request, only=operator_id)
             return changed, notices
 
-    def _handed_back_notices(self, session: Session, requests: list[HelpRequest]) -> list[Notice]:
-        """Each handed-back user is told; the checked-in operators (and the staff chat) are offered them."""
+    def handed_back_notices(
+        self, session: Session, requests: list[HelpRequest], unanswered: bool = False
+    ) -> list[Notice]:
+        """Each handed-back user is told (*unanswered*: their operator did not answer them in time); the
+        checked-in operators (and the staff chat) are offered them."""
         notices: list[Notice] = []
         for request in requests:
-            notices.append(HandedBack(request.user_id))
+            notices.append(HandedBack(request.user_id, unanswered))
             notices += self._dispatch_notices(session, request)
         return notices
+
+    def position_notices(self) -> list[Notice]:
+        """Tell every waiting user whose place changed (see ``_position_notices``)."""
+        return self._position_notices()
 
     def check_out(self, operator_id: int, now: datetime) -> tuple[int, list[Notice]]:
         """签出. The operator's live sessions go back to the queue (front); their users are told."""
@@ -247,7 +258,7 @@ class LiveQueue:
             assert row is not None
             row.checked_in = False
             again = hand_back(session, operator_id, now)
-            notices = self._handed_back_notices(session, again)
+            notices = self.handed_back_notices(session, again)
             audit(session, operator_id, "check_out", now, detail=f"{len(again)} sessions handed back")
         return len(again), notices + self._position_notices()
 
@@ -259,7 +270,7 @@ class LiveQueue:
         how many chats went back, and the notices: the users told, the checked-in operators offered them."""
         with session_scope(self.engine) as session:
             member, again = remove_operator(session, user_id, now, actor_id)
-            notices = self._handed_back_notices(session, again)
+            notices = self.handed_back_notices(session, again)
         return member, len(again), notices + self._position_notices()
 
     def operators_online(self) -> list[tuple[int, str, int]]:
