@@ -31,6 +31,7 @@ bench: catalogs
 	$(PY) scripts/bench_engine.py
 	$(PY) scripts/bench_live.py
 	$(PY) scripts/bench_telegram.py
+	$(PY) scripts/bench_faults.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -39,7 +39,7 @@ from handlers.durable import DeliveryDeferred, UpdateDesk, defer_current
 from handlers.menus import set_public_menus
 from handlers.render import html_chunks
 from handlers.transport import AiohttpRequest
-from handlers.updates import GuardedBot
+from handlers.updates import GuardedBot, quiet_rate_limiter
 
 log = logging.getLogger(__name__)
 
@@ -205,6 +205,7 @@ def build_application(
     assert settings.telegram_bot_token is not None
     clock = clock or (lambda: datetime.now(UTC))
     desk = UpdateDesk(Journal(services.engine), clock)
+    quiet_rate_limiter()  # a 429 is retried by GuardedBot: not an error
     urls: dict[str, Any] = {}
     if settings.telegram_api_url:
         base = settings.telegram_api_url.rstrip("/")

@@ -15,7 +15,7 @@ from bot.answering.text import Lang
 from bot.arrival import Arrival
 from bot.i18n import Translator, translator
 from handlers.context import HelpdeskContext, core
-from handlers.durable import sent
+from handlers.durable import CURRENT, sent
 from handlers.render import html_chunks
 
 log = logging.getLogger(__name__)
@@ -134,7 +134,8 @@ async def reply_text(
 async def answer_query(update: Update, text: str | None = None, alert: bool = False) -> None:
     """Answer the callback query (stops the button's spinner); ignore a query that is too old."""
     query = update.callback_query
-    if query is None:
+    work = CURRENT.get()
+    if query is None or (work is not None and work.again):  # answered the first time (see WorkContext.again)
         return
     try:
         await query.answer(text, show_alert=alert)

@@ -31,6 +31,8 @@ from bot.store.journal import JOB, UPDATE, Journal, NewWork, StepRecord, update_
 
 log = logging.getLogger(__name__)
 
+RESUME_AT_ONCE = 16
+"""Chats whose unfinished works are resumed at the same time (each chat's works in order)."""
 RESUME_DELAYS = (30.0, 60.0, 120.0, 300.0, 600.0)
 """Seconds before a deferred work is tried again, by attempt (then every 10 minutes)."""
 
@@ -72,6 +74,9 @@ class WorkContext:
     recorded: dict[int, StepRecord] = field(default_factory=dict)
     seq: int = 0
     deferred: DeliveryDeferred | None = None
+    again: bool = False
+    """Handled again (after a crash or a deferral): a button press was answered the first time, if ever it
+    could be, and Telegram refuses an answer to an old press anyway (``handlers.common.answer_query``)."""
 
     def next_step(self) -> tuple[int, StepRecord | None]:
         self.seq += 1
@@ -243,7 +248,7 @@ class UpdateDesk:
     async def run(self, key: str, body: Awaitable[Any], fresh: bool = False) -> DeliveryDeferred | None:
         """Run *body* as work *key*; None when it finished, else the send that was deferred."""
         recorded = {} if fresh else self.journal.steps(key)
-        work = WorkContext(key, self.journal, self.clock, recorded)
+        work = WorkContext(key, self.journal, self.clock, recorded, again=not fresh)
         token = CURRENT.set(work)
         try:
             await body
@@ -331,10 +336,15 @@ class UpdateDesk:
             return None
 
     async def resume_due(self, due_only: bool = True) -> None:
-        """Resume the unfinished works whose next attempt is due (with *due_only* False: all of them)."""
-        for chat_id in list(self.waiting):
-            async with self.locks[chat_id]:
+        """Resume the unfinished works whose next attempt is due (with *due_only* False: all of them), each
+        chat in its order, up to ``RESUME_AT_ONCE`` chats at a time."""
+        gate = asyncio.Semaphore(RESUME_AT_ONCE)
+
+        async def catch_up(chat_id: int) -> None:
+            async with gate, self.locks[chat_id]:
                 await self._catch_up(chat_id, due_only)
+
+        await asyncio.gather(*(catch_up(chat_id) for chat_id in list(self.waiting)))
         for waiting in list(self.waiting_jobs):
             if due_only and waiting.next_attempt_at is not None and waiting.next_attempt_at > self.clock():
                 continue

@@ -109,6 +109,25 @@ LONGEST_RETRY_AFTER = 30.0
 """A 429 asking for a longer wait is not waited for here: the work is deferred and resumed later."""
 
 
+class RetriedHere(logging.Filter):
+    """The library's rate limiter, told not to retry (``max_retries=0``: GuardedBot retries every call
+    itself), logs each 429 at ERROR with a traceback. It is no error — the call is tried again — so the
+    line is kept at INFO, without the traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.msg == "Rate limit hit after maximum of %d retries":
+            record.levelno, record.levelname = logging.INFO, "INFO"
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+def quiet_rate_limiter() -> None:
+    """Install ``RetriedHere`` on the rate limiter's logger (once)."""
+    logger = logging.getLogger("telegram.ext.AIORateLimiter")
+    if not any(isinstance(f, RetriedHere) for f in logger.filters):
+        logger.addFilter(RetriedHere())
+
+
 class GuardedBot(ExtBot[Any]):
     """``ExtBot`` whose ``get_updates`` skips (and acknowledges) the updates it cannot parse and records the
     others before they are acknowledged (``handlers.durable.UpdateDesk.admit``), and whose Bot API calls

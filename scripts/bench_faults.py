@@ -17,10 +17,18 @@ operator claims, messages relayed both ways, ``/end`` or ``/cancel``, a rating, 
 supervisor). The mix is drawn from ``--seed``.
 
 Then, from what the stand-in recorded as delivered (only successful calls are): every question got its
-answer once, every filed ticket's number was shown, every relay and notice was delivered exactly once
-and in order in each chat; nothing else was sent (a message whose content was already delivered to that
-chat and is not owed again is a duplicate). The figures are printed; the exit status is 1 if any check
-fails.
+answer (the knowledge base's exact text) once, every filed ticket's number was shown, every relay and
+notice was delivered exactly once and in order in each chat; nothing else was sent (a message whose text
+that chat was already given and is not owed again is a duplicate); no call was refused but by the faults,
+no error logged; the journal has no work left unfinished, and the database holds each ticket, staff reply,
+live chat and rating once. The exit status is 1 if any check fails.
+
+Printed: the actions by kind, updates, Bot API calls and the faults by code, calls retried in place,
+works deferred and resumed (from the journal), messages delivered and owed by category, lost, late,
+duplicated, unexpected, out of order, button presses answered, wall time and time per action. Reported
+but not failed: queue-place notices that reach a user already connected (sent by another chat's work),
+a resumed work answering its button press again (Telegram refuses: too old), and python-telegram-bot's
+AIORateLimiter logging an ERROR for each 429 it hands on to the bot's own retries.
 
 The bot's retries wait ``--retry-delays`` (production: 0.5,1,2,4,8 s) between attempts; a 429 waits its
 retry_after of 1 s, as Telegram asks. The application's clock runs ``--clock-speed`` times faster than
@@ -88,7 +96,8 @@ ACTION_KINDS = (
     "relay_to_user",
     "live_end",
 )
-FLOOD_ERROR = "Rate limit hit after maximum of %d retries"
+FLOOD_ERROR = "Rate limit hit after maximum of "
+"""How python-telegram-bot's AIORateLimiter begins the ERROR it logs for each 429 it hands on."""
 NOT_NEEDED = 1e6
 """Minutes (and seconds) for the live desk's timers: they never fire during a run."""
 
@@ -439,9 +448,10 @@ class Figures:
             ("DATABASE", self.database),
             ("NOTE, QUEUE PLACE AFTER CONNECTED", self.stale_queue_notices),
         ):
-            out += [f"  {title}: {item}" for item in items[:10]]
-            if len(items) > 10:
-                out.append(f"  {title}: … and {len(items) - 10} more")
+            shown = 3 if title.startswith("NOTE") else 10
+            out += [f"  {title}: {item}" for item in items[:shown]]
+            if len(items) > shown:
+                out.append(f"  {title}: … and {len(items) - shown} more")
         return out
 
 
@@ -490,7 +500,6 @@ class FaultRun:
         self.server: FaultServer = desk.botapi
         self.engine = desk.services.engine
         """Kept to read the journal and the tables after the application stopped (a disposed engine reconnects)."""
-        self.seed = seed
         self.timeout = timeout
         self.operators = [OPERATOR_BASE + i for i in range(operators or max(2, min(6, users // 12)))]
         self.staff = [*self.operators, SUPERVISOR]
@@ -790,10 +799,7 @@ class FaultRun:
 
     def check(self, figures: Figures, tap: LogTap) -> Figures:
         """Everything owed delivered once, in order; nothing else; the journal and the database agree."""
-        ledger = self.ledger
-        assert ledger is not None
         server = self.server
-        ledger.settle_late()
         figures.users, figures.actions_planned, figures.operators = len(self.users), self.actions, len(self.operators)
         figures.by_kind, figures.latencies = self.by_kind, self.latencies
         figures.updates, figures.presses = self.updates, len(self.presses)
@@ -801,79 +807,89 @@ class FaultRun:
         figures.fault_calls = sum(1 for call in server.calls if call.method.lower() in server.fault_methods)
         figures.faults = Counter(server.faults)
         figures.aborted = [u.aborted for u in self.users if u.aborted]
-        for owed in ledger.owed:
-            if owed.message is None:
-                figures.lost.append(f"{owed.what} in chat {owed.chat}, for {owed.action}")
-            elif owed.late:
-                figures.late.append(f"{owed.what} in chat {owed.chat}, for {owed.action} (after the timeout)")
-            if owed.message is not None:
-                figures.owed_by_category[owed.category] += 1
-        # order: each person's debts in each chat were delivered in the order they were incurred
+        self._owed(figures)
+        self._extras(figures)
+        self._bot_api(figures)
+        self._log(figures, tap)
+        self._journal(figures)
+        self._database(figures)
+        return figures
+
+    def _owed(self, figures: Figures) -> None:
+        """Each debt delivered (in time), and each person's debts in each chat in the order incurred."""
+        assert self.ledger is not None
+        self.ledger.settle_late()
         streams: dict[tuple[int, int], list[Owed]] = {}
-        for owed in ledger.owed:
-            if owed.index is not None:
-                streams.setdefault((owed.chat, owed.user), []).append(owed)
+        for owed in self.ledger.owed:
+            where = f"{owed.what} in chat {owed.chat}, for {owed.action}"
+            if owed.message is None:
+                figures.lost.append(where)
+                continue
+            if owed.late:
+                figures.late.append(f"{where} (after the timeout)")
+            figures.owed_by_category[owed.category] += 1
+            streams.setdefault((owed.chat, owed.user), []).append(owed)
         for (chat, _user), debts in streams.items():
             for before, after in itertools.pairwise(debts):
-                if after.index is not None and before.index is not None and after.index < before.index:
+                if (after.index or 0) < (before.index or 0):
                     figures.out_of_order.append(
                         f"chat {chat}: {after.what!r} ({after.action}) arrived before {before.what!r} ({before.action})"
                     )
-        # nothing delivered but what was owed (and the queue-place notices, owed to whoever waits)
-        queue_place = {
-            lang: template(lang, "Your place in the queue: {position}. Estimated wait: about {minutes} min.")
-            for lang in ("en", "zh")
-        }
-        user_ids = {u.uid: u for u in self.users}
-        for chat in server.chats():
-            log = server.log_of(chat)
-            delivered_texts: dict[str, Owed] = {}
+
+    def _extras(self, figures: Figures) -> None:
+        """Nothing delivered but what was owed, and the queue-place notices (owed to whoever waits): a message
+        whose text that chat was already given is a duplicate, any other one unexpected."""
+        assert self.ledger is not None
+        claimed, log_of = self.ledger.claimed, self.server.log_of
+        place = "Your place in the queue: {position}. Estimated wait: about {minutes} min."
+        queue_place = {user.uid: template(user.lang, place) for user in self.users}
+        for chat in self.server.chats():
+            log = log_of(chat)
+            given: dict[str, Owed] = {}
             waiting = False  # in the queue: between the queue-place reply and "connected"
-            for index in range(ledger.start.get(chat, 0), len(log)):
+            for index in range(self.ledger.start.get(chat, 0), len(log)):
                 message = log[index]
                 if message.kind not in SENT_KINDS:
                     continue
                 figures.delivered += 1
-                owed = ledger.claimed.get((chat, index))
-                if owed is not None:
-                    delivered_texts.setdefault(message.text, owed)
-                    waiting = owed.what == "queue place" or (waiting and owed.what != "connected")
-                    continue
-                if chat in user_ids and queue_place[user_ids[chat].lang].fullmatch(message.text):
+                debt = claimed.get((chat, index))
+                if debt is not None:
+                    given.setdefault(message.text, debt)
+                    waiting = debt.what == "queue place" or (waiting and debt.what != "connected")
+                elif chat in queue_place and queue_place[chat].fullmatch(message.text):
                     figures.queue_notices += 1
                     if not waiting:
                         figures.stale_queue_notices.append(f"chat {chat} message {message.message_id}")
-                    continue
-                what = f"chat {chat} message {message.message_id}: {message.text[:90]!r}"
-                first = delivered_texts.get(message.text)
-                if first is not None:
-                    figures.duplicated.append(f"{what} again (first for {first.action})")
                 else:
-                    figures.unexpected.append(what)
-                if message.text in ERROR_TEXTS:
-                    figures.unexpected[-1] += " (the error handler's apology)"
-        # the Bot API: callback answers, refusals
-        too_old = "query is too old"
-        figures.callbacks_too_old = sum(
-            1 for e in server.errors if e.method.lower() == "answercallbackquery" and too_old in e.description
-        )
-        figures.refused = [
-            f"{e.method} {e.error_code} {e.description} (chat {e.chat_id})"
-            for e in server.errors
-            if not (e.method.lower() == "answercallbackquery" and too_old in e.description)
-        ]
+                    what = f"chat {chat} message {message.message_id}: {message.text[:90]!r}"
+                    if message.text in ERROR_TEXTS:
+                        what += " (the error handler's apology)"
+                    first = given.get(message.text)
+                    if first is not None:
+                        figures.duplicated.append(f"{what} again (first for {first.action})")
+                    else:
+                        figures.unexpected.append(what)
+
+    def _bot_api(self, figures: Figures) -> None:
+        """Calls refused other than by the faults, and the button presses left unanswered."""
+        server, too_old = self.server, "query is too old"
+        for error in server.errors:
+            if error.method.lower() == "answercallbackquery" and too_old in error.description:
+                figures.callbacks_too_old += 1
+            else:
+                figures.refused.append(f"{error.method} {error.error_code} {error.description} (chat {error.chat_id})")
         figures.callbacks_unanswered = sum(1 for query in self.presses if query not in server.callback_answers)
-        # the log
+
+    @staticmethod
+    def _log(figures: Figures, tap: LogTap) -> None:
+        """Errors logged (the rate limiter's line for each 429 apart), and the warnings by kind."""
         for record in tap.records:
-            if record.name == "telegram.ext.AIORateLimiter" and record.msg == FLOOD_ERROR:
+            if record.name == "telegram.ext.AIORateLimiter" and record.getMessage().startswith(FLOOD_ERROR):
                 figures.flood_errors += 1
             elif record.levelno >= logging.ERROR:
                 figures.errors_logged.append(f"{record.name}: {record.getMessage()[:160]}")
             else:
                 figures.warnings[re.sub(r"\d+", "N", str(record.msg))[:80]] += 1
-        self._journal(figures)
-        self._database(figures)
-        return figures
 
     def _journal(self, figures: Figures) -> None:
         """Works deferred (``attempts``) and resumed, from the journal (read after the application stopped)."""
@@ -927,19 +943,33 @@ async def run_faults(
             figures = await run.run()
         finally:
             desk.botapi.inject_faults(0.0, seed)
+        settings = desk.settings()
         await desk.stop()
         figures = run.check(figures, tap)
     run.engine.dispose()
+    figures.settings = describe(settings, desk.clock)
     return figures
+
+
+def describe(settings: Settings, clock: Clock) -> str:
+    """The database and the settings that shape a run, for its figures."""
+    speed = clock.speed if isinstance(clock, SpeedClock) else 1.0
+    resumes = ", ".join(f"{delay / speed:g}" for delay in RESUME_DELAYS)
+    return (
+        f"{normalise_url(settings.database_url).split(':', 1)[0].split('+')[0]}; telegram_retry_delays="
+        f"{','.join(f'{d:g}' for d in settings.telegram_retry_delays)} s (production 0.5,1,2,4,8), a 429 waits "
+        f"its retry_after (1 s); app clock ×{speed:g}: a deferred work is resumed after {resumes} s, looked for "
+        f"every {settings.helpdesk_resume_seconds:g} s; telegram_rate_limit={settings.telegram_rate_limit:g}/s"
+    )
 
 
 # --------------------------------------------------------------------------------------------------------
 # The command
 # --------------------------------------------------------------------------------------------------------
 @contextmanager
-def database(url: str | None, folder: Path) -> Iterator[dict[str, Any]]:
-    """Settings for a fresh database: a SQLite file in *folder*, or a new schema on the PostgreSQL server
-    *url* (dropped afterwards)."""
+def database(url: str | None) -> Iterator[dict[str, Any]]:
+    """The settings for a fresh schema on the PostgreSQL server *url*, dropped afterwards (none without a
+    URL: the helpdesk's own fresh SQLite file)."""
     if not url:
         yield {}
         return
@@ -956,16 +986,6 @@ def database(url: str | None, folder: Path) -> Iterator[dict[str, Any]]:
         admin.dispose()
 
 
-def describe(args: argparse.Namespace, backend: str) -> str:
-    speed = args.clock_speed
-    resumes = ", ".join(f"{d / speed:g}" for d in RESUME_DELAYS)
-    return (
-        f"{backend}; telegram_retry_delays={args.retry_delays} s (production 0.5,1,2,4,8), a 429 waits its "
-        f"retry_after (1 s); app clock ×{speed:g}: a deferred work is resumed after {resumes} s; "
-        f"helpdesk_resume_seconds={RESUME_SECONDS}; telegram_rate_limit={args.rate_limit:g}/s"
-    )
-
-
 async def bench(args: argparse.Namespace) -> Figures:
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     kb = load_knowledge(settings.helpdesk_kb_dir, settings.helpdesk_profile)
@@ -973,12 +993,11 @@ async def bench(args: argparse.Namespace) -> Figures:
     await server.start()
     delays = tuple(float(d) for d in args.retry_delays.split(","))
     try:
-        with tempfile.TemporaryDirectory() as folder, database(args.database_url, Path(folder)) as url:
+        with tempfile.TemporaryDirectory() as folder, database(args.database_url) as url:
             overrides = {**fault_settings(delays), "telegram_rate_limit": args.rate_limit, **url}
             desk = Helpdesk(server, kb, SpeedClock(speed=args.clock_speed), Path(folder) / "bench.sqlite3", **overrides)
             await desk.start()
             try:
-                backend = "postgresql" if args.database_url else "sqlite"
                 print(
                     f"fault benchmark: {args.users} users, {args.actions} actions, "
                     f"{args.fault_rate:.0%} of sending/editing calls answered 429/500/502, seed {args.seed}",
@@ -987,7 +1006,6 @@ async def bench(args: argparse.Namespace) -> Figures:
                 figures = await run_faults(
                     desk, args.users, args.actions, args.fault_rate, args.seed, args.timeout, args.operators
                 )
-                figures.settings = describe(args, backend)
             finally:
                 await desk.stop()
     finally:

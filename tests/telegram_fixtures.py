@@ -199,7 +199,8 @@ def no_errors(botapi: BotApiServer, caplog: pytest.LogCaptureFixture, request: p
     yield
     if request.node.get_closest_marker("xfail") is not None:
         return
-    logged = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    records = caplog.get_records("setup") + caplog.get_records("call") + caplog.get_records("teardown")
+    logged = [r.getMessage() for r in records if r.levelno >= logging.ERROR]
     assert logged == [], logged
     refused = [e for e in botapi.errors if e.error_code not in (403, 429)]
     assert refused == [], refused

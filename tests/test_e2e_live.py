@@ -37,7 +37,8 @@ def _(lang: Lang, message: str) -> str:
 def nothing_went_wrong(botapi: BotApiServer, caplog: pytest.LogCaptureFixture) -> Iterator[None]:
     caplog.set_level(logging.WARNING)
     yield
-    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+    records = caplog.get_records("setup") + caplog.get_records("call") + caplog.get_records("teardown")
+    assert [r.getMessage() for r in records if r.levelno >= logging.ERROR] == []
     assert [e for e in botapi.errors if e.error_code not in (403, 429)] == []
     for chat in CLIENT:
         assert not [m for m in botapi.messages(chat) if m.text in ERRORS]
