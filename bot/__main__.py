@@ -338,11 +338,19 @@ def _deliveries(settings: Settings, days: int, now: datetime) -> int:
     return 0
 
 
+def quiet_migrations() -> None:
+    """Alembic's INFO lines ("Context impl SQLiteImpl.", "Running stamp_revision …") mean nothing to someone at
+    the console or running a command: only its warnings and errors are shown there (the bot's log keeps all)."""
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLogger().getEffectiveLevel()))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``python -m bot`` and ``helpdesk``."""
     args = _parser().parse_args(argv)
     settings = get_settings()
     configure_logging(settings)  # LOG_FILE rotates; every record is redacted (bot.logs)
+    if not (args.command == "run" and settings.telegram_bot_token is not None):
+        quiet_migrations()  # the console and the tools print their own output, not Alembic's chatter
     if args.command == "kb" and args.kb_command == "validate":
         return _kb_validate(settings, datetime.now(UTC))
     if args.command == "calendar":

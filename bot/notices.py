@@ -13,8 +13,10 @@ Tickets (``bot.desk.tickets``):
     TicketReopenedByUser   → the assignee: the owner reopened the ticket.
     TicketAssigned         → a member of staff: a colleague gave them the ticket.
     TicketDueLater         → the owner: a newly known holiday schedule moved the deadline later.
+    TicketNew              → the staff on duty (else each supervisor), and the staff chat: a new ticket, with Open.
 Ratings (``bot.desk.ratings``):
-    BadRating              → each supervisor: a user gave a bad rating (and maybe a comment); call them back.
+    BadRating              → each supervisor: a user gave a bad rating (and maybe a comment): who, how to reach
+                             them, the ticket (with Open) or the chat's last messages; call them back.
 Holiday calendar (``bot.desk.calendar_upkeep``):
     CalendarUnknown        → each supervisor, weekly: a year's official holiday schedule still has to be entered.
 Live desk, queue (``bot.desk.live.queue``; the long-wait offer from ``bot.desk.live.timers``):
@@ -25,9 +27,11 @@ Live desk, sessions (``bot.desk.live.sessions``; started and handed back by ``.q
 closed for silence by ``.timers``):
     SessionStarted         → the user: an operator has taken their chat.
     SessionEnded           → the user: the chat ended (or was closed for silence); asks for a rating.
+    SessionUnresolved      → the user: the operator ended the chat unresolved; offers to follow it up as a ticket.
     HandedBack             → the user: their operator checked out (or did not answer in time); back at the front.
     SessionTransferred     → the user: another operator continues the chat.
-    SessionTransferredToYou → the new operator: a chat was transferred to them, with context and last messages.
+    SessionTransferredToYou → the new operator: a chat was transferred to them, with the user's context and the
+                           whole conversation (its photos and documents sent after it).
     SessionTicket          → the user: the chat was recorded as a ticket.
     SessionIdle            → the user: are you still there? The chat closes soon without new messages.
     SessionIdleOperator    → the operator: the chat has been silent for a while and will close by itself.
@@ -61,6 +65,10 @@ class TranscriptLine(NamedTuple):
     sender: str
     """``user`` or ``operator``."""
     text: str
+    file_id: str | None = None
+    """A photo or document sent with the message (its Telegram file id), if any."""
+    file_kind: str | None = None
+    """``photo`` or ``document`` when *file_id* is set."""
 
 
 # ----- tickets -------------------------------------------------------------------------------------------
@@ -75,6 +83,8 @@ class TicketReply:
     file_id: str | None = None
     file_kind: str | None = None
     """``photo`` or ``document`` when *file_id* is set."""
+    staff_name: str = ""
+    """The replying member of staff's display name: the user sees who answered, as in a live chat."""
 
 
 @dataclass(frozen=True)
@@ -129,6 +139,20 @@ class TicketDueLater:
     due: datetime
 
 
+@dataclass(frozen=True)
+class TicketNew:
+    """To a member of staff on duty (else a supervisor), or the staff chat: ticket *number* has arrived."""
+
+    user_id: int
+    ticket_id: int
+    number: str
+    kind: str
+    """A ``TicketKind``."""
+    due: datetime
+    origin: str = "bot"
+    """How it came: ``bot`` (filed), ``queue`` or ``out_of_hours`` (a message left), ``live`` (a live chat)."""
+
+
 # ----- ratings and the holiday calendar -----------------------------------------------------------------
 @dataclass(frozen=True)
 class BadRating:
@@ -143,6 +167,18 @@ class BadRating:
     """The user who gave the rating."""
     comment: str | None
     rating_id: int
+    name: str = ""
+    """The user's first name in Telegram (may be empty)."""
+    lang: str | None = None
+    """The user's language (``en`` or ``zh``) for the call-back."""
+    role: str | None = None
+    """``applicant``, ``employer`` or not given."""
+    contact: str | None = None
+    """The phone number or e-mail address the user gave on the ticket, if any."""
+    number: str | None = None
+    """The ticket's number (a ticket's rating); *service_id* is its id."""
+    transcript: tuple[TranscriptLine, ...] = ()
+    """A live chat's last messages (a chat's rating)."""
 
 
 @dataclass(frozen=True)
@@ -210,6 +246,15 @@ class SessionEnded:
 
 
 @dataclass(frozen=True)
+class SessionUnresolved:
+    """To the user: the operator ended chat *session_id* as unresolved; they may have it followed up as a
+    help-request ticket (a button)."""
+
+    user_id: int
+    session_id: int
+
+
+@dataclass(frozen=True)
 class HandedBack:
     """To the user: their operator checked out (or, *unanswered*, did not answer them in time); they are
     back at the front of the queue."""
@@ -238,6 +283,11 @@ class SessionTransferredToYou:
     """The user's language (``en`` or ``zh``)."""
     history: tuple[PastQuestion, ...]
     transcript: tuple[TranscriptLine, ...]
+    """The whole conversation so far, oldest first."""
+    name: str = ""
+    """The user's first name as Telegram gave it."""
+    role: str | None = None
+    """``applicant``, ``employer`` or not given."""
 
 
 @dataclass(frozen=True)
@@ -320,6 +370,7 @@ Notice: TypeAlias = (
     | TicketReopenedByUser
     | TicketAssigned
     | TicketDueLater
+    | TicketNew
     | BadRating
     | CalendarUnknown
     | QueueNew
@@ -327,6 +378,7 @@ Notice: TypeAlias = (
     | QueueLongWait
     | SessionStarted
     | SessionEnded
+    | SessionUnresolved
     | HandedBack
     | SessionTransferred
     | SessionTransferredToYou

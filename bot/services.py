@@ -72,7 +72,9 @@ def build_services(
     policy = TicketPolicy(
         deadlines=TicketPolicy.parse_deadlines(settings.helpdesk_deadlines),
         reopen_days=settings.helpdesk_reopen_days,
+        out_of_hours_days=settings.helpdesk_out_of_hours_days,
         max_description=settings.helpdesk_max_description,
+        staff_chat_id=settings.helpdesk_staff_chat,
     )
     helpdesk = Helpdesk(kb, engine)
     deadlines = TicketDeadlines(engine, policy, calendar)
@@ -107,5 +109,5 @@ def build_services(
         canned=load_canned(settings.helpdesk_kb_dir / "canned.toml"),
         calendar=calendar,
         upkeep=CalendarUpkeep(engine, calendar, staff, deadlines, settings.kb_dir_label),
-        arrivals=Arrivals(engine, helpdesk, flows),
+        arrivals=Arrivals(engine, helpdesk, flows, timedelta(days=policy.reopen_days)),
     )

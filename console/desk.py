@@ -13,6 +13,7 @@ from datetime import datetime
 from bot import notices as nt
 from bot.answering.text import Lang
 from bot.desk.flows import FilingStep
+from bot.desk.staff import shown_name
 from bot.desk.ticket_texts import filed_text, ticket_detail, ticket_summary
 from bot.desk.tickets.common import KIND_LABELS, KINDS, TicketView
 from bot.desk.tickets.filing import Filing
@@ -27,6 +28,18 @@ STAFF_HELP = N_(
     "/tickets [open|new|overdue|mine|closed|TYPE] · /t NUMBER · /take NUMBER · /reply NUMBER TEXT · "
     "/note NUMBER TEXT · /kind NUMBER TYPE · /close NUMBER RESOLUTION · /reopen NUMBER"
 )
+QUEUE_HELP = N_("/queue – who is waiting for a person (live chats themselves run in Telegram)")
+HUMAN_IN_TELEGRAM = N_(
+    "The helpdesk's staff chat with users in Telegram, not in this console: send /human to the helpdesk's "
+    "Telegram bot to join the queue for a person."
+)
+TICKET_INSTEAD = N_("Here you can leave a message for staff instead: /ticket.")
+LIVE_IN_TELEGRAM = N_(
+    "Live chats run in Telegram only: check in, claim waiting users and chat with them in the helpdesk's "
+    "Telegram bot (/checkin, /queue, /end …). Here /queue shows who is waiting."
+)
+LIVE_COMMANDS = ("/checkin", "/checkout", "/sessions", "/end", "/transfer", "/toticket", "/kb", "/canned")
+"""The live desk's staff commands: Telegram only (a console cannot carry a live chat)."""
 OTHER_NOTICE = N_("(user {user} is notified)")
 NOTICE_LINES: Mapping[type[nt.Notice], str] = {
     nt.TicketReply: N_("(the reply is sent to user {user})"),
@@ -36,6 +49,7 @@ NOTICE_LINES: Mapping[type[nt.Notice], str] = {
     nt.TicketUserMessage: OTHER_NOTICE,
     nt.TicketReopenedByUser: OTHER_NOTICE,
     nt.TicketDueLater: OTHER_NOTICE,
+    nt.TicketNew: OTHER_NOTICE,
     nt.BadRating: OTHER_NOTICE,
     nt.CalendarUnknown: OTHER_NOTICE,
     nt.QueueNew: OTHER_NOTICE,
@@ -43,6 +57,7 @@ NOTICE_LINES: Mapping[type[nt.Notice], str] = {
     nt.QueueLongWait: OTHER_NOTICE,
     nt.SessionStarted: OTHER_NOTICE,
     nt.SessionEnded: OTHER_NOTICE,
+    nt.SessionUnresolved: OTHER_NOTICE,
     nt.HandedBack: OTHER_NOTICE,
     nt.SessionTransferred: OTHER_NOTICE,
     nt.SessionTransferredToYou: OTHER_NOTICE,
@@ -93,7 +108,7 @@ class DeskConsole:
             limit = self.services.filing.policy.max_description
             return _(
                 "Please describe the matter in one message (at most {limit} characters). "
-                "You can add documents or photos after filing."
+                "The console takes text only: documents and photos can be sent in the helpdesk's Telegram bot."
             ).format(limit=limit)
         if filing.step == FilingStep.CONTACT:
             return (
@@ -140,8 +155,16 @@ class DeskConsole:
             "/mytickets": self._mine,
             "/show": self._show_own,
             "/cancel": self._cancel,
-            "/deskhelp": lambda _rest: translator(self.lang).gettext(STAFF_HELP if self.as_staff else APPLICANT_HELP),
+            "/deskhelp": lambda _rest: self._help(),
+            "/human": lambda _rest: self._say(HUMAN_IN_TELEGRAM, TICKET_INSTEAD),
         }
+
+    def _say(self, *messages: str) -> str:
+        _ = translator(self.lang).gettext
+        return " ".join(_(message) for message in messages)
+
+    def _help(self) -> str:
+        return self._say(STAFF_HELP) + "\n" + self._say(QUEUE_HELP) if self.as_staff else self._say(APPLICANT_HELP)
 
     def _staff_commands(self) -> dict[str, Callable[[str], str]]:
         return {
@@ -153,6 +176,8 @@ class DeskConsole:
             "/kind": self._kind,
             "/close": self._close,
             "/reopen": self._reopen,
+            "/queue": self._queue,
+            **dict.fromkeys(LIVE_COMMANDS, lambda _rest: self._say(LIVE_IN_TELEGRAM)),
         }
 
     # ----- applicant ------------------------------------------------------------------------
@@ -197,6 +222,28 @@ class DeskConsole:
         return "\n".join(self._line(t) for t in tickets) or translator(self.lang).gettext(
             "No tickets match “{filter}”."
         ).format(filter=word)
+
+    def _queue(self, _rest: str) -> str:
+        """Who is waiting for a person and who is checked in (claiming and chatting happen in Telegram)."""
+        self.services.staff.require(self.user_id)
+        _ = translator(self.lang).gettext
+        queue = self.services.live_queue
+        waiting, online = queue.waiting(), queue.operators_online()
+        separator = "、" if self.lang == "zh" else ", "
+        lines = [
+            _("Waiting: {count}. Checked in: {names}.").format(
+                count=len(waiting),
+                names=separator.join(f"{shown_name(name, op, self.lang)} ({busy})" for op, name, busy in online) or "—",
+            )
+        ]
+        lines += [
+            "  "
+            + _("No. {position}: {lang}, about {minutes} min").format(
+                position=s.position, lang=_("Chinese") if s.lang == "zh" else _("English"), minutes=s.minutes
+            )
+            for s in waiting
+        ]
+        return "\n".join([*lines, self._say(LIVE_IN_TELEGRAM)])
 
     def _open(self, rest: str) -> str:
         return ticket_detail(self.services.ticket_work.get(self.user_id, rest), self.lang, as_staff=True)

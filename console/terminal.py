@@ -8,9 +8,11 @@ from typing import TextIO
 
 from bot.answering.answers import Answerer, Reply
 from bot.answering.text import Lang, detect_lang
-from bot.i18n import translator
+from bot.i18n import N_, translator
 from bot.numbers import parse_id
-from console.desk import DeskConsole
+from console.desk import HUMAN_IN_TELEGRAM, DeskConsole
+
+BANNER = N_("Work permit helpdesk. Ask a question in English or Chinese; /lang en|zh switches language, /quit leaves.")
 
 
 def render_plain(answerer: Answerer, reply: Reply) -> str:
@@ -41,10 +43,14 @@ def run_console(
     With *desk*, ticket commands work too (/ticket, /mytickets; staff: /tickets, /t, /reply …).
     """
     ui_lang: Lang = lang or "en"
-    _ = translator(ui_lang).gettext
-    write(_("Work permit helpdesk. Ask a question in English or Chinese; /lang en|zh switches language, /quit leaves."))
-    if desk is not None:
-        write(desk.handle("/deskhelp") or "")
+
+    def banner() -> None:
+        _ = translator(ui_lang).gettext
+        write(_(BANNER))
+        if desk is not None:
+            write(desk.handle("/deskhelp") or "")
+
+    banner()
     pending: Reply | None = None
     while True:
         write(
@@ -65,8 +71,16 @@ def run_console(
             choice = text.removeprefix("/lang").strip()
             if choice in ("en", "zh"):
                 lang = ui_lang = choice  # type: ignore[assignment]
+                if desk is not None:
+                    desk.lang = ui_lang  # tickets, refusals and prompts follow too
             _ = translator(ui_lang).gettext
             write(_("Replies are now in English.") if ui_lang == "en" else _("Replies are now in Chinese."))
+            continue
+        if text.split(maxsplit=1)[:1] == ["/help"]:
+            banner()
+            continue
+        if text.startswith("/"):  # a command is never a question (the knowledge base would answer "/human")
+            write(_command_reply(text, ui_lang))
             continue
         number = parse_id(text) if pending is not None else None
         if pending is not None and number is not None:
@@ -81,3 +95,11 @@ def run_console(
         reply = answerer.ask(text, lang or detect_lang(text))
         pending = reply if reply.options else None
         write(render_plain(answerer, reply))
+
+
+def _command_reply(text: str, lang: Lang) -> str:
+    """A command nothing else handled: /human says where people answer; any other is unknown here."""
+    _ = translator(lang).gettext
+    if text.split(maxsplit=1)[0] == "/human":
+        return _(HUMAN_IN_TELEGRAM)
+    return _("I don't know that command here. /help lists what this console can do.")

@@ -147,6 +147,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         cd.pattern(B.MY_TICKETS): tickets.my_tickets,
         cd.pattern(B.MY_TICKET): tickets.open_my_ticket,
         cd.pattern(B.MY_TICKET_MESSAGE, B.MY_TICKET_CLOSE, B.MY_TICKET_REOPEN): tickets.own_ticket_action,
+        cd.pattern(B.ADD_TO_TICKET, B.ADD_DECLINE): tickets.offer_button,
         cd.pattern(B.RATE): tickets.rate_button,
         cd.pattern(B.RATE_SKIP_COMMENT): tickets.skip_comment,
         cd.pattern(B.STAFF_LIST): staff.list_button,
@@ -154,6 +155,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         cd.pattern(B.STAFF_ACTION): staff.action_button,
         cd.pattern(B.STAFF_KIND): staff.kind_button,
         cd.pattern(B.STAFF_REASSIGN): staff.reassign_button,
+        cd.pattern(B.STAFF_FILE): staff.file_button,
         cd.pattern(B.HUMAN): live.human_button,
         cd.pattern(B.LEAVE_QUEUE): live.leave_queue_button,
         cd.pattern(B.KEEP_WAITING): live.keep_waiting_button,
@@ -162,6 +164,8 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         cd.pattern(B.TRANSFER): live.transfer_button,
         cd.pattern(B.CANNED): live.canned_button,
         cd.pattern(B.FOCUS): live.focus_button,
+        cd.pattern(B.KB_ENTRY): live.kb_button,
+        cd.pattern(B.FOLLOW_UP): live.follow_up_button,
     }
     for pattern, callback in buttons.items():
         app.add_handler(CallbackQueryHandler(callback, pattern=pattern))

@@ -35,6 +35,8 @@ A user's own tickets (handlers/tickets.py, handlers/notify.py)
     ``mtm``   MY_TICKET_MESSAGE ticket id                                     → tickets.own_ticket_action
     ``mtc``   MY_TICKET_CLOSE  ticket id                                      → tickets.own_ticket_action
     ``mtr``   MY_TICKET_REOPEN ticket id                                      → tickets.own_ticket_action
+    ``oa``    ADD_TO_TICKET    ticket id, ``t`` kept text / ``f`` kept files  → tickets.offer_button
+    ``on``    ADD_DECLINE      ``t`` kept text (a question) / ``f`` files     → tickets.offer_button
 Ratings (handlers/render.py, handlers/tickets.py)
     ``rt``    RATE             service ``t`` ticket / ``s`` session, its id, level → tickets.rate_button
     ``rtx``   RATE_SKIP_COMMENT —                                             → tickets.skip_comment
@@ -45,6 +47,7 @@ Staff tickets (handlers/staff.py)
                                ``reopen``), ticket id                         → staff.action_button
     ``sk``    STAFF_KIND       ticket id, new kind                            → staff.kind_button
     ``sr``    STAFF_REASSIGN   ticket id, staff user id                       → staff.reassign_button
+    ``sf``    STAFF_FILE       ticket id, ticket message id (its attachment)  → staff.file_button
 Live chat (handlers/live.py, handlers/live_notices.py)
     ``hq``    LEAVE_QUEUE      —                                              → live.leave_queue_button
     ``hk``    KEEP_WAITING     —                                              → live.keep_waiting_button
@@ -53,6 +56,8 @@ Live chat (handlers/live.py, handlers/live_notices.py)
     ``tf``    TRANSFER         session id, operator user id                   → live.transfer_button
     ``cn``    CANNED           canned reply id                                → live.canned_button
     ``fo``    FOCUS            session id                                     → live.focus_button
+    ``kb``    KB_ENTRY         session id, knowledge-base entry id (/kb WORDS) → live.kb_button
+    ``fu``    FOLLOW_UP        session id (a chat ended unresolved)            → live.follow_up_button
 """
 
 from __future__ import annotations
@@ -98,6 +103,8 @@ class Button(StrEnum):
     MY_TICKET_MESSAGE = "mtm"  # ticket id: add a message
     MY_TICKET_CLOSE = "mtc"  # ticket id: close it
     MY_TICKET_REOPEN = "mtr"  # ticket id: reopen it
+    ADD_TO_TICKET = "oa"  # ticket id, "t" text / "f" files kept: add the kept messages to that ticket
+    ADD_DECLINE = "on"  # "t" the kept text is a new question (answer it) / "f" drop the kept files
     # ratings
     RATE = "rt"  # service "t" ticket / "s" session, its id, level
     RATE_SKIP_COMMENT = "rtx"  # no arguments: no comment after a bad rating
@@ -107,6 +114,7 @@ class Button(StrEnum):
     STAFF_ACTION = "sa"  # action ("take", "reply", "note", "kind", "reassign", "close", "reopen"), ticket id
     STAFF_KIND = "sk"  # ticket id, new kind
     STAFF_REASSIGN = "sr"  # ticket id, staff member's user id
+    STAFF_FILE = "sf"  # ticket id, ticket message id: send its photo or document to the member of staff
     # live chat
     LEAVE_QUEUE = "hq"  # no arguments
     KEEP_WAITING = "hk"  # no arguments
@@ -115,6 +123,8 @@ class Button(StrEnum):
     TRANSFER = "tf"  # session id, operator's user id
     CANNED = "cn"  # canned reply id
     FOCUS = "fo"  # session id
+    KB_ENTRY = "kb"  # session id, knowledge-base entry id: send it to that chat's user (/kb WORDS)
+    FOLLOW_UP = "fu"  # session id: the user has a chat ended unresolved followed up as a ticket
 
     @property
     def takes_args(self) -> bool:

@@ -36,9 +36,12 @@ async def meet(update: Update, context: HelpdeskContext) -> UserView:
 
 async def arrive(update: Update, context: HelpdeskContext, text: str | None = None) -> Arrival:
     """The user behind this message, their flow and their part in a live chat (one database round trip);
-    with *text*, also the answer when the text is a question (see ``bot.arrival``)."""
+    with *text*, also the answer when the text is a question (see ``bot.arrival``). A Telegram reply names
+    the message it replies to, which may be about one of the user's tickets."""
     tg_user = update.effective_user
     assert tg_user is not None
+    message = update.effective_message
+    replied = message.reply_to_message if message is not None else None
     return await core(
         context,
         context.services.arrivals.arrive,
@@ -47,6 +50,7 @@ async def arrive(update: Update, context: HelpdeskContext, text: str | None = No
         tg_user.language_code,
         context.now(),
         text,
+        replied.message_id if replied is not None else None,
     )
 
 
@@ -97,6 +101,24 @@ async def edit_html(query: CallbackQuery, html: str, markup: InlineKeyboardMarku
     assert query.message is not None
     edit = functools.partial(query.edit_message_text, html, parse_mode=ParseMode.HTML, reply_markup=markup)
     await sent(query.get_bot(), query.message.chat.id, edit)
+
+
+async def edit_message_html(
+    bot: Bot, chat_id: int, message_id: int, html: str, markup: InlineKeyboardMarkup | None = None
+) -> None:
+    """Replace the text (HTML) and keyboard of a message the bot sent earlier and remembered (say an offer
+    gone out of date), as ``edit_html`` does for the message whose button was pressed: a journaled step;
+    Telegram's refusal (the message was deleted, or is unchanged) reaches the caller."""
+    edit = functools.partial(
+        bot.edit_message_text,
+        html,
+        chat_id=chat_id,
+        message_id=message_id,
+        parse_mode=ParseMode.HTML,
+        reply_markup=markup,
+        link_preview_options=NO_PREVIEW,
+    )
+    await sent(bot, chat_id, edit)
 
 
 async def send_html(

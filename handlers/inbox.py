@@ -11,14 +11,22 @@ the names and steps are ``FlowName``, ``FilingStep`` and ``StaffStep`` in ``bot.
                                                    then the step again
     ticket_message   message                       added to the ticket             a photo or document is added;
                                                    (tickets.ticket_message_input)  other media: "can't take that"
+                     add_text (free text kept      kept too, asked again           "answer this first"
+                     after a staff reply)          (tickets.keep_pending)
+                     add_file (a file kept:        "answer this first"             a photo or document is kept too;
+                     which open ticket?)                                           other media: "can't take that"
     staff_input      reply                         sent to the user                a photo or document is sent;
                                                    (staff.staff_input)             other media: "can't take that"
                      note, close (any other)       a note / the resolution         "can't take that"
     rating_comment   comment                       passed to the supervisors       "can't take that"
                                                    (tickets.comment_input)
 
-In no flow (or one this version does not know), text goes to the live chat the user is in, else it is a
-question for the knowledge base; a photo or document goes to the live chat, other media are declined.
+In no flow (or one this version does not know), a Telegram reply to a message the bot sent about one of
+the user's open tickets goes to that ticket (text, photo or document); else text goes to the live chat the
+user is in, else it is a question for the knowledge base — unless staff answered one of the user's
+tickets recently and the knowledge base has no clear answer: then the user is asked whether it is for
+that ticket (``bot.arrival``). A photo or document goes to the live chat, else the user is asked which
+of their open tickets it is for; other media (and files from someone without an open ticket) are declined.
 """
 
 from __future__ import annotations
@@ -29,7 +37,7 @@ from dataclasses import dataclass
 from telegram import Update
 
 from bot.answering.helpdesk import UserView
-from bot.desk.flows import FilingStep, FlowName, FlowState, StaffStep
+from bot.desk.flows import FilingStep, FlowName, FlowState, StaffStep, TicketMessageStep
 from bot.desk.tickets.filing import Filing
 from bot.i18n import N_
 from handlers import live, questions, staff, tickets
@@ -107,6 +115,10 @@ ROUTES: Mapping[tuple[str, str | None], Route] = {
     (FlowName.TICKET, FilingStep.CONTACT): Route(_filing_text, _describe_in_text_first),
     (FlowName.TICKET, FilingStep.REFERENCE): Route(_filing_text, _describe_in_text_first),
     (FlowName.TICKET, None): Route(_use_the_buttons, _describe_in_text_first),  # KIND, CONFIRM: buttons only
+    (FlowName.TICKET_MESSAGE, TicketMessageStep.ADD_TEXT): Route(tickets.keep_pending, tickets.keep_pending),
+    (FlowName.TICKET_MESSAGE, TicketMessageStep.ADD_FILE): Route(
+        tickets.keep_pending, _files_only(tickets.keep_pending)
+    ),
     (FlowName.TICKET_MESSAGE, None): Route(tickets.ticket_message_input, _files_only(tickets.ticket_message_input)),
     (FlowName.STAFF_INPUT, StaffStep.REPLY): Route(staff.staff_input, _files_only(staff.staff_input)),
     (FlowName.STAFF_INPUT, None): Route(staff.staff_input, _cannot_take),  # NOTE, CLOSE: text only
@@ -131,7 +143,11 @@ async def on_text(update: Update, context: HelpdeskContext) -> None:
         await questions.send_reply(update, context, arrival.answered)
     elif to is not None and state is not None:  # in a flow: its step takes the text
         await to.text(update, context, user, state)
-    elif arrival.live_role is None or not await live.route_live(update, context, user, arrival.live_role):
+    elif arrival.replied_ticket is not None:  # a Telegram reply to a message about their ticket
+        await tickets.add_replied(update, context, user, arrival.replied_ticket)
+    elif arrival.live_role is not None and await live.route_live(update, context, user, arrival.live_role):
+        return
+    elif arrival.offer_ticket is None or not await tickets.offer_text(update, context, user, arrival.offer_ticket):
         await questions.question(update, context, user)
 
 
@@ -142,12 +158,14 @@ async def on_media(update: Update, context: HelpdeskContext) -> None:
     to, is_file = route(state), _is_file(update)
     if to is not None and state is not None:
         await to.media(update, context, user, state)
+    elif is_file and arrival.replied_ticket is not None:  # a Telegram reply to a message about their ticket
+        await tickets.add_replied(update, context, user, arrival.replied_ticket)
     elif is_file and arrival.live_role is not None and await live.route_live(update, context, user, arrival.live_role):
         return
     elif arrival.live_role is not None:
         _ = tr(user.lang).gettext
         await reply_text(update, context, _("Only text, photos and documents can be passed on in a live chat."))
-    else:
+    elif not is_file or not await tickets.offer_file(update, context, user):  # a file: which open ticket?
         await questions.unsupported(update, context)
 
 

@@ -32,10 +32,16 @@ STAFF_COMMANDS = (
     ("queue", N_("Users waiting for a person")),
     ("sessions", N_("Your live chats")),
     ("end", N_("End the current live chat")),
+    ("transfer", N_("Hand the current chat to a colleague")),
+    ("toticket", N_("Turn the current chat into a ticket")),
+    ("kb", N_("Send a knowledge-base answer: /kb ID")),
+    ("canned", N_("Canned replies for the current chat")),
     ("tickets", N_("List tickets")),
     ("staff", N_("The staff list")),
     ("help", N_("What I can do")),
 )
+SUPERVISOR_COMMANDS = (("deliveries", N_("Messages owed and those Telegram refused")),)
+"""Added to a supervisor's menu (``/deliveries`` is refused to operators)."""
 
 
 def _menu(entries: tuple[tuple[str, str], ...], lang: Lang) -> list[BotCommand]:
@@ -49,11 +55,18 @@ async def set_public_menus(bot: Bot) -> None:
     await bot.set_my_commands(_menu(COMMANDS, "zh"), language_code="zh")
 
 
-async def set_staff_menu(bot: Bot, chat_id: int, lang: Lang) -> None:
-    """The staff commands first, in this staff member's chat only (best effort: the menu is a convenience)."""
-    staff_names = {name for name, _description in STAFF_COMMANDS}
-    entries = STAFF_COMMANDS + tuple(c for c in COMMANDS if c[0] not in staff_names)
+def staff_menu(lang: Lang, supervisor: bool = False) -> list[BotCommand]:
+    """A member of staff's menu in *lang*: the staff commands (and a supervisor's), then everyone's."""
+    own = STAFF_COMMANDS + (SUPERVISOR_COMMANDS if supervisor else ())
+    names = {name for name, _description in own}
+    return _menu(own + tuple(c for c in COMMANDS if c[0] not in names), lang)
+
+
+async def set_staff_menu(bot: Bot, chat_id: int, lang: Lang, supervisor: bool = False) -> None:
+    """The staff commands first, in this staff member's chat only (best effort: the menu is a convenience).
+
+    Set when they /start, /checkin or change their language, so the menu follows the language they read."""
     try:
-        await bot.set_my_commands(_menu(entries, lang), scope=BotCommandScopeChat(chat_id))
+        await bot.set_my_commands(staff_menu(lang, supervisor), scope=BotCommandScopeChat(chat_id))
     except TelegramError as exc:
         log.warning("could not set the staff menu: %s", type(exc).__name__)

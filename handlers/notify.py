@@ -16,12 +16,13 @@ from telegram.error import BadRequest, Forbidden
 from bot import notices as nt
 from bot.answering.text import Lang
 from bot.desk.ratings import LEVEL_LABELS
+from bot.desk.ticket_texts import new_ticket_text
 from bot.i18n import N_, translator
 from handlers import callback_data as cd
 from handlers.callback_data import Button
 from handlers.common import send_file, send_messages
 from handlers.context import HelpdeskContext, core
-from handlers.live_notices import LIVE_RENDERERS, Rendered, Renderer, say
+from handlers.live_notices import LIVE_RENDERERS, Rendered, Renderer, after_delivery, say, user_line
 from handlers.render import html_chunks, keyboard, rating_keyboard
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,11 @@ log = logging.getLogger(__name__)
 # ----- to the owner of a ticket ------------------------------------------------------------------
 def _ticket_reply(notice: nt.TicketReply, lang: Lang) -> Rendered:
     _ = translator(lang).gettext
-    head = "<b>" + escape(_("Reply to your ticket {number}:").format(number=notice.number), quote=False) + "</b>"
+    if notice.staff_name:  # signed by the member of staff, as a live chat's messages are
+        title = _("Reply to your ticket {number} from {name}:").format(number=notice.number, name=notice.staff_name)
+    else:
+        title = _("Reply to your ticket {number}:").format(number=notice.number)
+    head = "<b>" + escape(title, quote=False) + "</b>"
     markup = keyboard(
         [
             [
@@ -80,15 +85,41 @@ def _ticket_assigned(notice: nt.TicketAssigned, lang: Lang) -> Rendered:
     return say(lang, N_("Ticket {number} has been assigned to you: /t {number}"), number=notice.number)
 
 
-def _bad_rating(notice: nt.BadRating, lang: Lang) -> Rendered:
+def _ticket_new(notice: nt.TicketNew, lang: Lang) -> Rendered:
     _ = translator(lang).gettext
-    what = _("ticket") if notice.service == "ticket" else _("live chat")
-    text = _("⚠️ Bad rating: {level} for {what} #{id} (user {user}). Please call back and follow up.").format(
-        level=_(LEVEL_LABELS[notice.level]), what=what, id=notice.service_id, user=notice.rater_id
-    )
+    due = translator(lang).date(notice.due)
+    text = new_ticket_text(notice.number, notice.kind, due, notice.origin, lang)
+    return html_chunks(text), keyboard([[(_("Open"), cd.make(Button.STAFF_VIEW, notice.ticket_id))]])
+
+
+def _bad_rating(notice: nt.BadRating, lang: Lang) -> Rendered:
+    """Everything a call-back needs: who (name, language, role, Telegram id), how to reach them (the ticket's
+    contact), about what (the ticket, with Open; or the live chat's last messages), and the comment."""
+    _ = translator(lang).gettext
+    level = _(LEVEL_LABELS[notice.level])
+    if notice.service == "ticket":
+        head = _("⚠️ Bad rating: {level} for ticket {number}. Please call back and follow up.").format(
+            level=level, number=notice.number or f"#{notice.service_id}"
+        )
+    else:
+        head = _("⚠️ Bad rating: {level} for live chat #{id}. Please call back and follow up.").format(
+            level=level, id=notice.service_id
+        )
+    who = user_line(notice.name, notice.lang, notice.role, lang) + " · " + _("id {id}").format(id=notice.rater_id)
+    lines = [head, _("User: {user}").format(user=who)]
+    lines.append(_("Contact: {contact}").format(contact=notice.contact or _("none given (reach them in Telegram)")))
+    if notice.transcript:
+        names = {"user": _("User"), "operator": _("Staff")}
+        lines += ["", _("Last messages:")]
+        for line in notice.transcript:
+            attached = f" [{_('photo') if line.file_kind == 'photo' else _('document')}]" if line.file_id else ""
+            lines.append(f"{names.get(line.sender, line.sender)}: {line.text}{attached}")
     if notice.comment:
-        text += "\n" + _("Comment: {comment}").format(comment=notice.comment)
-    return html_chunks(text), None
+        lines += ["", _("Comment: {comment}").format(comment=notice.comment)]
+    markup = None
+    if notice.service == "ticket":
+        markup = keyboard([[(_("Open"), cd.make(Button.STAFF_VIEW, notice.service_id))]])
+    return html_chunks("\n".join(lines)), markup
 
 
 def _calendar_unknown(notice: nt.CalendarUnknown, lang: Lang) -> Rendered:
@@ -114,6 +145,7 @@ RENDERERS: Mapping[type[nt.Notice], Renderer] = {
     nt.TicketUserMessage: _ticket_user_message,
     nt.TicketReopenedByUser: _ticket_reopened_by_user,
     nt.TicketAssigned: _ticket_assigned,
+    nt.TicketNew: _ticket_new,
     nt.BadRating: _bad_rating,
     nt.CalendarUnknown: _calendar_unknown,
     **LIVE_RENDERERS,
@@ -126,6 +158,10 @@ def render(notice: nt.Notice, lang: Lang) -> Rendered:
     return RENDERERS[type(notice)](notice, lang)
 
 
+ABOUT_OWN_TICKET = (nt.TicketReply, nt.TicketClosed, nt.TicketDueLater)
+"""Notices to a ticket's owner about it: their messages are linked to the ticket (``OwnTickets.link``)."""
+
+
 async def deliver(context: HelpdeskContext, notices: Iterable[nt.Notice]) -> None:
     """Send each notice to its recipient (in their language); a user who blocked the bot is noted."""
     for notice in notices:
@@ -133,9 +169,13 @@ async def deliver(context: HelpdeskContext, notices: Iterable[nt.Notice]) -> Non
         lang: Lang = user.lang if user is not None else "en"
         chunks, markup = render(notice, lang)
         try:
-            await send_messages(context.bot, notice.user_id, chunks, markup)
+            sent = await send_messages(context.bot, notice.user_id, chunks, markup)
             if isinstance(notice, nt.TicketReply) and notice.file_id:
-                await send_file(context.bot, notice.user_id, notice.file_id, notice.file_kind)
+                sent.append(await send_file(context.bot, notice.user_id, notice.file_id, notice.file_kind))
+            if isinstance(notice, ABOUT_OWN_TICKET):  # the owner's Telegram reply to these goes to the ticket
+                ids = [m.message_id for m in sent]
+                await core(context, context.services.own_tickets.link, notice.user_id, ids, notice.ticket_id)
+            await after_delivery(context, notice, lang, sent)  # a transfer's files; a queue card remembered
         except Forbidden:
             await core(context, context.helpdesk.mark_blocked, notice.user_id, context.now())
         except BadRequest as exc:  # e.g. the chat does not exist (a staff id never started the bot)

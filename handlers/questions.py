@@ -21,12 +21,18 @@ async def question(update: Update, context: HelpdeskContext, user: UserView | No
     assert message is not None
     if user is None:
         user = await meet(update, context)
+    await answer_text(update, context, user, message.text or "")
+
+
+async def answer_text(update: Update, context: HelpdeskContext, user: UserView, text: str) -> None:
+    """*text* as a question (the message's own, or one kept until the user said it was not for their
+    ticket): answer, clarify or fallback, and log it."""
     try:
         answered = await core(
             context,
             context.helpdesk.ask,
             user.id,
-            message.text or "",
+            text,
             user.lang if user.lang_chosen else None,
             context.now(),
         )

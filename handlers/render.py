@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from html import escape
 
@@ -11,7 +11,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.answering.answers import Reply, sources_text
 from bot.answering.text import Lang
 from bot.desk.ratings import LEVEL_LABELS
-from bot.i18n import translator
+from bot.i18n import N_, translator
+from bot.store.statuses import SessionOutcome
 from handlers import callback_data as cd
 from handlers.callback_data import Button
 
@@ -149,6 +150,33 @@ def rating_keyboard(lang: Lang, service: str, service_id: int) -> InlineKeyboard
     return keyboard(
         [[(_(LEVEL_LABELS[level]), cd.make(Button.RATE, service, service_id, level))] for level in LEVEL_LABELS]
     )
+
+
+OUTCOME_LABELS: Mapping[str, str] = {
+    SessionOutcome.RESOLVED: N_("resolved"),
+    SessionOutcome.UNRESOLVED: N_("unresolved"),
+}
+"""The outcomes an operator gives with /end, as the reader calls them (typed in either language)."""
+
+
+def outcome_label(outcome: str, lang: Lang) -> str:
+    """An /end outcome in *lang* (the word itself for an outcome without a label)."""
+    label = OUTCOME_LABELS.get(outcome)
+    return translator(lang).gettext(label) if label else outcome
+
+
+def parse_outcome(word: str, lang: Lang) -> str:
+    """The outcome an operator typed after /end: the English word or its translation in *lang*; anything else
+    as it is, for the core to refuse (``Reason.UNKNOWN_OUTCOME``)."""
+    word = word.strip().lower()
+    found = [o for o in OUTCOME_LABELS if word in (o, outcome_label(o, lang).lower())]
+    return found[0] if found else word
+
+
+def language_name(code: str | None, lang: Lang) -> str:
+    """A user's language ("Chinese" or "English"), named in the reader's *lang*."""
+    _ = translator(lang).gettext
+    return _("Chinese") if code == "zh" else _("English")
 
 
 def handed_back_text(lang: Lang, count: int) -> str:

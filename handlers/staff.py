@@ -5,25 +5,29 @@ Every command and button here is refused to non-staff with a clear message (``No
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
+from html import escape
 
 from telegram import InlineKeyboardMarkup, Update
+from telegram.error import Forbidden
 
 from bot.answering.helpdesk import UserView
 from bot.answering.text import Lang
 from bot.desk.flows import FlowName, FlowState, StaffStep
-from bot.desk.staff import ROLE_LABELS, STAFF_ROLES, StaffView
-from bot.desk.ticket_texts import ticket_summary
-from bot.desk.tickets.common import KIND_LABELS, KINDS, TicketView
+from bot.desk.staff import ROLE_LABELS, STAFF_ROLES, StaffView, parse_role, shown_name
+from bot.desk.ticket_texts import attachment_label, ticket_summary
+from bot.desk.tickets.common import KIND_LABELS, KINDS, STATUS_LABELS, TicketView
 from bot.desk.tickets.work import LIST_FILTERS
 from bot.error_texts import error_text
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound, Reason
+from bot.i18n import N_
 from bot.notices import Notice
 from bot.numbers import parse_user_id
-from bot.store.statuses import TicketStatus
+from bot.store.statuses import TicketKind, TicketStatus
 from handlers import callback_data as cd
 from handlers.callback_data import Button
-from handlers.common import answer_query, drop_keyboard, expired, meet, reply_html, reply_text, tr
+from handlers.common import answer_query, drop_keyboard, expired, meet, reply_text, send_file, send_html, tr
 from handlers.context import HelpdeskContext, core
 from handlers.notify import deliver
 from handlers.render import handed_back_text, keyboard
@@ -46,19 +50,37 @@ async def require_staff(
     return user, member
 
 
+MAX_FILE_BUTTONS = 80
+"""Attachments with a button in the staff view: Telegram takes at most 100 buttons under a message."""
+FILES_PER_ROW = 4
+
+
+def _file_rows(ticket: TicketView, lang: Lang) -> list[list[tuple[str, str]]]:
+    """A button per photo or document of the ticket (the latest ``MAX_FILE_BUTTONS``), numbered as in the
+    view; pressed, it sends that file to the member of staff (``file_button``)."""
+    numbered = list(enumerate(ticket.attachments, 1))[-MAX_FILE_BUTTONS:]
+    buttons = [
+        (attachment_label(n, m.file_kind, lang), cd.make(Button.STAFF_FILE, ticket.id, m.id)) for n, m in numbered
+    ]
+    return [buttons[i : i + FILES_PER_ROW] for i in range(0, len(buttons), FILES_PER_ROW)]
+
+
 def _ticket_keyboard(ticket: TicketView, lang: Lang) -> InlineKeyboardMarkup:
     _ = tr(lang).gettext
+    files = _file_rows(ticket, lang)
     if ticket.status == TicketStatus.CLOSED:
         return keyboard(
             [
+                *files,
                 [
                     (_("Reopen"), cd.make(Button.STAFF_ACTION, "reopen", ticket.id)),
                     (_("Note"), cd.make(Button.STAFF_ACTION, "note", ticket.id)),
-                ]
+                ],
             ]
         )
     return keyboard(
         [
+            *files,
             [
                 (_("Take"), cd.make(Button.STAFF_ACTION, "take", ticket.id)),
                 (_("Reply"), cd.make(Button.STAFF_ACTION, "reply", ticket.id)),
@@ -80,6 +102,8 @@ def ticket_ref(text: str) -> str:
 
 
 async def _show_ticket(update: Update, context: HelpdeskContext, user: UserView, ticket_ref: str | int) -> None:
+    """The staff view of a ticket, sent to the member of staff's own chat: an Open pressed in the staff group
+    chat must not post a user's ticket there."""
     try:
         ticket = await core(context, context.services.ticket_work.get, user.id, ticket_ref)
     except NotFound:
@@ -89,22 +113,59 @@ async def _show_ticket(update: Update, context: HelpdeskContext, user: UserView,
             tr(user.lang).gettext("No ticket {number}.").format(number=str(ticket_ref)[:20]),
         )
         return
-    await reply_html(
-        update, context, ticket_detail_html(ticket, user.lang, as_staff=True), _ticket_keyboard(ticket, user.lang)
-    )
+    detail = ticket_detail_html(ticket, user.lang, as_staff=True)
+    await send_html(context, user.id, detail, _ticket_keyboard(ticket, user.lang))
+
+
+FILTER_LABELS: Mapping[str, str] = {
+    "open": N_("open"),
+    "overdue": N_("overdue"),
+    "mine": N_("mine"),
+    **STATUS_LABELS,
+    **KIND_LABELS,
+}
+"""How a list filter (``LIST_FILTERS``, typed in English after /tickets) is shown: a status by its one label."""
+
+
+def filter_label(word: str, lang: Lang) -> str:
+    """The list filter *word* in *lang*."""
+    label = FILTER_LABELS.get(word)
+    return tr(lang).gettext(label) if label else word
+
+
+KIND_WORDS: Mapping[str, str] = {
+    TicketKind.ENQUIRY: N_("enquiry"),
+    TicketKind.HELP: N_("help"),
+    TicketKind.SUGGESTION: N_("suggestion"),
+    TicketKind.COMPLAINT: N_("complaint"),
+    TicketKind.REPORT: N_("report"),
+}
+"""A ticket type as one word to type after /tickets (咨询, 求助 … to a Chinese reader)."""
+
+
+def filter_word(word: str, lang: Lang) -> str:
+    """What a reader of *lang* types after /tickets for the filter *word* (its label; a type's short word)."""
+    return tr(lang).gettext(KIND_WORDS[word]) if word in KIND_WORDS else filter_label(word, lang)
+
+
+def parse_filter(text: str) -> str | None:
+    """The list filter typed after /tickets, in English or Chinese (``open``, 未办结, ``help``, 求助 …)."""
+    text = text.strip().lower()
+    return next((f for f in LIST_FILTERS if text in (f, filter_word(f, "zh"))), None)
 
 
 async def _list(update: Update, context: HelpdeskContext, user: UserView, word: str) -> None:
     _ = tr(user.lang).gettext
     tickets = await core(context, context.services.ticket_work.find, user.id, context.now(), word)
     filters_row = [
-        (f"{'• ' if f == word else ''}{f}", cd.make(Button.STAFF_LIST, f)) for f in ("open", "new", "overdue", "mine")
+        (f"{'• ' if f == word else ''}{filter_label(f, user.lang)}", cd.make(Button.STAFF_LIST, f))
+        for f in ("open", "new", "overdue", "mine")
     ]
     if not tickets:
         await reply_text(
             update,
             context,
-            _("No tickets match “{filter}”.").format(filter=word),
+            _("No tickets match “{filter}”.").format(filter=filter_label(word, user.lang)),
             keyboard([filters_row]),
         )
         return
@@ -120,7 +181,9 @@ async def _list(update: Update, context: HelpdeskContext, user: UserView, word: 
     ]
     rows.append(filters_row)
     text = _("Tickets “{filter}” ({count}), earliest due first. Filters: {filters}").format(
-        filter=word, count=len(tickets), filters=", ".join(LIST_FILTERS)
+        filter=filter_label(word, user.lang),
+        count=len(tickets),
+        filters=("、" if user.lang == "zh" else ", ").join(filter_word(f, user.lang) for f in LIST_FILTERS),
     )
     await reply_text(update, context, text, keyboard(rows))
 
@@ -130,9 +193,7 @@ async def tickets_command(update: Update, context: HelpdeskContext) -> None:
     user, member = await require_staff(update, context)
     if member is None:
         return
-    word = context.args[0].lower() if context.args else "open"
-    if word not in LIST_FILTERS:
-        word = "open"
+    word = (parse_filter(context.args[0]) if context.args else None) or "open"
     await _list(update, context, user, word)
 
 
@@ -172,6 +233,34 @@ async def view_button(update: Update, context: HelpdeskContext) -> None:
         return
     await answer_query(update)
     await _show_ticket(update, context, user, ticket_id)
+
+
+async def file_button(update: Update, context: HelpdeskContext) -> None:
+    """An attachment's button in the staff view: its photo or document is sent to the member of staff, by
+    file id, with a caption saying whose it is. A button whose file is not on that ticket has expired."""
+    user, member = await require_staff(update, context)
+    if member is None:
+        return
+    data = cd.parse(update.callback_query.data if update.callback_query else None)
+    ticket_id = data.int_arg(0) if data and len(data.args) == 2 else None
+    message_id = data.int_arg(1) if data and len(data.args) == 2 else None
+    if ticket_id is None or message_id is None:
+        await expired(update, user.lang)
+        return
+    try:
+        item = await core(context, context.services.ticket_work.attachment, user.id, ticket_id, message_id)
+    except NotFound:
+        await expired(update, user.lang)
+        return
+    await answer_query(update)
+    t = tr(user.lang)
+    who = t.gettext("User") if item.kind == "user" else item.author_name or t.gettext("Helpdesk")
+    parts = [item.number, attachment_label(item.position, item.file_kind, user.lang), who, t.datetime(item.created_at)]
+    caption = " · ".join(parts) + (f"\n{item.file_name}" if item.file_name else "")
+    try:
+        await send_file(context.bot, user.id, item.file_id, item.file_kind, escape(caption, quote=False))
+    except Forbidden:  # they blocked the bot in their own chat (pressed in the staff group chat)
+        await core(context, context.helpdesk.mark_blocked, user.id, context.now())
 
 
 async def action_button(update: Update, context: HelpdeskContext) -> None:
@@ -214,7 +303,12 @@ async def action_button(update: Update, context: HelpdeskContext) -> None:
         if action == "reassign":
             staff = await core(context, context.services.staff.list)
             rows = [
-                [(f"{s.name} ({_(ROLE_LABELS[s.role])})", cd.make(Button.STAFF_REASSIGN, ticket_id, s.user_id))]
+                [
+                    (
+                        f"{shown_name(s.name, s.user_id, user.lang)} ({_(ROLE_LABELS[s.role])})",
+                        cd.make(Button.STAFF_REASSIGN, ticket_id, s.user_id),
+                    )
+                ]
                 for s in staff
             ]
             await answer_query(update)
@@ -381,7 +475,11 @@ async def quick_command(update: Update, context: HelpdeskContext) -> None:
 def _staff_list_text(staff: list[StaffView], lang: Lang) -> str:
     _ = tr(lang).gettext
     lines = [_("Staff:")]
-    lines += [f"• {s.name} — {_(ROLE_LABELS[s.role])} — {s.user_id}" + (" ✅" if s.checked_in else "") for s in staff]
+    lines += [
+        f"• {shown_name(s.name, s.user_id, lang)} — {_(ROLE_LABELS[s.role])} — {s.user_id}"
+        + (" ✅" if s.checked_in else "")
+        for s in staff
+    ]
     lines += ["", _("Supervisors: /staff add TELEGRAM_ID operator|supervisor NAME, /staff remove TELEGRAM_ID")]
     return "\n".join(lines)
 
@@ -399,8 +497,9 @@ async def staff_command(update: Update, context: HelpdeskContext) -> None:
     notices: list[Notice] = []
     try:
         target = parse_user_id(args[1]) if len(args) >= 2 else None
-        if sub == "add" and len(args) >= 4 and target is not None and args[2] in STAFF_ROLES:
-            added = await core(context, registry.add, target, args[2], " ".join(args[3:]), now, user.id)
+        role = parse_role(args[2], user.lang) if len(args) >= 3 else ""  # operator, supervisor, 客服, 主管
+        if sub == "add" and len(args) >= 4 and target is not None and role in STAFF_ROLES:
+            added = await core(context, registry.add, target, role, " ".join(args[3:]), now, user.id)
             text = _("{name} ({id}) is now {role}.").format(
                 name=added.name, id=added.user_id, role=_(ROLE_LABELS[added.role])
             )

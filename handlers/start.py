@@ -8,10 +8,12 @@ from telegram import Update
 
 from bot.answering.helpdesk import UserView
 from bot.answering.text import Lang
+from bot.desk.staff import ROLE_LABELS, StaffView, shown_name
 from handlers import callback_data as cd
 from handlers.callback_data import Button
 from handlers.common import answer_query, drop_keyboard, expired, meet, reply_html, reply_text, tr
 from handlers.context import HelpdeskContext, core
+from handlers.menus import set_staff_menu
 from handlers.render import keyboard
 
 LANGUAGE_BUTTONS = [[("English", cd.make(Button.LANGUAGE, "en")), ("中文", cd.make(Button.LANGUAGE, "zh"))]]
@@ -36,8 +38,13 @@ def privacy_line(lang: Lang) -> str:
 
 
 async def start(update: Update, context: HelpdeskContext) -> None:
-    """Welcome in the user's language, with language and role buttons and the privacy notice."""
+    """Welcome in the user's language, with language and role buttons and the privacy notice; a member of
+    staff gets their own welcome instead (``staff_welcome``)."""
     user = await meet(update, context)
+    member = await core(context, context.services.staff.get, user.id)
+    if member is not None:
+        await staff_welcome(update, context, user, member)
+        return
     _ = tr(user.lang).gettext
     name = update.effective_user.first_name if update.effective_user else ""
     text = _(
@@ -63,6 +70,9 @@ async def language_chosen(update: Update, context: HelpdeskContext) -> None:
         await expired(update, user.lang)
         return
     user = await core(context, context.helpdesk.set_language, user.id, data.args[0], context.now())
+    member = await core(context, context.services.staff.get, user.id)
+    if member is not None:  # the staff menu follows the language they read
+        await set_staff_menu(context.bot, user.id, user.lang, member.is_supervisor)
     _ = tr(user.lang).gettext
     await answer_query(update, _("Language set to English.") if user.lang == "en" else _("Language set to Chinese."))
     await reply_text(
@@ -97,6 +107,41 @@ async def role_chosen(update: Update, context: HelpdeskContext) -> None:
     await reply_text(update, context, text)
 
 
+async def staff_welcome(update: Update, context: HelpdeskContext, user: UserView, member: StaffView) -> None:
+    """/start from a member of staff: who they are to the helpdesk and their commands, with their staff menu
+    set in their language. No applicant questions: staff are not asked whether they apply for themselves."""
+    _ = tr(user.lang).gettext
+    await set_staff_menu(context.bot, user.id, user.lang, member.is_supervisor)
+    lines = [
+        _("Hello {name}! You are helpdesk staff ({role}); users see you as “{shown}”.").format(
+            name=update.effective_user.first_name if update.effective_user else "",
+            role=_(ROLE_LABELS[member.role]),
+            shown=shown_name(member.name, member.user_id, user.lang),
+        ),
+        _("Your commands (also in the menu):"),
+        *staff_help_lines(user.lang),
+        "",
+        _("/help lists every command. /language: English or Chinese."),
+    ]
+    await reply_text(update, context, "\n".join(lines))
+
+
+def staff_help_lines(lang: Lang) -> list[str]:
+    """The staff commands, one a line (in /help and in the staff welcome)."""
+    _ = tr(lang).gettext
+    return [
+        _("/tickets [open|new|overdue|mine|closed|TYPE] – list tickets; /t NUMBER – open one"),
+        _("/reply, /note, /close NUMBER TEXT – work a ticket in one line"),
+        _("/checkin, /checkout – start and stop taking live chats (签入 / 签出)"),
+        _("/queue – users waiting for a person, with Claim buttons"),
+        _("/sessions – your live chats; plain messages go to the current one"),
+        _("/end [resolved|unresolved], /transfer, /toticket – finish or hand on the current chat"),
+        _("/kb ENTRY_ID or WORDS, /canned [ID] – send a knowledge-base answer or a canned reply"),
+        _("/staff – the staff list (supervisors: /staff add | remove)"),
+        _("/deliveries – supervisors: messages owed and those Telegram refused (blocked, …)"),
+    ]
+
+
 def help_text(lang: Lang, staff: bool = False) -> str:
     """The /help text: what the bot does and every command it has (staff also see theirs)."""
     _ = tr(lang).gettext
@@ -116,19 +161,7 @@ def help_text(lang: Lang, staff: bool = False) -> str:
         _("/privacy – what we store about you"),
     ]
     if staff:
-        lines += [
-            "",
-            _("For staff:"),
-            _("/tickets [open|new|overdue|mine|closed|TYPE] – list tickets; /t NUMBER – open one"),
-            _("/reply, /note, /close NUMBER TEXT – work a ticket in one line"),
-            _("/checkin, /checkout – start and stop taking live chats (签入 / 签出)"),
-            _("/queue – users waiting for a person, with Claim buttons"),
-            _("/sessions – your live chats; plain messages go to the current one"),
-            _("/end [resolved|unresolved], /transfer, /toticket – finish or hand on the current chat"),
-            _("/kb ENTRY_ID, /canned [ID] – send a knowledge-base answer or a canned reply"),
-            _("/staff – the staff list (supervisors: /staff add | remove)"),
-            _("/deliveries – supervisors: messages owed and those Telegram refused (blocked, …)"),
-        ]
+        lines += ["", _("For staff:"), *staff_help_lines(lang)]
     return "\n".join(lines)
 
 

@@ -1,29 +1,65 @@
-"""Applicants' side of tickets: filing (/ticket), /mytickets, messages, closing, reopening, rating."""
+"""Applicants' side of tickets: filing (/ticket), /mytickets, messages, closing, reopening, rating.
+
+A message reaches a ticket without its "Add a message" button too: as a Telegram reply to a message the bot
+sent about the ticket (``send_about_ticket`` records those), or by the user's choice when the bot asks
+(free text after a staff reply, a photo or document sent outside any flow: ``offer_text``, ``offer_file``).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from html import escape
 
 from telegram import InlineKeyboardMarkup, Message, Update
+from telegram.error import Forbidden
 
 from bot.answering.helpdesk import UserView
 from bot.answering.text import Lang
-from bot.desk.flows import FilingStep, FlowName, FlowState
+from bot.desk.flows import FilingStep, FlowName, FlowState, TicketMessageStep
 from bot.desk.ratings import LEVEL_LABELS
 from bot.desk.ticket_texts import filed_text, ticket_detail, ticket_summary
 from bot.desk.tickets.common import KIND_LABELS, KINDS, TicketView
 from bot.desk.tickets.filing import Filing
+from bot.desk.tickets.owners import AddOffer, Pending
 from bot.error_texts import error_text
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound, Reason
 from bot.i18n import N_
 from bot.store.statuses import TicketStatus
 from handlers import callback_data as cd
+from handlers import questions
 from handlers.callback_data import Button
-from handlers.common import answer_query, drop_keyboard, expired, meet, reply_html, reply_text, tr
+from handlers.common import (
+    answer_query,
+    drop_keyboard,
+    expired,
+    meet,
+    reply_html,
+    reply_text,
+    send_messages,
+    tr,
+)
 from handlers.context import HelpdeskContext, core
 from handlers.notify import deliver
 from handlers.render import MESSAGE_LIMIT, html_chunks, keyboard, utf16_len
+
+
+async def send_about_ticket(
+    update: Update,
+    context: HelpdeskContext,
+    ticket_id: int,
+    chunks: Sequence[str] | str,
+    markup: InlineKeyboardMarkup | None = None,
+) -> None:
+    """Send HTML about the user's ticket *ticket_id* to their chat, and remember the messages: a Telegram
+    reply to any of them goes to that ticket (``OwnTickets.link``)."""
+    chat = update.effective_chat
+    assert chat is not None
+    try:
+        sent = await send_messages(context.bot, chat.id, chunks, markup)
+    except Forbidden:
+        await core(context, context.helpdesk.mark_blocked, chat.id, context.now())
+        return
+    await core(context, context.services.own_tickets.link, chat.id, [m.message_id for m in sent], ticket_id)
 
 
 def _kind_keyboard(lang: Lang) -> InlineKeyboardMarkup:
@@ -138,7 +174,7 @@ async def show_filed(update: Update, context: HelpdeskContext, user: UserView, t
     """The confirmation of a filed ticket: its number and due date."""
     _ = tr(user.lang).gettext
     markup = keyboard([[(_("My tickets"), cd.make(Button.MY_TICKETS))]])
-    await reply_text(update, context, filed_text(ticket, user.lang), markup)
+    await send_about_ticket(update, context, ticket.id, html_chunks(filed_text(ticket, user.lang)), markup)
 
 
 async def show_filing_again(update: Update, context: HelpdeskContext, user: UserView, filing: Filing) -> None:
@@ -203,10 +239,11 @@ async def filing_button(update: Update, context: HelpdeskContext) -> None:
         elif data.action == Button.FILING_SKIP:
             filing = await core(context, desk.skip, user.id, context.now())
         else:
-            ticket = await core(context, desk.confirm, user.id, user.lang, context.now())
+            ticket, arrived = await core(context, desk.submit, user.id, user.lang, context.now())
             await answer_query(update)
             await drop_keyboard(update)
             await show_filed(update, context, user, ticket)
+            await deliver(context, arrived)  # staff on duty: a ticket has arrived
             return
     except (NotFound, InvalidInput):  # a forged type, or the filing changed meanwhile
         await expired(update, user.lang)
@@ -270,7 +307,7 @@ async def open_my_ticket(update: Update, context: HelpdeskContext) -> None:
                 (_("Close ticket"), cd.make(Button.MY_TICKET_CLOSE, ticket.id)),
             ]
         ]
-    await reply_html(update, context, ticket_detail_html(ticket, user.lang), keyboard(rows))
+    await send_about_ticket(update, context, ticket.id, ticket_detail_html(ticket, user.lang), keyboard(rows))
 
 
 async def own_ticket_action(update: Update, context: HelpdeskContext) -> None:
@@ -316,7 +353,7 @@ async def own_ticket_action(update: Update, context: HelpdeskContext) -> None:
         await answer_query(update, error_text(exc, user.lang), alert=True)
         return
     await answer_query(update)
-    await reply_text(update, context, text)
+    await send_about_ticket(update, context, ticket.id, html_chunks(text))
 
 
 def attachment_of(message: Message) -> tuple[str | None, str | None, str | None]:
@@ -328,37 +365,194 @@ def attachment_of(message: Message) -> tuple[str | None, str | None, str | None]
     return None, None, None
 
 
-async def ticket_message_input(update: Update, context: HelpdeskContext, user: UserView, state: FlowState) -> None:
-    """The user's message (text, photo, document) for their ticket."""
+def pending_of(message: Message) -> Pending:
+    """The message as it would be kept or added to a ticket: its text or caption, and its photo or document."""
+    file_id, file_kind, file_name = attachment_of(message)
+    return Pending(message.text or message.caption or "", file_id, file_kind, file_name)
+
+
+async def _add_to_ticket(update: Update, context: HelpdeskContext, user: UserView, ticket_id: int) -> bool | None:
+    """Add the message (text, photo, document) to the user's ticket and confirm it. True when added; False
+    when refused for what it is (too long, empty, the ticket closed: the user was told); None when the
+    ticket is not theirs or gone (told too)."""
     message = update.effective_message
     assert message is not None
-    _ = tr(user.lang).gettext
-    file_id, file_kind, file_name = attachment_of(message)
-    if file_id is None and not message.text:
-        await reply_text(update, context, _("Only text, photos and documents can be added to a ticket."))
-        return
+    item = pending_of(message)
+    if item.file_id is None and not message.text:
+        await reply_text(
+            update, context, tr(user.lang).gettext("Only text, photos and documents can be added to a ticket.")
+        )
+        return False
     try:
         ticket, notices = await core(
             context,
             context.services.own_tickets.add_user_message,
             user.id,
-            int(state.data["ticket"]),
+            ticket_id,
             context.now(),
-            message.text or message.caption or "",
-            file_id,
-            file_kind,
-            file_name,
+            item.text,
+            item.file_id,
+            item.file_kind,
+            item.file_name,
         )
     except (InvalidInput, Conflict) as exc:
         await reply_text(update, context, error_text(exc, user.lang))
-        return
+        return False
     except NotFound:
-        await core(context, context.services.flows.clear, user.id)
         await reply_text(update, context, error_text(NotFound(Reason.TICKET), user.lang))
-        return
-    await core(context, context.services.flows.clear, user.id)
+        return None
     await deliver(context, notices)
-    await reply_text(update, context, _("Added to ticket {number}.").format(number=ticket.number))
+    text = tr(user.lang).gettext("Added to ticket {number}.").format(number=ticket.number)
+    await send_about_ticket(update, context, ticket.id, html_chunks(text))
+    return True
+
+
+async def ticket_message_input(update: Update, context: HelpdeskContext, user: UserView, state: FlowState) -> None:
+    """The user's message (text, photo, document) for their ticket, after its "Add a message" or "Reply"."""
+    added = await _add_to_ticket(update, context, user, int(state.data["ticket"]))
+    if added is not False:  # added, or the ticket is gone: the flow is done
+        await core(context, context.services.flows.clear, user.id)
+
+
+async def add_replied(update: Update, context: HelpdeskContext, user: UserView, ticket_id: int) -> None:
+    """A Telegram reply to a message the bot sent about the user's open ticket: the message goes to it."""
+    await _add_to_ticket(update, context, user, ticket_id)
+
+
+# ----- messages kept until the user says which ticket they are for -----------------------------------------
+def _offer_message(offer: AddOffer, lang: Lang) -> tuple[str, InlineKeyboardMarkup]:
+    """The question for a kept message (HTML) and its buttons: add to a ticket, or not."""
+    _ = tr(lang).gettext
+    count = len(offer.pending)
+    marker = "t" if offer.step == TicketMessageStep.ADD_TEXT else "f"
+    adds = [
+        [(_("➕ Add to {number}").format(number=n), cd.make(Button.ADD_TO_TICKET, t, marker))] for t, n in offer.tickets
+    ]
+    if offer.step == TicketMessageStep.ADD_TEXT:
+        number = offer.tickets[0][1] if offer.tickets else ""
+        text = (
+            _("Is this message for your ticket {number}? I can add it to the ticket, so the helpdesk reads it.")
+            if count == 1
+            else _("Are these {count} messages for your ticket {number}? I can add them to the ticket.")
+        ).format(number=number, count=count)
+        decline = _("No, it's a new question")
+    else:
+        text = (
+            _("Shall I add this file to one of your open tickets?")
+            if count == 1
+            else _("Shall I add these {count} files to one of your open tickets?")
+        ).format(count=count)
+        decline = _("Cancel")
+    return escape(text, quote=False), keyboard([*adds, [(decline, cd.make(Button.ADD_DECLINE, marker))]])
+
+
+async def _show_offer(
+    update: Update, context: HelpdeskContext, user: UserView, offer: AddOffer, intro: str = ""
+) -> None:
+    text, markup = _offer_message(offer, user.lang)
+    await reply_html(update, context, (escape(intro, quote=False) + "\n\n" if intro else "") + text, markup)
+
+
+async def offer_text(update: Update, context: HelpdeskContext, user: UserView, ticket_id: int) -> bool:
+    """Free text after staff answered the user's ticket, which the knowledge base does not clearly answer:
+    kept, and the user asked whether it is for the ticket. False when it cannot be kept (then it is a
+    question)."""
+    message = update.effective_message
+    assert message is not None
+    offer = await core(
+        context, context.services.own_tickets.offer_text, user.id, ticket_id, message.text or "", context.now()
+    )
+    if offer is None:
+        return False
+    await _show_offer(update, context, user, offer)
+    return True
+
+
+async def offer_file(update: Update, context: HelpdeskContext, user: UserView) -> bool:
+    """A photo or document outside any flow: kept, and the user asked which open ticket it is for. False
+    when they have no open ticket."""
+    message = update.effective_message
+    assert message is not None
+    offer = await core(context, context.services.own_tickets.offer_file, user.id, pending_of(message), context.now())
+    if offer is None:
+        return False
+    await _show_offer(update, context, user, offer)
+    return True
+
+
+async def keep_pending(update: Update, context: HelpdeskContext, user: UserView, state: FlowState) -> None:
+    """Another message while the user is asked (more text; the next photo of an album): kept with the others,
+    and the question asked again with the count. A message of the other kind, or one too many, is not kept:
+    the user is asked to answer first."""
+    message = update.effective_message
+    assert message is not None
+    item = pending_of(message)
+    wanted_file = state.step == TicketMessageStep.ADD_FILE
+    offer: AddOffer | None = None
+    if (item.file_id is not None) == wanted_file and (item.file_id is not None or message.text):
+        try:
+            offer = await core(context, context.services.own_tickets.keep, user.id, item, context.now())
+        except InvalidInput as exc:
+            await reply_text(update, context, error_text(exc, user.lang))
+            return
+    if offer is not None:
+        await _show_offer(update, context, user, offer)
+        return
+    current = await core(context, context.services.own_tickets.current_offer, user.id)
+    if current is not None:
+        intro = tr(user.lang).gettext("Please answer this first (or /cancel), then send that again.")
+        await _show_offer(update, context, user, current, intro)
+    elif message.text:  # the offer ended meanwhile: the message is what it would have been without it
+        await questions.question(update, context, user)
+    else:
+        await questions.unsupported(update, context)
+
+
+async def offer_button(update: Update, context: HelpdeskContext) -> None:
+    """ "Add to T…" or "No, it's a new question" / "Cancel" under a kept message."""
+    user = await meet(update, context)
+    data = cd.parse(update.callback_query.data if update.callback_query else None)
+    desk = context.services.own_tickets
+    _ = tr(user.lang).gettext
+    if data is None or not data.args or data.args[-1] not in ("t", "f"):
+        await expired(update, user.lang)
+        return
+    current = await core(context, desk.current_offer, user.id)
+    wanted = TicketMessageStep.ADD_TEXT if data.args[-1] == "t" else TicketMessageStep.ADD_FILE
+    if current is None or current.step != wanted:  # already chosen, or another offer since
+        await expired(update, user.lang)
+        return
+    if data.action == Button.ADD_TO_TICKET:
+        ticket_id = data.int_arg(0)
+        try:
+            if ticket_id is None:
+                raise NotFound(Reason.TICKET)
+            ticket, notices, count = await core(context, desk.add_pending, user.id, ticket_id, context.now())
+        except NotFound:
+            await expired(update, user.lang)
+            return
+        except Conflict as exc:  # the ticket was closed meanwhile
+            await answer_query(update, error_text(exc, user.lang), alert=True)
+            return
+        await answer_query(update)
+        await drop_keyboard(update)
+        await deliver(context, notices)
+        text = (
+            _("Added to ticket {number}.") if count == 1 else _("Added {count} messages to ticket {number}.")
+        ).format(number=ticket.number, count=count)
+        await send_about_ticket(update, context, ticket.id, html_chunks(text))
+        return
+    try:
+        dropped = await core(context, desk.drop_pending, user.id)
+    except NotFound:
+        await expired(update, user.lang)
+        return
+    await answer_query(update)
+    await drop_keyboard(update)
+    if not dropped.texts:
+        await reply_text(update, context, _("All right, nothing was added."))
+    for text in dropped.texts:  # not for the ticket: each is a question
+        await questions.answer_text(update, context, user, text)
 
 
 async def rate_button(update: Update, context: HelpdeskContext) -> None:

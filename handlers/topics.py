@@ -8,12 +8,13 @@ from html import escape
 from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 
+from bot.answering.knowledge import Entry, KnowledgeBase
 from bot.answering.text import Lang
 from bot.answering.topics import group_by_id, group_entries, group_label, groups_for
 from bot.errors import NotFound
 from handlers import callback_data as cd
 from handlers.callback_data import Button
-from handlers.common import answer_query, edit_html, expired, meet, reply_html, reply_text, tr
+from handlers.common import answer_query, edit_html, expired, meet, reply_html, tr
 from handlers.context import HelpdeskContext, core
 from handlers.render import answer_messages, keyboard
 
@@ -40,13 +41,25 @@ async def theme(update: Update, context: HelpdeskContext) -> None:
         return
     _ = tr(user.lang).gettext
     kb = context.helpdesk.kb
-    rows = [[(kb.title(e.id, user.lang), cd.make(Button.TOPIC, e.id))] for e in group_entries(kb, group)]
+    entries = group_entries(kb, group)
+    rows = [[(kb.title(e.id, user.lang), cd.make(Button.TOPIC, e.id))] for e in entries]
     rows.append([(_("« All themes"), cd.make(Button.THEMES))])
+    text = escape(group_label(group, user.lang), quote=False)
+    if await core(context, context.services.staff.get, user.id) is not None:
+        text += "\n\n" + entry_ids_html(kb, entries, user.lang)
     await answer_query(update)
     try:
-        await edit_html(query, escape(group_label(group, user.lang), quote=False), keyboard(rows))
+        await edit_html(query, text, keyboard(rows))
     except BadRequest:
-        await reply_text(update, context, group_label(group, user.lang), keyboard(rows))
+        await reply_html(update, context, text, keyboard(rows))
+
+
+def entry_ids_html(kb: KnowledgeBase, entries: list[Entry], lang: Lang) -> str:
+    """For staff: each entry's id beside its title (tap to copy), for sending its answer with /kb ID."""
+    heading = tr(lang).gettext("Entry ids, for /kb ID in a live chat:")
+    lines = [escape(heading, quote=False)]
+    lines += [f"• {escape(kb.title(e.id, lang), quote=False)}: <code>{escape(e.id)}</code>" for e in entries]
+    return "\n".join(lines)
 
 
 async def theme_list(update: Update, context: HelpdeskContext) -> None:

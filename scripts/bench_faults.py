@@ -612,6 +612,7 @@ class FaultRun:
             since,
             lambda m: m.text.startswith(check) and token in m.text and "tok" in m.data,
         )
+        since.update(self.marks(*self.operators))  # checked in: each is told of the new ticket
         await self.press(uid, summary, "tok")
         filed = template(
             lang,
@@ -622,6 +623,16 @@ class FaultRun:
         number = re.search(r"T\d{4}-\d{4,}", confirmation.text)
         assert number is not None
         user.tickets.append((number.group(0), token))
+        arrived = f"🆕 New ticket {number.group(0)} · "
+        for op in self.operators:
+            await self.owe(
+                op,
+                "notice",
+                f"new ticket {number.group(0)}",
+                user,
+                since,
+                lambda m: m.text.startswith(arrived) and any(d.startswith("sv:") for d in m.data),
+            )
 
     async def staff_reply(self, user: SimUser) -> None:
         assert user.tickets, "planned after a ticket (a user whose filing failed stopped there)"
@@ -632,7 +643,10 @@ class FaultRun:
         await self.push(member, f"/reply {number} {text}")
         done = translator("en").gettext("Reply sent to the user of {number}.").format(number=number)
         await self.owe(member, "reply", f"/reply {number} confirmation", user, since, exactly(done))
-        head = translator(user.lang).gettext("Reply to your ticket {number}:").format(number=number)
+        name = self.desk.services.staff.require(member).name  # replies are signed by the member of staff
+        head = (
+            translator(user.lang).gettext("Reply to your ticket {number} from {name}:").format(number=number, name=name)
+        )
         await self.owe(user.uid, "notice", f"staff reply on {number}", user, since, exactly(f"{head}\n{text}"))
 
     async def live_start(self, user: SimUser) -> None:
@@ -736,7 +750,9 @@ class FaultRun:
             "We are sorry. A supervisor will follow up with you. If you like, tell us in one message what went wrong."
         )
         apology = await self.owe(uid, "reply", "bad rating apology", user, since, exactly(sorry))
-        alert = re.compile(r"⚠️ Bad rating: .+ for live chat #" + str(live.session) + rf" \(user {uid}\)\. .+")
+        alert = re.compile(
+            r"⚠️ Bad rating: .+ for live chat #" + str(live.session) + rf"\. .+\nUser: .+ · id {uid}\n.+", re.S
+        )
         await self.owe(SUPERVISOR, "notice", f"bad rating alert for #{live.session}", user, since, text_is(alert))
         since = self.marks(uid, SUPERVISOR)
         if rng.random() < 0.5:

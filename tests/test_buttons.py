@@ -59,6 +59,8 @@ def _samples(kb: KnowledgeBase) -> dict[Button, tuple[object, ...]]:
         Button.MY_TICKET_MESSAGE: (ROW_ID,),
         Button.MY_TICKET_CLOSE: (ROW_ID,),
         Button.MY_TICKET_REOPEN: (ROW_ID,),
+        Button.ADD_TO_TICKET: (ROW_ID, "f"),
+        Button.ADD_DECLINE: ("f",),
         Button.RATE: ("t", ROW_ID, max(LEVEL_LABELS)),
         Button.RATE_SKIP_COMMENT: (),
         Button.STAFF_LIST: (_longest(LIST_FILTERS),),
@@ -66,6 +68,7 @@ def _samples(kb: KnowledgeBase) -> dict[Button, tuple[object, ...]]:
         Button.STAFF_ACTION: ("reassign", ROW_ID),
         Button.STAFF_KIND: (ROW_ID, kind),
         Button.STAFF_REASSIGN: (ROW_ID, USER_ID),
+        Button.STAFF_FILE: (ROW_ID, ROW_ID),
         Button.LEAVE_QUEUE: (),
         Button.KEEP_WAITING: (),
         Button.LEAVE_MESSAGE: ("q",),
@@ -73,6 +76,8 @@ def _samples(kb: KnowledgeBase) -> dict[Button, tuple[object, ...]]:
         Button.TRANSFER: (ROW_ID, USER_ID),
         Button.CANNED: (_longest(canned) if canned else "x" * 16,),
         Button.FOCUS: (ROW_ID,),
+        Button.KB_ENTRY: (ROW_ID, entry),
+        Button.FOLLOW_UP: (ROW_ID,),
     }
 
 

@@ -159,14 +159,11 @@ def failing_press(user: int, prefix: str) -> Callable[[Conversation], Awaitable[
 
 
 def setup_steps() -> list[Step]:
-    """The supervisor and the operator start the bot (it can only write to people who have)."""
+    """The supervisor and the operator start the bot (it can only write to people who have): as staff, each
+    gets the staff welcome in their client's language."""
     return [
-        Step(
-            f"{name} /start",
-            say(member, "/start"),
-            (Expect(member, button="lang:"), Expect(member, button="role:")),
-        )
-        for name, member in (("supervisor", SUPERVISOR), ("operator", OPERATOR))
+        Step("supervisor /start", say(SUPERVISOR, "/start"), (Expect(SUPERVISOR, text="You are helpdesk staff"),)),
+        Step("operator /start", say(OPERATOR, "/start"), (Expect(OPERATOR, text="咨询台工作人员"),)),
     ]
 
 
@@ -213,7 +210,13 @@ def round_steps(number: int) -> list[Step]:
         Step(
             f"{r} C submits",
             press(c, "tok"),
-            (Expect(c, "edit", "Please check your ticket:"), Expect(c, text="Your ticket number is", button="ml")),
+            (
+                Expect(c, "edit", "Please check your ticket:"),
+                Expect(c, text="Your ticket number is", button="ml"),
+                # nobody checked in: both supervisors are told (the second reads Chinese)
+                Expect(SUPERVISOR, text="New ticket T", button="sv:"),
+                Expect(OPERATOR, text="新工单 T", button="sv:"),
+            ),
         ),
         Step(
             f"{r} the supervisor: /reply",
@@ -234,7 +237,7 @@ def round_steps(number: int) -> list[Step]:
             press(OPERATOR, "cl:"),
             (
                 Expect(d, text=f"Supervisor {OPERATOR}"),
-                Expect(OPERATOR, "edit", "有用户在等待人工服务"),
+                Expect(OPERATOR, "edit", "已由"),
                 Expect(OPERATOR, text="您已接入"),
             ),
         ),

@@ -108,15 +108,16 @@ async def test_checkin_queue_claim_race_relay_end_and_rating(helpdesk_factory: H
     await desk.settle()
     lost = [a for a in answers if a.text]
     assert len(lost) == 1 and lost[0].show_alert
-    assert lost[0].text in (
-        _("en", "Someone else has already taken this user."),
-        _("zh", "Someone else has already taken this user."),
-    )
     with Session(desk.services.engine) as session:
         sessions = session.exec(select(LiveSession)).all()
     assert len(sessions) == 1
     winner = sessions[0].operator_id
     name = "Li Na" if winner == OP1 else "Zhang Wei"
+    loser_lang: Lang = "en" if winner == OP2 else "zh"
+    assert lost[0].text == _(loser_lang, "{operator} has already taken this user.").format(operator=name)
+    # Both cards now say who took her, without a Claim button (each edited once, whoever pressed first).
+    for offer in (offer1, offer2):
+        assert desk.botapi.current(offer).buttons == [] and name in desk.botapi.current(offer).text
     connected = await desk.reply(ALICE, containing(name))
     assert "/cancel" in connected.text
 
@@ -200,7 +201,7 @@ async def test_transfer_and_checkout_hand_back(helpdesk_factory: HelpdeskFactory
 
     # /transfer offers the checked-in colleagues; choosing one hands over the chat with its transcript.
     choices = await say(desk, OP1, "/transfer")
-    assert choices.labels == ["Zhang Wei (0)"]
+    assert choices.labels == ["Zhang Wei · 0 chats"]
     await desk.press(OP1, choices, choices.data[0])
     briefing = await desk.reply(OP2, containing("已转给您"))
     assert "my category" in briefing.text  # the new operator sees the conversation so far

@@ -98,6 +98,8 @@ async def file_ticket(
     await desk.press(user, summary, "tok")
     filed = await desk.reply(user)
     assert filed.data == ["ml"]
+    # nobody is checked in: the supervisor is told the ticket arrived (tests/test_e2e_staff_tickets.py)
+    await desk.reply(SUPERVISOR, lambda m: m.data[:1] != [] and m.data[0].startswith("sv:"))
     return filed
 
 
@@ -140,7 +142,8 @@ async def test_ticket_from_filing_to_bad_rating(desk: Helpdesk) -> None:
     assert sent.text == "Reply sent to the user of T2603-0001."
     reply = await desk.reply(ALICE)
     assert reply.text == (
-        "Reply to your ticket T2603-0001:\nNo update is needed for an address change <within the same city> & district."
+        "Reply to your ticket T2603-0001 from Li Na:\n"
+        "No update is needed for an address change <within the same city> & district."
     )
     assert reply.data == [f"mtm:{ticket.id}", f"mtc:{ticket.id}"]
     assert tickets(desk)[0].status == "answered"
@@ -172,8 +175,11 @@ async def test_ticket_from_filing_to_bad_rating(desk: Helpdesk) -> None:
     assert sorry.text.startswith("We are sorry. A supervisor will follow up with you.") and sorry.data == ["rtx"]
     alert = await desk.reply(SUPERVISOR)
     assert alert.text == (
-        f"⚠️ Bad rating: Dissatisfied (不满意) for ticket #{ticket.id} (user {ALICE}). Please call back and follow up."
+        "⚠️ Bad rating: Dissatisfied (不满意) for ticket T2603-0001. Please call back and follow up.\n"
+        f"User: User{ALICE} · English · role not given · id {ALICE}\n"
+        "Contact: none given (reach them in Telegram)"
     )
+    assert alert.data == [f"sv:{ticket.id}"]
     done = await say(desk, ALICE, "Nobody told me <why> & the answer came late.")
     assert done.text == "Thank you. Your comment has been passed to a supervisor."
     with_comment = await desk.reply(SUPERVISOR)
@@ -210,7 +216,8 @@ async def test_chinese_user_files_and_is_answered_in_chinese(desk: Helpdesk) -> 
     reply = await desk.reply(LI)
     assert (
         reply.text
-        == _("zh", "Reply to your ticket {number}:").format(number=ticket.number) + "\n请携带护照原件到窗口办理补办。"
+        == _("zh", "Reply to your ticket {number} from {name}:").format(number=ticket.number, name="Li Na")
+        + "\n请携带护照原件到窗口办理补办。"
     )
     assert reply.labels == [_("zh", "Reply"), _("zh", "Close ticket")]
     assert (await say(desk, OPERATOR, f"/close {ticket.number} 已答复")).text.startswith("Ticket")
@@ -227,7 +234,9 @@ async def test_notices_follow_the_client_language_when_none_was_chosen(desk: Hel
     [ticket] = tickets(desk)
     await say(desk, OPERATOR, f"/reply {ticket.number} 好的")
     reply = await desk.reply(LI)
-    assert reply.text.startswith(_("zh", "Reply to your ticket {number}:").format(number=ticket.number))
+    assert reply.text.startswith(
+        _("zh", "Reply to your ticket {number} from {name}:").format(number=ticket.number, name="Li Na")
+    )
     assert desk.services.helpdesk.user(LI).lang_chosen is False  # type: ignore[union-attr]
 
 
@@ -382,7 +391,7 @@ async def test_user_adds_a_photo_and_closes_and_reopens_own_ticket(desk: Helpdes
     stamped = await desk.send(OPERATOR, "Stamped copy", photo=True, language_code="en")
     assert (await desk.reply(OPERATOR)).text.startswith("Reply sent")
     head = await desk.reply(ALICE)
-    assert head.text == "Reply to your ticket T2603-0001:\nStamped copy"
+    assert head.text == "Reply to your ticket T2603-0001 from Li Na:\nStamped copy"
     photo = await desk.reply(ALICE)
     assert photo.kind == "photo" and photo.file_id == desk.botapi.file_of(OPERATOR, stamped)
     # close it oneself, then reopen it

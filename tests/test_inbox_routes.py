@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from bot.desk.flows import FilingStep, FlowName, FlowState, StaffStep
+from bot.desk.flows import FilingStep, FlowName, FlowState, StaffStep, TicketMessageStep
 from handlers import inbox
 from handlers.app import build_application
 from handlers.context import HelpdeskContext, core
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.usefixtures("no_errors")
 def test_every_flow_and_step_has_a_route() -> None:
     steps: dict[FlowName, tuple[str, ...]] = {
         FlowName.TICKET: tuple(FilingStep),
-        FlowName.TICKET_MESSAGE: ("message",),
+        FlowName.TICKET_MESSAGE: tuple(TicketMessageStep),
         FlowName.STAFF_INPUT: tuple(StaffStep),
         FlowName.RATING_COMMENT: ("comment",),
     }

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 from bot import notices as nt
 from bot.answering.knowledge import KnowledgeBase
 from bot.config import Settings
+from bot.desk.live.queue import SettledCards
 from bot.desk.live.relay import MAX_RELAY
 from bot.desk.live.shared import Closed, QueueStatus, SessionView
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound, Reason
@@ -114,7 +115,7 @@ def test_claim_relay_transfer_end_and_rating(desk: Services) -> None:
     assert view.operator_id == OP2 and view.operator_name == "Zhang Wei"
     handover = next(n for n in notices if n.user_id == OP2)
     assert isinstance(handover, nt.SessionTransferredToYou)
-    assert ("user", "Hello, my card is lost") in handover.transcript
+    assert nt.TranscriptLine("user", "Hello, my card is lost") in handover.transcript
     assert desk.live_relay.operator_says(OP2, "I'm here now.", OPEN).user_id == ALICE
     view, notices = desk.live_sessions.end(OP2, "resolved", OPEN + timedelta(minutes=4))
     assert isinstance(notices[0], nt.SessionEnded) and view.status == "ended"
@@ -314,8 +315,9 @@ def test_operators_end_with_resolved_or_unresolved_only(desk: Services) -> None:
     with pytest.raises(InvalidInput):
         desk.live_sessions.end(OP1, "handed_back", OPEN)
     _view, notices = desk.live_sessions.end(OP1, "unresolved", OPEN)
-    [ended] = notices
+    [ended, offer] = notices
     assert isinstance(ended, nt.SessionEnded) and ended.outcome == "unresolved"
+    assert offer == nt.SessionUnresolved(ALICE, ended.session_id)  # the user may have it followed up as a ticket
 
 
 def test_auto_assign_gives_the_user_to_the_least_busy_operator(kb: KnowledgeBase) -> None:
@@ -343,3 +345,54 @@ def test_staff_chat_gets_every_waiting_user(kb: KnowledgeBase) -> None:
     offers = {n.user_id: n for n in notices if isinstance(n, nt.QueueNew)}
     assert set(offers) == {OP1, -100123}
     assert offers[-100123].lang == "zh" and offers[-100123].role == "applicant"
+
+
+def test_cards_are_settled_once_and_a_late_card_is_settled_at_once(desk: Services) -> None:
+    desk.live_queue.check_in(OP1, OPEN)
+    request = queue(desk, ALICE)
+    assert desk.live_queue.remember_card(OP1, 10, request.request_id, OPEN) == ()  # still waiting: kept
+    assert desk.live_queue.remember_card(OP1, 10, request.request_id, OPEN) == ()  # a work handled again
+    assert desk.live_queue.settle_cards(ALICE).cards == ()  # nothing stale yet
+    desk.live_queue.claim(OP1, request.request_id, OPEN)
+    settled = desk.live_queue.settle_cards(ALICE, (OP1, 10))
+    [card] = settled.cards
+    assert (card.chat_id, card.message_id, card.status, card.operator) == (OP1, 10, "claimed", "Li Na")
+    assert settled.pressed_is_card
+    assert desk.live_queue.settle_cards(ALICE, (OP1, 99)) == SettledCards((), False)  # each card handed out once
+    # A card whose sending overlapped the claim is returned to be edited at once.
+    [late] = desk.live_queue.remember_card(OP2, 11, request.request_id, OPEN)
+    assert (late.chat_id, late.status, late.operator) == (OP2, "claimed", "Li Na")
+    assert desk.live_queue.settle_cards(ALICE).cards == ()
+    state = desk.live_queue.request_state(request.request_id)
+    assert state is not None and (state.status, state.operator_id, state.operator) == ("claimed", OP1, "Li Na")
+    assert desk.live_queue.request_state(999) is None
+
+
+def test_the_desk_says_when_it_opens_when_closed(desk: Services) -> None:
+    assert desk.live_queue.closed_until(OPEN) is None
+    saturday = datetime(2026, 3, 7, 20, 0, tzinfo=SH)
+    assert desk.live_queue.closed_until(saturday) == datetime(2026, 3, 9, 9, 0, tzinfo=SH)
+
+
+def test_a_chat_ended_unresolved_is_followed_up_as_one_ticket_by_its_user_only(desk: Services) -> None:
+    desk.live_queue.check_in(OP1, OPEN)
+    view, _ = desk.live_queue.claim(OP1, queue(desk, ALICE).request_id, OPEN)
+    for _n in range(3):  # a long conversation: the ticket keeps its latest whole messages
+        desk.live_relay.user_says(ALICE, "word " * 700, OPEN)
+    desk.live_relay.user_says(ALICE, "My permit was never cancelled", OPEN)
+    with pytest.raises(NotFound):  # not ended yet
+        desk.live_sessions.follow_up(ALICE, view.id, OPEN)
+    desk.live_sessions.end(OP1, "unresolved", OPEN)
+    with pytest.raises(NotFound):  # someone else's chat
+        desk.live_sessions.follow_up(BOB, view.id, OPEN)
+    ticket, new, _notices = desk.live_sessions.follow_up(ALICE, view.id, OPEN)
+    assert new and ticket.kind == "help" and ticket.user_id == ALICE and ticket.assignee_id is None
+    assert ticket.description.endswith("[user] My permit was never cancelled")
+    assert "\n[user] word word" in ticket.description and "\nword" not in ticket.description  # whole messages
+    again, new_again, notices = desk.live_sessions.follow_up(ALICE, view.id, OPEN)
+    assert (again.number, new_again, notices) == (ticket.number, False, [])
+    # A chat ended resolved offers nothing.
+    view2, _ = desk.live_queue.claim(OP1, queue(desk, ALICE).request_id, OPEN)
+    desk.live_sessions.end(OP1, "resolved", OPEN)
+    with pytest.raises(NotFound):
+        desk.live_sessions.follow_up(ALICE, view2.id, OPEN)

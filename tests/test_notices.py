@@ -34,6 +34,7 @@ SAMPLES: dict[type[nt.Notice], nt.Notice] = {
     nt.TicketReopenedByUser: nt.TicketReopenedByUser(8, "T2603-0001"),
     nt.TicketAssigned: nt.TicketAssigned(8, "T2603-0001"),
     nt.TicketDueLater: nt.TicketDueLater(7, "T2603-0001", 1, datetime(2027, 2, 20, 23, 59, 59, tzinfo=SHANGHAI)),
+    nt.TicketNew: nt.TicketNew(8, 1, "T2603-0001", "complaint", datetime(2026, 3, 24, 23, 59, 59, tzinfo=SHANGHAI)),
     nt.BadRating: nt.BadRating(9, "ticket", 1, 4, 7, "Nobody called me back.", 3),
     nt.CalendarUnknown: nt.CalendarUnknown(9, 2027, "knowledge/calendar/2027.toml", 2),
     nt.QueueNew: nt.QueueNew(8, 4, "zh", "employer", 7, "Li", HISTORY),
@@ -41,6 +42,7 @@ SAMPLES: dict[type[nt.Notice], nt.Notice] = {
     nt.QueueLongWait: nt.QueueLongWait(7, 4),
     nt.SessionStarted: nt.SessionStarted(7, "Li Na"),
     nt.SessionEnded: nt.SessionEnded(7, 3, "resolved"),
+    nt.SessionUnresolved: nt.SessionUnresolved(7, 3),
     nt.HandedBack: nt.HandedBack(7),
     nt.SessionTransferred: nt.SessionTransferred(7, "Zhang Wei"),
     nt.SessionTransferredToYou: nt.SessionTransferredToYou(

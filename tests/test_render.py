@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from html import escape
 from html.parser import HTMLParser
 
@@ -137,6 +138,10 @@ NOTICES: list[nt.Notice] = [
     nt.OperatorSilent(1, 3, "Li <Na>", 11),
     nt.HandedBack(1, unanswered=True),
     nt.SessionLeft(1, 3),
+    nt.TicketReply(1, "T2603-0001", 1, "<script>", None, None, "Li <Na> & co"),
+    nt.TicketNew(1, 3, "T2603-0003", "report", datetime(2026, 3, 24, 15, 59, 59, tzinfo=UTC), "live"),
+    nt.BadRating(1, "ticket", 3, 4, 9, "<b>", 1, "<Li>", "zh", "employer", "a&b@example.com", "T2603-0003"),
+    nt.BadRating(1, "session", 4, 5, 9, None, 2, "", None, None, None, None, (nt.TranscriptLine("user", "<x>"),)),
 ]
 
 

@@ -74,9 +74,11 @@ class Answerer:
             options = tuple(Option(eid, self.kb.title(eid, match.lang)) for eid in match.candidates)
             return Reply(match, _("I'm not quite sure what you mean. Is it one of these?"), options=options)
         values = self.kb.profile.values[match.lang]
+        # The profile's office name and phone are phrases that may carry their own brackets: each gets a
+        # sentence of its own, never an aside inside another.
         text = _(
             "Sorry, I don't have a reliable answer to that, and I'd rather not guess. "
-            "Please rephrase your question, or contact {office} ({phone})."
+            "Please ask again in other words, or contact {office}. To call them, use {phone}."
         ).format(office=values["office_name"], phone=values["office_phone"])
         return Reply(match, text)
 

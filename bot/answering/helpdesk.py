@@ -212,12 +212,21 @@ class Helpdesk:
         if connection is None:
             with begin(self.engine) as own:
                 return self.ask(user_id, text, lang, now, own)
+        clean, reply = self.consider(text, lang)
+        return self.log_question(user_id, clean, reply, now, connection)
+
+    def consider(self, text: str, lang: Lang | None) -> tuple[str, Reply]:
+        """The reply *text* would get, without logging it (``ask`` does both; ``bot.arrival`` first looks
+        whether it clearly answers before logging). Returns the cleaned text too; raises as ``ask``."""
         clean = strip_control(text)
         if len(clean) > MAX_MESSAGE_CHARS:
             raise InvalidInput(Reason.QUESTION_TOO_LONG, limit=MAX_MESSAGE_CHARS, length=len(text))
         if not has_content(clean):
             raise InvalidInput(Reason.QUESTION_EMPTY)
-        reply = self.answerer.ask(clean, lang or detect_lang(clean))
+        return clean, self.answerer.ask(clean, lang or detect_lang(clean))
+
+    def log_question(self, user_id: int, clean: str, reply: Reply, now: datetime, connection: Connection) -> Answered:
+        """Log the question *clean* with *reply*'s decision and score, in the caller's transaction."""
         match = reply.match
         values = {
             "user_id": user_id,

@@ -22,9 +22,15 @@ class Canned:
     label: str
     en: str
     zh: str
+    label_zh: str = ""
+    """The label for operators who read Chinese (``label_zh`` in the file; the English one when missing)."""
 
     def text(self, lang: Lang) -> str:
         return self.zh if lang == "zh" else self.en
+
+    def title(self, lang: Lang) -> str:
+        """The label in the operator's language (their /canned buttons)."""
+        return self.label_zh or self.label if lang == "zh" else self.label
 
 
 def load_canned(path: Path) -> dict[str, Canned]:
@@ -52,7 +58,12 @@ def load_canned(path: Path) -> dict[str, Canned]:
         problems += [KnowledgeProblem(path.name, name, key, "missing or empty") for key in missing]
         if missing:
             continue
-        reply = Canned(*(item[key].strip() for key in ("id", "label", "en", "zh")))
+        label_zh = item.get("label_zh", "")
+        if not isinstance(label_zh, str):
+            problems.append(KnowledgeProblem(path.name, name, "label_zh", "must be text"))
+            continue
+        id_, label, en, zh = (item[key].strip() for key in ("id", "label", "en", "zh"))
+        reply = Canned(id_, label, en, zh, label_zh.strip())
         if not ID_PATTERN.match(reply.id):
             problems.append(KnowledgeProblem(path.name, name, "id", "use lower-case letters, digits and dashes"))
         elif reply.id in replies:

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection, Engine
-from sqlmodel import col
+from sqlmodel import Session, col
 
 from bot.store.db import session_scope
 from bot.store.models import Flow
@@ -23,7 +23,7 @@ class FlowName(StrEnum):
     """
 
     TICKET = "ticket"  # filing a ticket (/ticket), a step per question: FilingStep; kept by bot.desk.tickets.filing
-    TICKET_MESSAGE = "ticket_message"  # a user's message (text or file) to their own ticket; one step, "message"
+    TICKET_MESSAGE = "ticket_message"  # a user's message (text or files) to their own ticket: TicketMessageStep
     STAFF_INPUT = "staff_input"  # staff typing a reply, note or resolution after the button: StaffStep
     RATING_COMMENT = "rating_comment"  # the optional comment after a bad rating; one step, "comment"
 
@@ -36,6 +36,15 @@ class FilingStep(StrEnum):
     CONTACT = "contact"  # optional phone or e-mail, typed or skipped
     REFERENCE = "reference"  # optional application or permit number, typed or skipped
     CONFIRM = "confirm"  # the summary: submit, start over or cancel (buttons only)
+
+
+class TicketMessageStep(StrEnum):
+    """The steps of ``FlowName.TICKET_MESSAGE``: a message for a ticket, or messages waiting for the user to
+    say which ticket they belong to (kept in the flow's data, so nothing sent is lost meanwhile)."""
+
+    MESSAGE = "message"  # after "Add a message" / "Reply": the next message goes to the ticket in data["ticket"]
+    ADD_TEXT = "add_text"  # free text after a staff reply: add it to that ticket, or answer it as a question?
+    ADD_FILE = "add_file"  # a photo or document sent outside any flow: which open ticket does it go to?
 
 
 class StaffStep(StrEnum):
@@ -58,6 +67,18 @@ class FlowState:
 FLOW_COLUMNS = (col(Flow.name), col(Flow.step), col(Flow.data))
 """What a flow state is made of (also read by ``bot.arrival`` in its routing query)."""
 _FLOW = select(*FLOW_COLUMNS).where(col(Flow.user_id) == bindparam("user_id"))
+
+
+def put_flow(session: Session, user_id: int, state: FlowState, now: datetime) -> FlowState:
+    """Start or advance the user's flow in *session* (for a core call that changes more in the same
+    transaction); ``Flows.set`` in its own."""
+    row = session.get(Flow, user_id)
+    payload = json.dumps(state.data, ensure_ascii=False)
+    if row is None:
+        session.add(Flow(user_id=user_id, name=state.name, step=state.step, data=payload, updated_at=now))
+    else:
+        row.name, row.step, row.data, row.updated_at = state.name, state.step, payload, now
+    return state
 
 
 def flow_state(name: str, step: str, data: str) -> FlowState:
@@ -86,13 +107,7 @@ class Flows:
     def set(self, user_id: int, state: FlowState, now: datetime) -> FlowState:
         """Start or advance the user's flow (one flow per user: a new one replaces the old)."""
         with session_scope(self.engine) as session:
-            row = session.get(Flow, user_id)
-            payload = json.dumps(state.data, ensure_ascii=False)
-            if row is None:
-                session.add(Flow(user_id=user_id, name=state.name, step=state.step, data=payload, updated_at=now))
-            else:
-                row.name, row.step, row.data, row.updated_at = state.name, state.step, payload, now
-        return state
+            return put_flow(session, user_id, state, now)
 
     def clear(self, user_id: int) -> FlowState | None:
         """End the user's flow; returns the one that was running, if any."""

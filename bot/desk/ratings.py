@@ -16,14 +16,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from bot.desk.flows import FlowName, Flows, FlowState
+from bot.desk.live.relay import transcript_tail
 from bot.desk.staff import StaffRegistry
 from bot.desk.tickets.common import checked_text
 from bot.errors import Conflict, InvalidInput, NotFound, Reason
 from bot.i18n import N_
-from bot.notices import BadRating, Notice
+from bot.notices import BadRating, Notice, TranscriptLine
 from bot.store import limits
 from bot.store.db import session_scope
-from bot.store.models import Rating, Ticket
+from bot.store.models import HelpRequest, LiveSession, Rating, Ticket, User
 from bot.store.statuses import TicketStatus
 
 LEVEL_LABELS: Mapping[int, str] = {
@@ -34,6 +35,8 @@ LEVEL_LABELS: Mapping[int, str] = {
     5: N_("Very dissatisfied (非常不满意)"),
 }
 BAD_LEVELS = (4, 5)
+ALERT_TRANSCRIPT = 10
+"""How many of a live chat's last messages a bad-rating alert quotes (each at most 300 characters)."""
 MAX_COMMENT = limits.RATING_COMMENT
 
 OwnerCheck = Callable[[Session, int, int], bool]
@@ -101,8 +104,36 @@ class Ratings:
         return view, notices
 
     def _alert(self, view: RatingView, user_id: int) -> list[Notice]:
+        """The bad-rating alert for each supervisor, with what a call-back needs: who the user is and how to
+        reach them, and the ticket (number, contact) or the live chat's last messages."""
+        with session_scope(self.engine) as session:
+            user = session.get(User, user_id)
+            name = user.display_name if user else ""
+            lang, role = (user.lang or user.client_lang, user.role) if user else (None, None)
+            contact = number = None
+            lines: tuple[TranscriptLine, ...] = ()
+            if view.service == "ticket" and (ticket := session.get(Ticket, view.service_id)) is not None:
+                contact, number, lang = ticket.contact, ticket.number, ticket.lang
+            elif view.service == "session" and (chat := session.get(LiveSession, view.service_id)) is not None:
+                request = session.get(HelpRequest, chat.request_id)
+                lang = request.lang if request is not None else lang
+                lines = transcript_tail(session, view.service_id, ALERT_TRANSCRIPT)
         return [
-            BadRating(s.user_id, view.service, view.service_id, view.level, user_id, view.comment, view.id)
+            BadRating(
+                s.user_id,
+                view.service,
+                view.service_id,
+                view.level,
+                user_id,
+                view.comment,
+                view.id,
+                name,
+                lang,
+                role,
+                contact,
+                number,
+                lines,
+            )
             for s in self.staff.supervisors()
         ]
 

@@ -10,9 +10,9 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.answering.text import strip_control
+from bot.answering.text import Lang, strip_control
 from bot.errors import InvalidInput, NotAllowed, NotFound, Reason
-from bot.i18n import N_
+from bot.i18n import N_, translator
 from bot.store import limits
 from bot.store.db import session_scope
 from bot.store.models import AuditLog, Staff, ensure_user
@@ -20,6 +20,25 @@ from bot.store.statuses import StaffRole
 
 STAFF_ROLES: tuple[StaffRole, ...] = tuple(StaffRole)
 ROLE_LABELS: Mapping[str, str] = {StaffRole.OPERATOR: N_("operator"), StaffRole.SUPERVISOR: N_("supervisor")}
+FIRST_SUPERVISOR_NAME = N_("Supervisor {id}")
+"""The name of a supervisor made from HELPDESK_SUPERVISORS (stored in English, shown in the reader's language
+by ``shown_name``) until a supervisor gives them a real one with /staff add."""
+
+
+def parse_role(word: str, lang: Lang) -> str:
+    """The role a supervisor typed after /staff add: ``operator``/``supervisor`` or its label in *lang* (客服,
+    主管); anything else as it is (``StaffRegistry.add`` refuses it)."""
+    word = word.strip().lower()
+    _ = translator(lang).gettext
+    return next((role for role, label in ROLE_LABELS.items() if word in (role, _(label).lower())), word)
+
+
+def shown_name(name: str, user_id: int, lang: Lang) -> str:
+    """A member of staff's name for a reader of *lang*: a real name as it is, the placeholder name of a
+    supervisor from HELPDESK_SUPERVISORS ("Supervisor 7002") in *lang*."""
+    if name != FIRST_SUPERVISOR_NAME.format(id=user_id):
+        return name
+    return translator(lang).gettext(FIRST_SUPERVISOR_NAME).format(id=user_id)
 
 
 @dataclass(frozen=True)
@@ -129,4 +148,4 @@ class StaffRegistry:
         """Make the ids in HELPDESK_SUPERVISORS supervisors, unless they already are staff."""
         for user_id in user_ids:
             if self.get(user_id) is None:
-                self.add(user_id, StaffRole.SUPERVISOR, f"Supervisor {user_id}", now)
+                self.add(user_id, StaffRole.SUPERVISOR, FIRST_SUPERVISOR_NAME.format(id=user_id), now)

@@ -226,6 +226,27 @@ class RelayLink(SQLModel, table=True):
     session_id: int = Field(foreign_key="livesession.id")
 
 
+class TicketLink(SQLModel, table=True):
+    """A message the bot sent a ticket's owner about that ticket (a staff reply, the ticket's view…), so the
+    owner's Telegram reply to it goes to that ticket (as ``RelayLink`` does for live chats)."""
+
+    chat_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    message_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    ticket_id: int = Field(foreign_key="ticket.id")
+
+
+class QueueCard(SQLModel, table=True):
+    """A "user waiting" card the bot sent (a ``QueueNew`` offer with its Claim button, to an operator or the staff
+    chat), so it can be edited once its request stops waiting: taken by whom, or the user left the queue."""
+
+    chat_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    message_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    request_id: int = Field(foreign_key="helprequest.id", index=True)
+    settled: bool = False
+    """Edited already (or being edited): each card is edited once."""
+    created_at: datetime = _time(nullable=False)
+
+
 class OperatorFocus(SQLModel, table=True):
     """The session an operator's plain messages go to."""
 

@@ -4,14 +4,19 @@ live chats are handed back just as at 签出).
 
 Claims are atomic: a conditional UPDATE on the queue row lets exactly one operator win, on SQLite and
 PostgreSQL alike. A claim starts the session (``bot.desk.live.sessions`` carries it on).
+
+The offers ("cards", a ``QueueNew`` with its Claim button) are remembered as they are sent
+(``remember_card``), so that once their request stops waiting — taken, the user left the queue, a ticket
+instead — each is edited once to say so (``settle_cards``): nobody presses Claim on a user who is gone.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, case, or_, update
+from sqlalchemy import and_, case, delete, or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
@@ -32,9 +37,9 @@ from bot.desk.live.shared import (
 )
 from bot.desk.staff import StaffRegistry, StaffView, audit, remove_member
 from bot.errors import Conflict, NotAllowed, NotFound, Reason
-from bot.notices import HandedBack, Notice, QueueNew, QueuePosition, SessionStarted
+from bot.notices import HandedBack, Notice, PastQuestion, QueueNew, QueuePosition, SessionStarted
 from bot.store.db import session_scope
-from bot.store.models import HelpRequest, LiveSession, OperatorFocus, Staff, User, ensure_user
+from bot.store.models import HelpRequest, LiveSession, OperatorFocus, QueueCard, Staff, User, ensure_user
 from bot.store.statuses import HelpRequestStatus, SessionOutcome, SessionStatus
 
 WAITING = (
@@ -43,6 +48,45 @@ WAITING = (
     .order_by(col(HelpRequest.created_at), col(HelpRequest.id))
 )
 """Everyone waiting, in queue order: arrival time (a user handed back keeps theirs), then id."""
+CARD_KEPT = timedelta(days=30)
+"""Cards older than this are forgotten (never edited): longer than anyone waits, even over Spring Festival."""
+
+
+@dataclass(frozen=True)
+class RequestState:
+    """Where a help request stands (for a Claim that could not be granted)."""
+
+    request_id: int
+    user_id: int
+    status: HelpRequestStatus
+    operator_id: int | None
+    operator: str
+    """Who took the user (``claimed``: their id and name), else None and empty."""
+
+
+@dataclass(frozen=True)
+class CardView:
+    """A card (a "user waiting" offer) whose request no longer waits, to be edited to say what became of it."""
+
+    chat_id: int
+    message_id: int
+    request_id: int
+    status: HelpRequestStatus
+    """``claimed``, ``cancelled`` (the user left the queue) or ``ticket`` (a message left instead)."""
+    operator: str
+    """Who took the user (``claimed``), else empty."""
+    name: str
+    lang: str
+    role: str | None
+    history: tuple[PastQuestion, ...]
+
+
+@dataclass(frozen=True)
+class SettledCards:
+    """The cards to edit now (each handed out once), and whether the message a button was pressed on is a card."""
+
+    cards: tuple[CardView, ...]
+    pressed_is_card: bool = False
 
 
 def requeue(session: Session, live_row: LiveSession, now: datetime) -> HelpRequest:
@@ -214,10 +258,90 @@ class LiveQueue:
             for target in targets
         ]
 
+    def _card_views(self, session: Session, cards: list[tuple[int, int, int]]) -> tuple[CardView, ...]:
+        """The cards (chat, message, request) as they are to be shown now, their requests read once each."""
+        views: list[CardView] = []
+        known: dict[int, tuple[HelpRequest, str, str, tuple[PastQuestion, ...]]] = {}
+        for chat_id, message_id, request_id in cards:
+            if request_id not in known:
+                request = session.get(HelpRequest, request_id)
+                assert request is not None
+                user = session.get(User, request.user_id)
+                operator = session.get(Staff, request.operator_id) if request.operator_id is not None else None
+                history = past_questions(self.helpdesk, session, request.user_id, with_chosen=True)
+                known[request_id] = (
+                    request,
+                    user.display_name if user else "",
+                    operator.name if operator else "",
+                    history,
+                )
+            request, name, operator_name, history = known[request_id]
+            views.append(
+                CardView(
+                    chat_id,
+                    message_id,
+                    request_id,
+                    HelpRequestStatus(request.status),
+                    operator_name,
+                    name,
+                    request.lang,
+                    request.role,
+                    history,
+                )
+            )
+        return tuple(views)
+
     def _waiting_row(self, session: Session, user_id: int) -> HelpRequest | None:
         return session.exec(
             select(HelpRequest).where(HelpRequest.user_id == user_id, HelpRequest.status == HelpRequestStatus.WAITING)
         ).first()
+
+    # ----- the cards (offers with a Claim button) --------------------------------------------
+    def remember_card(self, chat_id: int, message_id: int, request_id: int, now: datetime) -> tuple[CardView, ...]:
+        """Remember that the card for *request_id* was sent as *message_id* in *chat_id*. If the request stopped
+        waiting while the card was on its way, the card is returned, to be edited at once.
+
+        The request's row is locked first (PostgreSQL), so a claim or a leave at the same moment either sees
+        this card (and settles it) or has committed before it is read here."""
+        with session_scope(self.engine) as session:
+            session.execute(delete(QueueCard).where(col(QueueCard.created_at) < now - CARD_KEPT))
+            request = session.get(HelpRequest, request_id, with_for_update=True)
+            if request is None or session.get(QueueCard, (chat_id, message_id)) is not None:
+                return ()
+            stale = request.status != HelpRequestStatus.WAITING
+            session.add(
+                QueueCard(chat_id=chat_id, message_id=message_id, request_id=request_id, settled=stale, created_at=now)
+            )
+            return self._card_views(session, [(chat_id, message_id, request_id)]) if stale else ()
+
+    def settle_cards(self, user_id: int, pressed: tuple[int, int] | None = None) -> SettledCards:
+        """The cards of *user_id*'s requests that no longer wait and still show a Claim button, each handed out
+        once (a conditional UPDATE: two callers at the same moment never both edit one); and whether *pressed*
+        (chat, message) is a card at all."""
+        with session_scope(self.engine) as session:
+            done = select(HelpRequest.id).where(
+                HelpRequest.user_id == user_id, HelpRequest.status != HelpRequestStatus.WAITING
+            )
+            rows = session.execute(
+                update(QueueCard)
+                .where(col(QueueCard.request_id).in_(done), col(QueueCard.settled) == False)  # noqa: E712
+                .values(settled=True)
+                .returning(col(QueueCard.chat_id), col(QueueCard.message_id), col(QueueCard.request_id))
+            ).all()
+            cards = self._card_views(session, sorted((c, m, r) for c, m, r in rows))
+            is_card = pressed is not None and session.get(QueueCard, pressed) is not None
+            return SettledCards(cards, is_card)
+
+    def request_state(self, request_id: int) -> RequestState | None:
+        """Where help request *request_id* stands (None: there is no such request)."""
+        with session_scope(self.engine) as session:
+            request = session.get(HelpRequest, request_id)
+            if request is None:
+                return None
+            operator = session.get(Staff, request.operator_id) if request.operator_id is not None else None
+            status = HelpRequestStatus(request.status)
+            name = operator.name if operator else ""
+            return RequestState(request_id, request.user_id, status, request.operator_id, name)
 
     # ----- presence ----------------------------------------------------------------------
     def check_in(self, operator_id: int, now: datetime) -> tuple[bool, list[Notice]]:
@@ -245,6 +369,11 @@ class LiveQueue:
             notices.append(HandedBack(request.user_id, unanswered))
             notices += self._dispatch_notices(session, request)
         return notices
+
+    def closed_until(self, now: datetime) -> datetime | None:
+        """When the desk opens next, if it is closed at *now* (None while it is open): users asking for a
+        person meanwhile are offered to leave a message instead of being queued."""
+        return None if self.hours.is_open(now) else self.hours.next_opening(now)
 
     def position_notices(self) -> list[Notice]:
         """Tell every waiting user whose place changed (see ``_position_notices``)."""

@@ -2,8 +2,8 @@
 transcript) before the front end passes it on, and the messages the bot showed are linked to their
 session, so an operator's reply to one goes to that session.
 
-The transcript is read back here too, for the sessions' transfers and tickets (``transcript_tail``,
-``transcript``): in the caller's transaction.
+The transcript is read back here too, for the sessions' transfers and tickets (``transcript_lines``,
+``transcript_tail``, ``transcript``): in the caller's transaction.
 """
 
 from __future__ import annotations
@@ -36,12 +36,37 @@ def transcript_tail(session: Session, session_id: int, count: int) -> tuple[Tran
     return tuple(TranscriptLine(m.sender, m.text[:300]) for m in reversed(messages))
 
 
-def transcript(session: Session, session_id: int) -> str:
-    """The whole session, a line a message: ``[sender] text``, with the kind of any file sent."""
+def transcript_lines(session: Session, session_id: int) -> tuple[TranscriptLine, ...]:
+    """The whole session, oldest first: every message in full, with its photo or document if any (for the
+    colleague a chat is transferred to, who must not have to ask again)."""
     messages = session.exec(
         select(SessionMessage).where(SessionMessage.session_id == session_id).order_by(col(SessionMessage.id))
     ).all()
-    return "\n".join(f"[{m.sender}] {m.text}" + (f" ({m.file_kind})" if m.file_id else "") for m in messages)
+    return tuple(TranscriptLine(m.sender, m.text, m.file_id, m.file_kind) for m in messages)
+
+
+def transcript(session: Session, session_id: int, limit: int | None = None) -> str:
+    """The session, a line a message: ``[sender] text``, with the kind of any file sent. With *limit*, the
+    latest whole messages that fit in *limit* characters (a very long one alone: its end, from a word)."""
+    messages = session.exec(
+        select(SessionMessage).where(SessionMessage.session_id == session_id).order_by(col(SessionMessage.id))
+    ).all()
+    lines = [f"[{m.sender}] {m.text}" + (f" ({m.file_kind})" if m.file_id else "") for m in messages]
+    text = "\n".join(lines)
+    if limit is None or len(text) <= limit:
+        return text
+    kept: list[str] = []
+    size = 0
+    for line in reversed(lines):
+        if size + len(line) + 1 > limit:
+            break
+        kept.append(line)
+        size += len(line) + 1
+    if kept:
+        return "\n".join(reversed(kept))
+    tail = lines[-1][-limit:]
+    space = tail.find(" ")
+    return tail[space + 1 :] if 0 <= space < len(tail) // 2 else tail
 
 
 class LiveRelay:

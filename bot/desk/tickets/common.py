@@ -3,7 +3,7 @@ of a ticket, loading one, and who may see it (a user only their own, without int
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -14,11 +14,12 @@ from bot.answering.text import Lang, strip_control
 from bot.desk.staff import StaffRegistry
 from bot.errors import Conflict, InvalidInput, NotFound, Reason
 from bot.i18n import N_
+from bot.notices import Notice, TicketNew
 from bot.numbers import MAX_ID, parse_id
 from bot.store import limits
 from bot.store.db import session_scope
-from bot.store.models import Ticket, TicketMessage
-from bot.store.statuses import TicketKind, TicketStatus
+from bot.store.models import AuditLog, Staff, Ticket, TicketMessage, User
+from bot.store.statuses import StaffRole, TicketKind, TicketStatus
 
 KINDS: tuple[TicketKind, ...] = tuple(TicketKind)
 KIND_LABELS: Mapping[str, str] = {
@@ -34,7 +35,16 @@ STATUS_LABELS: Mapping[str, str] = {
     TicketStatus.ANSWERED: N_("answered"),
     TicketStatus.CLOSED: N_("closed"),
 }
+"""The one word for each status, in lists, views and notices alike (``bot.desk.ticket_texts.status_label``)."""
 OPEN_STATUSES = (TicketStatus.NEW, TicketStatus.IN_PROGRESS, TicketStatus.ANSWERED)
+ORIGIN_LABELS: Mapping[str, str] = {
+    "bot": N_("filed by the user"),
+    "console": N_("filed by the user"),
+    "queue": N_("a message left instead of waiting in the queue"),
+    "out_of_hours": N_("a message left outside office hours"),
+    "live": N_("a live chat recorded as a ticket"),
+}
+"""How a ticket came to be (``Ticket.origin``), for staff."""
 CLOSED_BY_USER = N_("closed by the user")
 """The resolution of a ticket its owner closed before staff did: stored as it is, shown in the reader's
 language (``bot.desk.ticket_texts``)."""
@@ -46,6 +56,8 @@ DEFAULT_DEADLINES: Mapping[str, int] = {
     TicketKind.REPORT: 15,
 }
 """Working days per type: the Guangdong 12345 rules (domain facts §6)."""
+OUT_OF_HOURS = "out_of_hours"
+"""``Ticket.origin`` of a message left while the live desk was closed (its deadline: ``out_of_hours_days``)."""
 
 
 @dataclass(frozen=True)
@@ -55,9 +67,14 @@ class TicketPolicy:
 
     deadlines: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_DEADLINES))
     reopen_days: int = 7
+    out_of_hours_days: int = 1
+    """The deadline of a message left while the desk is closed (origin ``out_of_hours``), whatever its type:
+    the user was just told when staff are back, so it is answered by the next working day(s)."""
     max_description: int = 2000
     min_description: int = 10
     max_message: int = 2000
+    staff_chat_id: int | None = None
+    """The staff group chat (HELPDESK_STAFF_CHAT) that is also told of every new ticket."""
 
     def __post_init__(self) -> None:
         if not 0 < self.max_description <= limits.DESCRIPTION:
@@ -87,6 +104,36 @@ class MessageView:
     file_kind: str | None
     file_id: str | None
     created_at: datetime
+    id: int = 0
+    """The ticket message's id: an attachment's button carries it (``TicketWork.attachment``)."""
+    author_name: str | None = None
+    """The display name of the member of staff who wrote a reply or note (what the user sees, as in live chats)."""
+    file_name: str | None = None
+
+
+@dataclass(frozen=True)
+class Filer:
+    """Who filed a ticket, for staff: their name, language setting and role (applicant or employer)."""
+
+    name: str
+    lang: str | None
+    role: str | None
+
+
+@dataclass(frozen=True)
+class HistoryEvent:
+    """One step in a ticket's life, for staff: filed, taken, replied, closed… (from the audit log, the
+    ticket's messages and its own columns)."""
+
+    at: datetime
+    action: str
+    """``filed``, ``user_message``, ``closed_by_user`` or an audited staff action (``take``, ``reply``, ``note``,
+    ``change_kind``, ``reassign``, ``close``, ``reopen``, ``deadline_recomputed``)."""
+    actor: str | None = None
+    """The member of staff's display name; None for the user or the system."""
+    detail: str = ""
+    """``filed``: the origin; ``change_kind``: the new type; ``reassign``: the new assignee's name;
+    ``deadline_recomputed``: old → new date."""
 
 
 @dataclass(frozen=True)
@@ -110,10 +157,21 @@ class TicketView:
     messages: tuple[MessageView, ...] = ()
     due_provisional: bool = False
     """The deadline was counted on a provisional holiday schedule (shown to staff, not to the user)."""
+    origin: str = "bot"
+    filer: Filer | None = None
+    """Staff's view only: who filed it."""
+    assignee_name: str | None = None
+    history: tuple[HistoryEvent, ...] = ()
+    """Staff's view only: what happened to it, oldest first."""
 
     def overdue(self, now: datetime) -> bool:
         """Still open after its deadline."""
         return self.status in OPEN_STATUSES and now > self.due_at
+
+    @property
+    def attachments(self) -> tuple[MessageView, ...]:
+        """The messages that carry a photo or a document, in order (numbered from 1 in the views)."""
+        return tuple(m for m in self.messages if m.file_id)
 
 
 def ticket_id(ticket: Ticket) -> int:
@@ -128,10 +186,32 @@ def ticket_number(ticket: Ticket) -> str:
     return ticket.number
 
 
-def view_of(ticket: Ticket, messages: list[TicketMessage] | None = None) -> TicketView:
-    """The view of a flushed ticket, with the given messages."""
+def view_of(
+    ticket: Ticket,
+    messages: list[TicketMessage] | None = None,
+    names: Mapping[int, str] | None = None,
+    *,
+    filer: Filer | None = None,
+    assignee_name: str | None = None,
+    history: tuple[HistoryEvent, ...] = (),
+) -> TicketView:
+    """The view of a flushed ticket, with the given messages (their staff authors named from *names*); a
+    staff view adds who filed it, the assignee's name and the history."""
     assert ticket.id is not None and ticket.number is not None
-    shown = tuple(MessageView(m.kind, m.text, m.file_kind, m.file_id, m.created_at) for m in messages or [])
+    names = names or {}
+    shown = tuple(
+        MessageView(
+            m.kind,
+            m.text,
+            m.file_kind,
+            m.file_id,
+            m.created_at,
+            m.id or 0,
+            names.get(m.author_id) if m.kind != "user" else None,
+            m.file_name,
+        )
+        for m in messages or []
+    )
     lang: Lang = "zh" if ticket.lang == "zh" else "en"
     return TicketView(
         ticket.id,
@@ -150,6 +230,10 @@ def view_of(ticket: Ticket, messages: list[TicketMessage] | None = None) -> Tick
         ticket.closed_at,
         shown,
         ticket.due_provisional,
+        origin=ticket.origin,
+        filer=filer,
+        assignee_name=assignee_name,
+        history=history,
     )
 
 
@@ -180,7 +264,65 @@ def read_ticket(engine: Engine, staff: StaffRegistry, actor_id: int, number_or_i
         if not as_staff:
             query = query.where(TicketMessage.kind != "note")
         messages = list(session.exec(query.order_by(col(TicketMessage.id))).all())
-        return view_of(ticket, messages)
+        names = staff_names(session)
+        if not as_staff:
+            return view_of(ticket, messages, names)
+        return view_of(
+            ticket,
+            messages,
+            names,
+            filer=_filer(session, ticket.user_id),
+            assignee_name=names.get(ticket.assignee_id) if ticket.assignee_id else None,
+            history=_history(session, ticket, messages, names),
+        )
+
+
+def staff_names(session: Session) -> dict[int, str]:
+    """Every member of staff's display name by Telegram id, former staff included (their replies and actions
+    stay theirs). The staff table is small: one query beats one per message."""
+    return {row.user_id: row.name for row in session.exec(select(Staff)).all()}
+
+
+def _filer(session: Session, user_id: int) -> Filer:
+    user = session.get(User, user_id)
+    if user is None:
+        return Filer("", None, None)
+    return Filer(user.display_name, user.lang or user.client_lang, user.role)
+
+
+def _history(
+    session: Session, ticket: Ticket, messages: list[TicketMessage], names: Mapping[int, str]
+) -> tuple[HistoryEvent, ...]:
+    """The ticket's life, oldest first: filed, every audited staff action, the user's messages, and its
+    closing by the user (the owner's own actions are not audited; their traces are in the ticket)."""
+    events = [HistoryEvent(ticket.created_at, "filed", None, ticket.origin)]
+    rows = session.exec(select(AuditLog).where(AuditLog.ticket_id == ticket.id).order_by(col(AuditLog.id))).all()
+    for row in rows:
+        detail = row.detail
+        if row.action == "change_kind":
+            detail = detail.rpartition(" -> ")[2]  # "enquiry -> complaint": the new type
+        elif row.action == "reassign":
+            target = parse_id(detail.removeprefix("to "))  # "to 2002"
+            detail = names.get(target, detail) if target is not None else detail
+        events.append(HistoryEvent(row.created_at, row.action, names.get(row.actor_id), detail))
+    events += [HistoryEvent(m.created_at, "user_message") for m in messages if m.kind == "user"]
+    if ticket.status == TicketStatus.CLOSED and ticket.closed_at and ticket.resolution == CLOSED_BY_USER:
+        events.append(HistoryEvent(ticket.closed_at, "closed_by_user"))
+    return tuple(sorted(events, key=lambda e: e.at))  # stable: same-moment events keep their order
+
+
+def new_ticket_notices(
+    session: Session, ticket: Ticket, staff_chat_id: int | None, skip: Collection[int] = ()
+) -> list[Notice]:
+    """Who is told that *ticket* has arrived: the members of staff on duty (checked in), else every
+    supervisor, so that a ticket never waits unseen; and the staff chat when there is one. *skip*: people
+    who know already (the filer, the operator who turned a live chat into it). In the caller's transaction."""
+    active = session.exec(select(Staff).where(col(Staff.active))).all()
+    on_duty = sorted(s.user_id for s in active if s.checked_in and s.user_id not in skip)
+    supervisors = sorted(s.user_id for s in active if s.role == StaffRole.SUPERVISOR and s.user_id not in skip)
+    told = (on_duty or supervisors) + ([staff_chat_id] if staff_chat_id is not None else [])
+    number, kind = ticket_number(ticket), TicketKind(ticket.kind)
+    return [TicketNew(user, ticket_id(ticket), number, kind, ticket.due_at, ticket.origin) for user in told]
 
 
 def require_open(ticket: Ticket) -> Ticket:

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col, func, select
 
 from bot.desk.staff import audit
-from bot.desk.tickets.common import OPEN_STATUSES, TicketPolicy, ticket_id
+from bot.desk.tickets.common import OPEN_STATUSES, OUT_OF_HOURS, TicketPolicy, ticket_id
 from bot.desk.workdays import Deadline, WorkCalendar
 from bot.i18n import SHANGHAI
 from bot.notices import Notice, TicketDueLater
@@ -45,9 +45,11 @@ class TicketDeadlines:
     policy: TicketPolicy = field(default_factory=TicketPolicy)
     calendar: WorkCalendar = field(default_factory=WorkCalendar)
 
-    def due(self, kind: str, filed: datetime) -> Deadline:
-        """The deadline of a ticket of type *kind* filed at *filed* (timezone-aware, else ``ValueError``)."""
-        return self.calendar.due(filed, self.policy.deadlines[kind])
+    def due(self, kind: str, filed: datetime, origin: str | None = None) -> Deadline:
+        """The deadline of a ticket of type *kind* filed at *filed* (timezone-aware, else ``ValueError``); a
+        message left while the desk was closed (*origin* ``out_of_hours``) has ``out_of_hours_days`` instead."""
+        days = self.policy.out_of_hours_days if origin == OUT_OF_HOURS else self.policy.deadlines[kind]
+        return self.calendar.due(filed, days)
 
     def recompute_deadlines(self, now: datetime) -> tuple[list[DeadlineChange], list[Notice]]:
         """Count every provisional deadline again on the calendar in force (after a year's official schedule
@@ -61,7 +63,7 @@ class TicketDeadlines:
         with session_scope(self.engine) as session:
             query = select(Ticket).where(col(Ticket.due_provisional)).order_by(col(Ticket.id)).with_for_update()
             for ticket in session.exec(query).all():
-                due = self.due(ticket.kind, ticket.created_at)
+                due = self.due(ticket.kind, ticket.created_at, ticket.origin)
                 if due.at == ticket.due_at and due.provisional:
                     continue
                 old = ticket.due_at

@@ -5,6 +5,7 @@ chat turned into a ticket, a message left instead of waiting)."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,17 +17,26 @@ from sqlmodel import col, select
 
 from bot.answering.text import Lang, has_content, strip_control
 from bot.desk.flows import FilingStep, FlowName, Flows, FlowState
-from bot.desk.tickets.common import KINDS, TicketPolicy, TicketView, checked_text, view_of
+from bot.desk.tickets.common import KINDS, TicketPolicy, TicketView, checked_text, new_ticket_notices, view_of
 from bot.desk.tickets.deadlines import TicketDeadlines
 from bot.errors import InvalidInput, NotFound, Reason
 from bot.i18n import SHANGHAI
+from bot.notices import Notice
 from bot.store import limits
 from bot.store.db import session_scope
 from bot.store.models import Ticket, ensure_user
 from bot.store.statuses import TicketStatus
 
-REFERENCE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-/ ]{2,39}$")
+REFERENCE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-/]{2,39}$")
 """At most 40 characters: within ``limits.REFERENCE``, the column's length (checked again below)."""
+REFERENCE_LABEL = re.compile(
+    r"^(?:[^\x00-\x7f]+|(?:(?:work|permit|application|app|card|reference|ref|number|num|no|nr|id)\b\.?\s*)+)?"
+    r"[\s:#.\-]*",
+    re.IGNORECASE,
+)
+"""A label typed before the number: Chinese (工作许可证号, 申请编号：) or English ("Permit No.", "No. ", "#")."""
+SKIP_WORDS = frozenset({"skip", "跳过", "无", "没有", "none", "no", "n/a", "不用", "略过"})
+"""Typed instead of pressing Skip at an optional step (compared without case, blanks and end punctuation)."""
 RECENTLY_FILED = timedelta(minutes=10)
 """How long after filing a button of the finished filing (Submit pressed again) still shows the ticket."""
 
@@ -55,11 +65,21 @@ def validate_contact(text: str) -> str:
 
 
 def validate_reference(text: str) -> str:
-    """An application or permit number: letters, digits, dashes, 3–40 characters."""
-    text = " ".join(strip_control(text).split())
+    """An application or permit number: letters, digits, dashes, 3–40 characters. Typed as people type it,
+    it is normalised first: full-width characters made ASCII, a label before it dropped ("工作许可证号
+    912310000012345", "No. 9123 1000 0012 345") and the spaces inside taken out."""
+    text = unicodedata.normalize("NFKC", strip_control(text)).strip()
+    if len(text) > limits.REFERENCE * 2:  # nothing that long is a number with a label; spare the pattern
+        raise InvalidInput(Reason.BAD_REFERENCE)
+    text = "".join(REFERENCE_LABEL.sub("", text, count=1).split())
     if len(text) > limits.REFERENCE or not REFERENCE_RE.fullmatch(text):
         raise InvalidInput(Reason.BAD_REFERENCE)
     return text
+
+
+def says_skip(text: str) -> bool:
+    """Whether *text* is one of ``SKIP_WORDS`` (typed instead of pressing Skip)."""
+    return strip_control(text).strip().strip(".!。！").strip().casefold() in SKIP_WORDS
 
 
 @dataclass(frozen=True)
@@ -164,6 +184,8 @@ class TicketFiling:
         state = self._require_filing(user_id)
         if state.step == FilingStep.DESCRIPTION:
             return self._advance(user_id, state, now, description=self._check_description(text))
+        if state.step in (FilingStep.CONTACT, FilingStep.REFERENCE) and says_skip(text):
+            return self._advance(user_id, state, now, **{state.step: None})  # "skip", "无"… typed, not pressed
         if state.step == FilingStep.CONTACT:
             return self._advance(user_id, state, now, contact=validate_contact(text))
         if state.step == FilingStep.REFERENCE:
@@ -178,12 +200,16 @@ class TicketFiling:
         return self._advance(user_id, state, now, **{state.step: None})
 
     def confirm(self, user_id: int, lang: Lang, now: datetime) -> TicketView:
-        """Submit the filing: the ticket gets its number and due date; the flow ends."""
+        """Submit the filing (``submit``) without telling staff (the console, tests)."""
+        return self.submit(user_id, lang, now)[0]
+
+    def submit(self, user_id: int, lang: Lang, now: datetime) -> tuple[TicketView, list[Notice]]:
+        """Submit the filing: the ticket gets its number and due date; the flow ends; staff are told."""
         state = self._require_filing(user_id)
         filing = Filing.of(state)
         if state.step != FilingStep.CONFIRM or filing.kind is None or filing.description is None:
             raise InvalidInput(Reason.NOT_READY, step=state.step)
-        view = self.create(
+        view, notices = self.open_ticket(
             user_id,
             filing.kind,
             filing.description,
@@ -194,7 +220,7 @@ class TicketFiling:
             origin=str(state.data.get("origin", "bot")),
         )
         self.flows.clear(user_id)
-        return view
+        return view, notices
 
     def create(
         self,
@@ -208,10 +234,30 @@ class TicketFiling:
         reference: str | None = None,
         origin: str = "bot",
     ) -> TicketView:
-        """Create a ticket directly (the filing flow, a live session turned into a ticket, a left message)."""
+        """Create a ticket (``open_ticket``) without telling staff (tests, imports)."""
+        view, _notices = self.open_ticket(
+            user_id, kind, description, lang, now, contact=contact, reference=reference, origin=origin
+        )
+        return view
+
+    def open_ticket(
+        self,
+        user_id: int,
+        kind: str,
+        description: str,
+        lang: Lang,
+        now: datetime,
+        *,
+        contact: str | None = None,
+        reference: str | None = None,
+        origin: str = "bot",
+        creator: int | None = None,
+    ) -> tuple[TicketView, list[Notice]]:
+        """Create a ticket directly (the filing flow, a live session turned into a ticket, a left message), and
+        the notices telling staff it arrived (``new_ticket_notices``; not *creator*, who made it)."""
         if kind not in KINDS:
             raise InvalidInput(Reason.UNKNOWN_KIND)
-        due = self.deadlines.due(kind, now)
+        due = self.deadlines.due(kind, now, origin)
         with session_scope(self.engine) as session:
             ensure_user(session, user_id, now)
             ticket = Ticket(
@@ -231,4 +277,5 @@ class TicketFiling:
             session.add(ticket)
             session.flush()
             ticket.number = f"T{now.astimezone(SHANGHAI):%y%m}-{ticket.id:04d}"
-            return view_of(ticket)
+            skip = (user_id,) if creator is None else (user_id, creator)
+            return view_of(ticket), new_ticket_notices(session, ticket, self.policy.staff_chat_id, skip)

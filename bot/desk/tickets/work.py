@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from bot.desk.staff import StaffRegistry, audit
 from bot.desk.tickets.common import (
@@ -21,6 +21,7 @@ from bot.desk.tickets.common import (
     open_status,
     read_ticket,
     require_open,
+    staff_names,
     ticket_id,
     ticket_number,
     view_of,
@@ -28,12 +29,32 @@ from bot.desk.tickets.common import (
 from bot.desk.tickets.deadlines import TicketDeadlines
 from bot.errors import Conflict, InvalidInput, NotFound, Reason
 from bot.notices import Notice, TicketAssigned, TicketClosed, TicketReopenedByStaff, TicketReply
+from bot.numbers import MAX_ID
 from bot.store.db import session_scope
-from bot.store.models import Ticket
+from bot.store.models import Ticket, TicketMessage
 from bot.store.statuses import TicketStatus
 
 LIST_FILTERS = ("open", "new", "overdue", "mine", "closed", *KINDS)
 """The words staff list tickets by (``TicketWork.find``)."""
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A photo or document on a ticket, for sending to a member of staff by its Telegram file id."""
+
+    number: str
+    """The ticket's number."""
+    position: int
+    """Its place among the ticket's attachments, from 1 (as numbered in the staff view)."""
+    file_id: str
+    file_kind: str
+    """``photo`` or ``document``."""
+    kind: str
+    """The message it came with: ``user`` (from the owner) or ``reply`` (staff's)."""
+    author_name: str | None
+    """The member of staff who sent it with a reply."""
+    created_at: datetime
+    file_name: str | None
 
 
 @dataclass(frozen=True)
@@ -89,6 +110,36 @@ class TicketWork:
             return self.search(actor_id, now, assignee=actor_id, status="open")
         return self.search(actor_id, now, status=word if word in (TicketStatus.NEW, TicketStatus.CLOSED) else "open")
 
+    def attachment(self, actor_id: int, number_or_id: str | int, message_id: int) -> Attachment:
+        """Staff: the photo or document of ticket message *message_id*, to be sent to them by its file id.
+        ``NotFound`` when that message is not on this ticket or carries no file (an old or forged button)."""
+        self.staff.require(actor_id)
+        with session_scope(self.engine) as session:
+            ticket = load_ticket(session, number_or_id)
+            message = session.get(TicketMessage, message_id) if 0 < message_id <= MAX_ID else None
+            if message is None or message.ticket_id != ticket.id or not message.file_id:
+                raise NotFound(Reason.TICKET)
+            position = session.exec(
+                select(func.count())
+                .select_from(TicketMessage)
+                .where(
+                    TicketMessage.ticket_id == ticket.id,
+                    col(TicketMessage.file_id).is_not(None),
+                    col(TicketMessage.id) <= message_id,
+                )
+            ).one()
+            author = None if message.kind == "user" else staff_names(session).get(message.author_id)
+            return Attachment(
+                ticket_number(ticket),
+                position,
+                message.file_id,
+                message.file_kind or "document",
+                message.kind,
+                author,
+                message.created_at,
+                message.file_name,
+            )
+
     # ----- actions -----------------------------------------------------------------------
     def _staff_ticket(self, session: Session, actor_id: int, number_or_id: str | int) -> Ticket:
         self.staff.require(actor_id)
@@ -121,13 +172,15 @@ class TicketWork:
     ) -> tuple[TicketView, list[Notice]]:
         """A reply to the user (delivered to them); the ticket becomes answered and, if unassigned, theirs."""
         text = checked_text(text, self.policy.max_message, required=None if file_id else Reason.EMPTY)
+        member = self.staff.require(actor_id)
         with session_scope(self.engine) as session:
-            ticket = require_open(self._staff_ticket(session, actor_id, number_or_id))
+            ticket = require_open(load_ticket(session, number_or_id))
             add_message(session, ticket, actor_id, "reply", text, now, file_id, file_kind)
             ticket.assignee_id = ticket.assignee_id or actor_id
             ticket.status, ticket.updated_at = TicketStatus.ANSWERED, now
             audit(session, actor_id, "reply", now, ticket.id)
-            notice = TicketReply(ticket.user_id, ticket_number(ticket), ticket_id(ticket), text, file_id, file_kind)
+            number, owner = ticket_number(ticket), ticket.user_id
+            notice = TicketReply(owner, number, ticket_id(ticket), text, file_id, file_kind, member.name)
             return view_of(ticket), [notice]
 
     def note(self, actor_id: int, number_or_id: str | int, text: str, now: datetime) -> TicketView:
