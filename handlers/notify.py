@@ -165,6 +165,11 @@ ABOUT_OWN_TICKET = (nt.TicketReply, nt.TicketClosed, nt.TicketDueLater)
 async def deliver(context: HelpdeskContext, notices: Iterable[nt.Notice]) -> None:
     """Send each notice to its recipient (in their language); a user who blocked the bot is noted."""
     for notice in notices:
+        if (
+            isinstance(notice, nt.QueuePosition)
+            and await core(context, context.services.live_queue.queue_status, notice.user_id) is None
+        ):  # taken (or gone) since the queue moved: a place in it would mislead them
+            continue
         user = await core(context, context.helpdesk.user, notice.user_id)
         lang: Lang = user.lang if user is not None else "en"
         chunks, markup = render(notice, lang)

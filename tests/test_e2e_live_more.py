@@ -15,11 +15,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import Session, select
 
+from bot import notices as nt
 from bot.answering.text import Lang
 from bot.desk.ticket_texts import filed_text
 from bot.i18n import translator
 from bot.store.models import LiveSession, Ticket
+from handlers.context import HelpdeskContext
 from handlers.live_notices import user_line
+from handlers.notify import deliver
 from tests.botapi import SentMessage
 from tests.telegram_fixtures import Helpdesk, HelpdeskFactory
 
@@ -279,3 +282,17 @@ async def test_a_chat_ended_unresolved_offers_the_user_a_ticket_with_the_convers
     assert "Thank you" in (await desk.reply(ALICE)).text
     stranger = await desk.press(LI, await say(desk, LI, "/help"), f"fu:{session_id}", forged=True)
     assert stranger.text == _("zh", "This button has expired. Please send your question again.")
+
+
+async def test_a_place_in_the_queue_is_not_sent_to_a_user_already_connected(helpdesk_factory: HelpdeskFactory) -> None:
+    """A QueuePosition notice computed by another chat's work, delivered after this user was taken: dropped."""
+    desk = await desk_with_staff(helpdesk_factory)
+    await say(desk, OP1, "/checkin")
+    await queue_and_claim(desk, ALICE, OP1)
+    await desk.settle()
+    before = len(desk.botapi.messages(ALICE))
+    await deliver(HelpdeskContext(desk.app), [nt.QueuePosition(ALICE, 3, 8)])
+    assert len(desk.botapi.messages(ALICE)) == before
+    await say(desk, LI, "/human")  # a user still waiting does get it
+    await deliver(HelpdeskContext(desk.app), [nt.QueuePosition(LI, 1, 2)])
+    assert "1" in desk.botapi.messages(LI)[-1].text
