@@ -66,6 +66,7 @@ from bot.answering.answers import Answerer  # noqa: E402
 from bot.answering.helpdesk import MAX_MESSAGE_CHARS  # noqa: E402
 from bot.answering.knowledge import load_knowledge  # noqa: E402
 from bot.answering.text import Lang, detect_lang, has_content, strip_control  # noqa: E402
+from bot.arrival import clearly_answered  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.desk.ratings import BAD_LEVELS, LEVEL_LABELS  # noqa: E402
 from bot.desk.tickets.common import KINDS  # noqa: E402
@@ -278,6 +279,12 @@ class Questions:
                 seen.add(text)
                 self.by_lang["zh" if re.search(r"[\u4e00-\u9fff]", text) else "en"].append(text)
 
+    def clear(self, question: str) -> bool:
+        """Whether the knowledge base clearly answers *question* (else, after a staff reply to one of the
+        user's tickets, the bot first asks whether the message is for that ticket)."""
+        clean = strip_control(question)
+        return clearly_answered(self.answerer.ask(clean, detect_lang(clean)))
+
     def answer(self, question: str) -> list[str]:
         """The messages that answer *question* from someone who has not chosen a language."""
         clean = strip_control(question)
@@ -310,6 +317,8 @@ class SimUser:
     plan: list[str]
     tickets: list[tuple[str, str]] = field(default_factory=list)
     """(number, token of the description) of each ticket filed."""
+    answered: set[str] = field(default_factory=set)
+    """The numbers of the tickets staff replied to (each is then "answered")."""
     live: LiveChat | None = None
     done: int = 0
     aborted: str | None = None
@@ -567,6 +576,13 @@ class FaultRun:
         text = user.rng.choice(self.questions.by_lang[user.lang])
         since = self.marks(user.uid)
         await self.push(user.uid, text, user.lang)
+        if len(user.answered) == 1 and not self.questions.clear(text):
+            # one ticket answered by staff: "is this message for your ticket?" — no, it is a new question
+            offer = await self.owe(
+                user.uid, "reply", f"ticket offer for {text[:40]!r}", user, since, lambda m: "on:t" in m.data
+            )
+            since = self.marks(user.uid)
+            await self.press(user.uid, offer, "on:t")
         for number, expected in enumerate(self.questions.answer(text), 1):
             await self.owe(user.uid, "answer", f"answer part {number} to {text[:40]!r}", user, since, exactly(expected))
 
@@ -648,6 +664,7 @@ class FaultRun:
             translator(user.lang).gettext("Reply to your ticket {number} from {name}:").format(number=number, name=name)
         )
         await self.owe(user.uid, "notice", f"staff reply on {number}", user, since, exactly(f"{head}\n{text}"))
+        user.answered.add(number)
 
     async def live_start(self, user: SimUser) -> None:
         uid, lang = user.uid, user.lang
