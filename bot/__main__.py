@@ -10,6 +10,8 @@ calendar [YEAR ...]       the holiday schedule in force for each year (default: 
 kb eval FILE.jsonl        score the engine on labelled questions
 kb build                  train the classifier now (it is cached by a hash of its inputs)
 staff add ID --role operator|supervisor --name NAME, staff list, staff remove ID [--hand-back]
+jobs run-due [--now ISO-TIME]
+                          record the deadline alerts and the digest due as of that time (the bot sends them)
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, TextIO
 
@@ -106,6 +108,16 @@ def _parser() -> argparse.ArgumentParser:
     deliveries.add_argument("--days", type=int, default=7, help="refusals of the last DAYS days (default 7)")
     calendar = sub.add_parser("calendar", help="the holiday schedule in force for each year")
     calendar.add_argument("years", nargs="*", type=int, help="default: this year and next")
+    jobs = sub.add_parser("jobs", help="scheduled work")
+    jobs_sub = jobs.add_subparsers(dest="jobs_command", required=True)
+    run_due_parser = jobs_sub.add_parser(
+        "run-due",
+        help="record the deadline alerts and the morning digest due as of --now, once, and print them (the bot "
+        "sends them on its next run: there is no Telegram from here)",
+    )
+    run_due_parser.add_argument(
+        "--now", type=parse_now, help="an ISO time (default: now); without an offset it is Beijing time"
+    )
     return parser
 
 
@@ -338,6 +350,48 @@ def _deliveries(settings: Settings, days: int, now: datetime) -> int:
     return 0
 
 
+def parse_now(text: str) -> datetime:
+    """``--now``: an ISO time; without an offset it is Beijing time (argparse type)."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not an ISO time: {text!r} (e.g. 2026-05-06T09:30)") from exc
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=SHANGHAI)
+
+
+def run_due(settings: Settings, now: datetime, say: Callable[[str], object] = print) -> int:
+    """``jobs run-due``: decide and record the deadline alerts and the digest due as of *now*, once, and say
+    what was recorded and for whom. Nothing is sent from here (no Telegram): the bot sends what was
+    recorded on its next run (``bot.desk.tickets.alerts``)."""
+    from bot.desk.tickets.alerts import AlertPolicy, DeadlineAlerts
+    from bot.store.db import make_engine
+
+    calendar = WorkCalendar(load_calendar_files(settings.helpdesk_kb_dir / "calendar"))
+    policy = AlertPolicy(settings.helpdesk_digest_hour, AlertPolicy.parse_recipients(settings.helpdesk_digest_to))
+    alerts = DeadlineAlerts(make_engine(settings.database_url), calendar, policy)
+    local = now.astimezone(SHANGHAI)
+    if not calendar.is_working_day(local.date()) or local.hour < policy.digest_hour:
+        say(
+            f"{local:%Y-%m-%d} is not a working day: nothing is due (alerts and the digest go out on working days "
+            f"from {policy.digest_hour:02d}:00 Beijing time)."
+            if not calendar.is_working_day(local.date())
+            else f"{local:%Y-%m-%d %H:%M} is before {policy.digest_hour:02d}:00 (Beijing time): nothing is due yet."
+        )
+        return 0
+    decisions = alerts.record_due(now)
+    say(f"As of {local:%Y-%m-%d %H:%M} (Beijing time):")
+    for decision in decisions:
+        say(f"  {decision.kind:<9} {decision.about:<11} → {', '.join(map(str, decision.recipients))}")
+    if not decisions:
+        say("Nothing new is due: what was due was recorded before (each alert and digest is recorded once).")
+        return 0
+    say(
+        f"Recorded {len(decisions)} alert(s). The command line sends no Telegram messages: the bot sends them on "
+        "its next run (when it starts, then every HELPDESK_ALERT_SECONDS)."
+    )
+    return 0
+
+
 def quiet_migrations() -> None:
     """Alembic's INFO lines ("Context impl SQLiteImpl.", "Running stamp_revision …") mean nothing to someone at
     the console or running a command: only its warnings and errors are shown there (the bot's log keeps all)."""
@@ -363,6 +417,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _staff(settings, args)
     if args.command == "deliveries":
         return _deliveries(settings, args.days, datetime.now(UTC))
+    if args.command == "jobs":
+        try:
+            return run_due(settings, args.now or datetime.now(UTC))
+        except (KnowledgeBaseError, ValueError) as exc:  # a broken calendar file, a bad HELPDESK_DIGEST_TO
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
     kb = load_kb_or_exit(settings)
     if args.command == "kb" and args.kb_command == "build":
         return _kb_build(kb, settings)

@@ -42,6 +42,12 @@ class Settings(BaseSettings):
     helpdesk_auto_assign: bool = False
     helpdesk_staff_chat: int | None = None
     helpdesk_sweep_seconds: float = 30
+    helpdesk_digest_hour: int = Field(default=9, ge=0, le=23)
+    """The hour (Beijing time) of the supervisors' morning digest on working days; deadline alerts go out from it."""
+    helpdesk_digest_to: str = "supervisors"
+    """Who gets the digest: ``supervisors``, ``none``, or comma-separated Telegram ids."""
+    helpdesk_alert_seconds: float = Field(default=60, ge=0)
+    """Seconds between the bot's looks for deadline alerts and the digest due (0: off)."""
     helpdesk_cache_dir: Path = ROOT / ".cache"
     """Where the trained classifier is cached (named by a hash of its inputs; safe to delete)."""
     helpdesk_resume_seconds: float = 10

@@ -19,6 +19,12 @@ Ratings (``bot.desk.ratings``):
                              them, the ticket (with Open) or the chat's last messages; call them back.
 Holiday calendar (``bot.desk.calendar_upkeep``):
     CalendarUnknown        → each supervisor, weekly: a year's official holiday schedule still has to be entered.
+Deadlines (``bot.desk.tickets.alerts``; on working days, from the digest hour, each once):
+    TicketDueSoon          → the assignee (else the staff on duty, else each supervisor): an open ticket is due by
+                             the end of the next working day, with Open.
+    TicketOverdue          → each supervisor: an open ticket passed its deadline, with Open.
+    MorningDigest          → each supervisor (or HELPDESK_DIGEST_TO), once a working day: new, due today, overdue,
+                             bad ratings since the previous digest.
 Live desk, queue (``bot.desk.live.queue``; the long-wait offer from ``bot.desk.live.timers``):
     QueueNew               → each checked-in operator (and the staff chat): a user waits, with a Claim button.
     QueuePosition          → a waiting user: their place in the queue and the estimated wait changed.
@@ -45,7 +51,7 @@ closed for silence by ``.timers``):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import NamedTuple, TypeAlias
 
 
@@ -191,6 +197,51 @@ class CalendarUnknown:
     """The file to fill in, e.g. ``knowledge/calendar/2027.toml``."""
     provisional: int
     """How many tickets have a provisional deadline so far."""
+
+
+# ----- deadlines -------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TicketDueSoon:
+    """To the assignee (else the staff on duty, else each supervisor): an open ticket is due by the end of
+    the next working day (or of today, for one filed too late to be told the day before)."""
+
+    user_id: int
+    ticket_id: int
+    number: str
+    kind: str
+    """A ``TicketKind``."""
+    due: datetime
+
+
+@dataclass(frozen=True)
+class TicketOverdue:
+    """To each supervisor: an open ticket passed its deadline."""
+
+    user_id: int
+    ticket_id: int
+    number: str
+    kind: str
+    """A ``TicketKind``."""
+    due: datetime
+    assignee: str = ""
+    """The display name of the member of staff who has it; empty when nobody has taken it."""
+
+
+@dataclass(frozen=True)
+class MorningDigest:
+    """To each supervisor (or the ids of HELPDESK_DIGEST_TO), once a working day at the digest hour."""
+
+    user_id: int
+    day: date
+    new: int
+    """Tickets filed since the previous digest (the previous working day at the digest hour)."""
+    due_today: int
+    due_today_numbers: tuple[str, ...]
+    """The first of them (``bot.desk.tickets.alerts.LISTED``), soonest deadline first."""
+    overdue: int
+    overdue_numbers: tuple[str, ...]
+    bad_ratings: int
+    """Bad ratings given since the previous digest, to call back (there is no call-back record yet)."""
 
 
 # ----- the live desk: the queue -------------------------------------------------------------------------
@@ -373,6 +424,9 @@ Notice: TypeAlias = (
     | TicketNew
     | BadRating
     | CalendarUnknown
+    | TicketDueSoon
+    | TicketOverdue
+    | MorningDigest
     | QueueNew
     | QueuePosition
     | QueueLongWait

@@ -23,6 +23,7 @@ from bot.desk.live.shared import LivePolicy
 from bot.desk.live.timers import LiveTimers
 from bot.desk.ratings import Ratings
 from bot.desk.staff import StaffRegistry
+from bot.desk.tickets.alerts import AlertPolicy, DeadlineAlerts
 from bot.desk.tickets.common import TicketPolicy
 from bot.desk.tickets.deadlines import TicketDeadlines
 from bot.desk.tickets.filing import TicketFiling
@@ -46,6 +47,7 @@ class Services:
     own_tickets: OwnTickets
     ticket_work: TicketWork
     deadlines: TicketDeadlines
+    alerts: DeadlineAlerts
     ratings: Ratings
     live_queue: LiveQueue
     live_sessions: LiveSessions
@@ -101,6 +103,11 @@ def build_services(
         own_tickets=OwnTickets(engine, staff, policy),
         ticket_work=ticket_work,
         deadlines=deadlines,
+        alerts=DeadlineAlerts(
+            engine,
+            calendar,
+            AlertPolicy(settings.helpdesk_digest_hour, AlertPolicy.parse_recipients(settings.helpdesk_digest_to)),
+        ),
         ratings=ratings,
         live_queue=live_queue,
         live_sessions=LiveSessions(engine, staff, helpdesk, filing, ticket_work),

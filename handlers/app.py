@@ -30,7 +30,7 @@ from bot.i18n import translator
 from bot.logs import install_redaction
 from bot.services import Services, build_services
 from bot.store.journal import Journal
-from handlers import calendar_jobs, inbox, live, questions, staff, start, tickets, topics
+from handlers import calendar_jobs, deadline_jobs, inbox, live, questions, staff, start, tickets, topics
 from handlers import callback_data as cd
 from handlers.callback_data import Button
 from handlers.common import expired, meet, reply_text, send_messages, tr
@@ -254,6 +254,11 @@ def build_application(
         interval=calendar_jobs.UPKEEP_INTERVAL,
         first=1,
     )
+    if settings.helpdesk_alert_seconds > 0:  # deadline alerts and the morning digest (0: off)
+        every = settings.helpdesk_alert_seconds
+        durable_job(
+            app, jobs.run_repeating, deadline_jobs.deadline_alerts_job, deadline_jobs.JOB, interval=every, first=1
+        )
     jobs.run_once(resume_all, when=0, name="resume-unfinished")
     resume = settings.helpdesk_resume_seconds
     jobs.run_repeating(resume_due, interval=resume, first=resume, name="resume-deferred")

@@ -11,12 +11,14 @@ import logging
 from collections.abc import Iterable, Mapping
 from html import escape
 
+from telegram import InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden
 
 from bot import notices as nt
 from bot.answering.text import Lang
 from bot.desk.ratings import LEVEL_LABELS
 from bot.desk.ticket_texts import new_ticket_text
+from bot.desk.tickets.common import KIND_LABELS
 from bot.i18n import N_, translator
 from handlers import callback_data as cd
 from handlers.callback_data import Button
@@ -137,6 +139,57 @@ def _calendar_unknown(notice: nt.CalendarUnknown, lang: Lang) -> Rendered:
     )
 
 
+# ----- deadlines (bot.desk.tickets.alerts) --------------------------------------------------------------
+def _open_ticket(lang: Lang, ticket_id: int) -> InlineKeyboardMarkup:
+    """The Open button of a staff notice about a ticket (the staff view, ``sv:``)."""
+    return keyboard([[(translator(lang).gettext("Open"), cd.make(Button.STAFF_VIEW, ticket_id))]])
+
+
+def _ticket_due_soon(notice: nt.TicketDueSoon, lang: Lang) -> Rendered:
+    _ = translator(lang).gettext
+    text = _("⏰ Ticket {number} ({kind}) is due on {due} (Beijing time) and is not closed yet.").format(
+        number=notice.number, kind=_(KIND_LABELS[notice.kind]), due=translator(lang).date(notice.due)
+    )
+    return html_chunks(text), _open_ticket(lang, notice.ticket_id)
+
+
+def _ticket_overdue(notice: nt.TicketOverdue, lang: Lang) -> Rendered:
+    _ = translator(lang).gettext
+    text = _("🔴 Ticket {number} ({kind}) is overdue: it was due on {due} (Beijing time) and is still open.").format(
+        number=notice.number, kind=_(KIND_LABELS[notice.kind]), due=translator(lang).date(notice.due)
+    )
+    who = _("Assigned to {name}.").format(name=notice.assignee) if notice.assignee else _("Nobody has taken it yet.")
+    return html_chunks(text + "\n" + who), _open_ticket(lang, notice.ticket_id)
+
+
+def _listed(numbers: tuple[str, ...], count: int) -> str:
+    """ " — T2605-0001, T2605-0002, …": the numbers a digest names (the first few)."""
+    if not numbers:
+        return ""
+    return " — " + ", ".join(numbers) + (", …" if count > len(numbers) else "")
+
+
+def _morning_digest(notice: nt.MorningDigest, lang: Lang) -> Rendered:
+    """The supervisors' morning digest, with the ticket lists it points to (``sl:`` filter buttons)."""
+    _ = translator(lang).gettext
+    lines = [
+        _("☀️ Morning digest for {day} (Beijing time)").format(day=translator(lang).date(notice.day)),
+        _("New tickets since the last digest: {count}").format(count=notice.new),
+        _("Due today: {count}").format(count=notice.due_today) + _listed(notice.due_today_numbers, notice.due_today),
+        _("Overdue: {count}").format(count=notice.overdue) + _listed(notice.overdue_numbers, notice.overdue),
+        _("Bad ratings given since the last digest (to call back): {count}").format(count=notice.bad_ratings),
+    ]
+    markup = keyboard(
+        [
+            [
+                (_("Overdue tickets"), cd.make(Button.STAFF_LIST, "overdue")),
+                (_("New tickets"), cd.make(Button.STAFF_LIST, "new")),
+            ]
+        ]
+    )
+    return html_chunks("\n".join(lines)), markup
+
+
 RENDERERS: Mapping[type[nt.Notice], Renderer] = {
     nt.TicketReply: _ticket_reply,
     nt.TicketClosed: _ticket_closed,
@@ -148,6 +201,9 @@ RENDERERS: Mapping[type[nt.Notice], Renderer] = {
     nt.TicketNew: _ticket_new,
     nt.BadRating: _bad_rating,
     nt.CalendarUnknown: _calendar_unknown,
+    nt.TicketDueSoon: _ticket_due_soon,
+    nt.TicketOverdue: _ticket_overdue,
+    nt.MorningDigest: _morning_digest,
     **LIVE_RENDERERS,
 }
 """Every notice type → the function that renders it for Telegram (``tests/test_notices.py`` checks all)."""

@@ -93,6 +93,7 @@ class Helpdesk:
             "telegram_api_url": self.botapi.base_url,
             "database_url": f"sqlite:///{self.database}",
             "helpdesk_hours": "always",
+            "helpdesk_alert_seconds": 0,  # deadline alerts and the digest off unless a test turns them on
             **self.overrides,
         }
         return Settings(_env_file=None, **values)  # type: ignore[call-arg]

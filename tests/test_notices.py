@@ -4,7 +4,7 @@ for the console in both languages."""
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, get_args
 from zoneinfo import ZoneInfo
 
@@ -37,6 +37,13 @@ SAMPLES: dict[type[nt.Notice], nt.Notice] = {
     nt.TicketNew: nt.TicketNew(8, 1, "T2603-0001", "complaint", datetime(2026, 3, 24, 23, 59, 59, tzinfo=SHANGHAI)),
     nt.BadRating: nt.BadRating(9, "ticket", 1, 4, 7, "Nobody called me back.", 3),
     nt.CalendarUnknown: nt.CalendarUnknown(9, 2027, "knowledge/calendar/2027.toml", 2),
+    nt.TicketDueSoon: nt.TicketDueSoon(
+        8, 1, "T2605-0001", "enquiry", datetime(2026, 5, 6, 23, 59, 59, tzinfo=SHANGHAI)
+    ),
+    nt.TicketOverdue: nt.TicketOverdue(
+        9, 1, "T2605-0001", "complaint", datetime(2026, 5, 6, 23, 59, 59, tzinfo=SHANGHAI), "Li Na"
+    ),
+    nt.MorningDigest: nt.MorningDigest(9, date(2026, 5, 11), 3, 1, ("T2605-0002",), 2, ("T2605-0001",), 1),
     nt.QueueNew: nt.QueueNew(8, 4, "zh", "employer", 7, "Li", HISTORY),
     nt.QueuePosition: nt.QueuePosition(7, 2, 12),
     nt.QueueLongWait: nt.QueueLongWait(7, 4),

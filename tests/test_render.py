@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from html import escape
 from html.parser import HTMLParser
 
@@ -142,6 +142,10 @@ NOTICES: list[nt.Notice] = [
     nt.TicketNew(1, 3, "T2603-0003", "report", datetime(2026, 3, 24, 15, 59, 59, tzinfo=UTC), "live"),
     nt.BadRating(1, "ticket", 3, 4, 9, "<b>", 1, "<Li>", "zh", "employer", "a&b@example.com", "T2603-0003"),
     nt.BadRating(1, "session", 4, 5, 9, None, 2, "", None, None, None, None, (nt.TranscriptLine("user", "<x>"),)),
+    nt.TicketDueSoon(1, 3, "T2605-0003", "help", datetime(2026, 5, 8, 15, 59, 59, tzinfo=UTC)),
+    nt.TicketOverdue(1, 3, "T2605-0003", "report", datetime(2026, 5, 8, 15, 59, 59, tzinfo=UTC), "Li <Na> & co"),
+    nt.TicketOverdue(1, 3, "T2605-0003", "suggestion", datetime(2026, 5, 8, 15, 59, 59, tzinfo=UTC)),
+    nt.MorningDigest(1, date(2026, 5, 11), 0, 0, (), 12, tuple(f"T2605-{n:04d}" for n in range(1, 11)), 0),
 ]
 
 
@@ -165,3 +169,11 @@ def test_session_end_asks_for_the_five_level_rating() -> None:
     _chunks, markup = render(NOTICES[11], "zh")
     assert markup is not None
     assert [row[0].callback_data for row in markup.inline_keyboard] == [f"rt:s:3:{level}" for level in range(1, 6)]
+
+
+def test_the_morning_digest_names_the_first_tickets_and_points_to_the_lists() -> None:
+    chunks, markup = render(NOTICES[-1], "zh")
+    lines = "".join(chunks).split("\n")
+    assert lines[0] == "☀️ 每日早报（北京时间 2026年5月11日）"
+    assert lines[3] == "已超期：12 — " + ", ".join(f"T2605-{n:04d}" for n in range(1, 11)) + ", …"
+    assert markup is not None and [b.callback_data for b in markup.inline_keyboard[0]] == ["sl:overdue", "sl:new"]

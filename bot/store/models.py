@@ -263,6 +263,27 @@ class JobRun(SQLModel, table=True):
     done_at: datetime = _time(nullable=False)
 
 
+class AlertSent(SQLModel, table=True):
+    """A deadline alert or digest decided (``bot.desk.tickets.alerts``): one row per (kind, subject), written in
+    the transaction that decides it, so it is never decided twice across restarts and instances."""
+
+    __table_args__ = (UniqueConstraint("kind", "subject", name="one_alert_per_subject"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)
+    """``due_soon``, ``overdue`` or ``digest``."""
+    subject: str = Field(max_length=32)
+    """A ticket's id and deadline day (``12:2026-05-06``), or the digest's day (``2026-05-06``)."""
+    ticket_id: int | None = None
+    recipients: str = Field(sa_column=Column(Text, nullable=False))
+    """Their Telegram ids, comma-separated (for the record; the notices carry them)."""
+    notices: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    """The notices to send (pickled, as the journal keeps core results)."""
+    decided_at: datetime = _time(nullable=False)
+    taken_at: datetime | None = _time(nullable=True, index=True)
+    """When a bot took it to send; empty while a decision of ``python -m bot jobs run-due`` waits for the bot."""
+
+
 class Work(SQLModel, table=True):
     """A unit of work the helpdesk must finish: an update from Telegram, or a run of a scheduled job.
 
