@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     helpdesk_reopen_days: int = 7
     helpdesk_out_of_hours_days: int = Field(default=1, ge=1)
     """Working days to answer a message left while the desk is closed (the next working day by default)."""
+    helpdesk_followup_days: int = Field(default=5, ge=1)
+    """Working days to call back a user after a bad rating (好差评 回访, ``bot.desk.followups``)."""
     helpdesk_max_description: int = Field(default=2000, ge=1, le=limits.DESCRIPTION)
     """At most the description column's length (``bot.store.limits.DESCRIPTION``)."""
     helpdesk_queue_wait_minutes: float = 10

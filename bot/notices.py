@@ -24,7 +24,7 @@ Deadlines (``bot.desk.tickets.alerts``; on working days, from the digest hour, e
                              the end of the next working day, with Open.
     TicketOverdue          → each supervisor: an open ticket passed its deadline, with Open.
     MorningDigest          → each supervisor (or HELPDESK_DIGEST_TO), once a working day: new, due today, overdue,
-                             bad ratings since the previous digest.
+                             bad ratings waiting for a call-back (open follow-ups).
 Live desk, queue (``bot.desk.live.queue``; the long-wait offer from ``bot.desk.live.timers``):
     QueueNew               → each checked-in operator (and the staff chat): a user waits, with a Claim button.
     QueuePosition          → a waiting user: their place in the queue and the estimated wait changed.
@@ -185,6 +185,8 @@ class BadRating:
     """The ticket's number (a ticket's rating); *service_id* is its id."""
     transcript: tuple[TranscriptLine, ...] = ()
     """A live chat's last messages (a chat's rating)."""
+    followup_id: int | None = None
+    """The follow-up (回访) the rating opened (``bot.desk.followups``): its buttons take and record it."""
 
 
 @dataclass(frozen=True)
@@ -241,7 +243,7 @@ class MorningDigest:
     overdue: int
     overdue_numbers: tuple[str, ...]
     bad_ratings: int
-    """Bad ratings given since the previous digest, to call back (there is no call-back record yet)."""
+    """Bad ratings waiting for a call-back: the follow-ups still open (``bot.desk.followups``)."""
 
 
 # ----- the live desk: the queue -------------------------------------------------------------------------

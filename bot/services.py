@@ -15,6 +15,7 @@ from bot.desk.calendar_files import load_calendar_files
 from bot.desk.calendar_upkeep import CalendarUpkeep
 from bot.desk.canned import Canned, load_canned
 from bot.desk.flows import Flows
+from bot.desk.followups import FollowUps
 from bot.desk.hours import desk_hours
 from bot.desk.live.queue import LiveQueue
 from bot.desk.live.relay import LiveRelay
@@ -49,6 +50,7 @@ class Services:
     deadlines: TicketDeadlines
     alerts: DeadlineAlerts
     ratings: Ratings
+    followups: FollowUps
     live_queue: LiveQueue
     live_sessions: LiveSessions
     live_relay: LiveRelay
@@ -82,7 +84,8 @@ def build_services(
     deadlines = TicketDeadlines(engine, policy, calendar)
     filing = TicketFiling(engine, flows, deadlines, policy)
     ticket_work = TicketWork(engine, staff, deadlines, policy)
-    ratings = Ratings(engine, staff, flows, owner_checks={"session": session_rateable})
+    followups = FollowUps(engine, staff, calendar, settings.helpdesk_followup_days)
+    ratings = Ratings(engine, staff, flows, owner_checks={"session": session_rateable}, followups=followups)
     live_policy = LivePolicy(
         queue_wait=timedelta(minutes=settings.helpdesk_queue_wait_minutes),
         idle_remind=timedelta(minutes=settings.helpdesk_idle_remind_minutes),
@@ -109,6 +112,7 @@ def build_services(
             AlertPolicy(settings.helpdesk_digest_hour, AlertPolicy.parse_recipients(settings.helpdesk_digest_to)),
         ),
         ratings=ratings,
+        followups=followups,
         live_queue=live_queue,
         live_sessions=LiveSessions(engine, staff, helpdesk, filing, ticket_work),
         live_relay=LiveRelay(engine, staff),

@@ -30,7 +30,7 @@ from bot.i18n import translator
 from bot.logs import install_redaction
 from bot.services import Services, build_services
 from bot.store.journal import Journal
-from handlers import calendar_jobs, deadline_jobs, inbox, live, questions, staff, start, tickets, topics
+from handlers import calendar_jobs, deadline_jobs, followups, inbox, live, questions, staff, start, tickets, topics
 from handlers import callback_data as cd
 from handlers.callback_data import Button
 from handlers.common import expired, meet, reply_text, send_messages, tr
@@ -113,6 +113,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         "close": staff.quick_command,
         "staff": staff.staff_command,
         "deliveries": staff.deliveries_command,
+        "followups": followups.followups_command,
         # live desk
         "human": live.human_command,
         "checkin": live.checkin_command,
@@ -166,6 +167,10 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         cd.pattern(B.FOCUS): live.focus_button,
         cd.pattern(B.KB_ENTRY): live.kb_button,
         cd.pattern(B.FOLLOW_UP): live.follow_up_button,
+        cd.pattern(B.FOLLOWUP_VIEW): followups.view_button,
+        cd.pattern(B.FOLLOWUP_TAKE): followups.take_button,
+        cd.pattern(B.FOLLOWUP_RECORD): followups.record_button,
+        cd.pattern(B.FOLLOWUP_OUTCOME): followups.outcome_button,
     }
     for pattern, callback in buttons.items():
         app.add_handler(CallbackQueryHandler(callback, pattern=pattern))

@@ -58,6 +58,12 @@ Live chat (handlers/live.py, handlers/live_notices.py)
     ``fo``    FOCUS            session id                                     → live.focus_button
     ``kb``    KB_ENTRY         session id, knowledge-base entry id (/kb WORDS) → live.kb_button
     ``fu``    FOLLOW_UP        session id (a chat ended unresolved)            → live.follow_up_button
+Call-backs after bad ratings, 回访 (handlers/followups.py, handlers/notify.py), supervisors only
+    ``fuv``   FOLLOWUP_VIEW    follow-up id                                   → followups.view_button
+    ``fut``   FOLLOWUP_TAKE    follow-up id                                   → followups.take_button
+    ``fur``   FOLLOWUP_RECORD  follow-up id                                   → followups.record_button
+    ``fuo``   FOLLOWUP_OUTCOME follow-up id, outcome (``resolved``, ``explained``, ``wrongful``)
+                                                                              → followups.outcome_button
 """
 
 from __future__ import annotations
@@ -125,6 +131,11 @@ class Button(StrEnum):
     FOCUS = "fo"  # session id
     KB_ENTRY = "kb"  # session id, knowledge-base entry id: send it to that chat's user (/kb WORDS)
     FOLLOW_UP = "fu"  # session id: the user has a chat ended unresolved followed up as a ticket
+    # call-backs after bad ratings (回访)
+    FOLLOWUP_VIEW = "fuv"  # follow-up id: show it
+    FOLLOWUP_TAKE = "fut"  # follow-up id: assign it to the supervisor who pressed
+    FOLLOWUP_RECORD = "fur"  # follow-up id: record the call-back (outcome buttons next)
+    FOLLOWUP_OUTCOME = "fuo"  # follow-up id, outcome: then one message with what was said and fixed
 
     @property
     def takes_args(self) -> bool:

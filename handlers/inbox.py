@@ -20,6 +20,9 @@ the names and steps are ``FlowName``, ``FilingStep`` and ``StaffStep`` in ``bot.
                      note, close (any other)       a note / the resolution         "can't take that"
     rating_comment   comment                       passed to the supervisors       "can't take that"
                                                    (tickets.comment_input)
+    followup_record  notes (a supervisor recording   the call-back is recorded       "can't take that"
+                     a call-back, after the        (followups.notes_input)
+                     outcome button)
 
 In no flow (or one this version does not know), a Telegram reply to a message the bot sent about one of
 the user's open tickets goes to that ticket (text, photo or document); else text goes to the live chat the
@@ -40,7 +43,7 @@ from bot.answering.helpdesk import UserView
 from bot.desk.flows import FilingStep, FlowName, FlowState, StaffStep, TicketMessageStep
 from bot.desk.tickets.filing import Filing
 from bot.i18n import N_
-from handlers import live, questions, staff, tickets
+from handlers import followups, live, questions, staff, tickets
 from handlers.common import arrive, meet, reply_text, tr
 from handlers.context import HelpdeskContext, core
 
@@ -123,6 +126,7 @@ ROUTES: Mapping[tuple[str, str | None], Route] = {
     (FlowName.STAFF_INPUT, StaffStep.REPLY): Route(staff.staff_input, _files_only(staff.staff_input)),
     (FlowName.STAFF_INPUT, None): Route(staff.staff_input, _cannot_take),  # NOTE, CLOSE: text only
     (FlowName.RATING_COMMENT, None): Route(_comment, _cannot_take),
+    (FlowName.FOLLOWUP_RECORD, None): Route(followups.notes_input, _cannot_take),
 }
 """Each flow (and step, where it matters) → its text handler and its media handler."""
 

@@ -40,8 +40,11 @@ STAFF_COMMANDS = (
     ("staff", N_("The staff list")),
     ("help", N_("What I can do")),
 )
-SUPERVISOR_COMMANDS = (("deliveries", N_("Messages owed and those Telegram refused")),)
-"""Added to a supervisor's menu (``/deliveries`` is refused to operators)."""
+SUPERVISOR_COMMANDS = (
+    ("deliveries", N_("Messages owed and those Telegram refused")),
+    ("followups", N_("Call-backs after bad ratings (回访)")),
+)
+"""Added to a supervisor's menu (``/deliveries`` and ``/followups`` are refused to operators)."""
 
 
 def _menu(entries: tuple[tuple[str, str], ...], lang: Lang) -> list[BotCommand]:

@@ -118,10 +118,17 @@ def _bad_rating(notice: nt.BadRating, lang: Lang) -> Rendered:
             lines.append(f"{names.get(line.sender, line.sender)}: {line.text}{attached}")
     if notice.comment:
         lines += ["", _("Comment: {comment}").format(comment=notice.comment)]
-    markup = None
+    rows: list[list[tuple[str, str]]] = []
     if notice.service == "ticket":
-        markup = keyboard([[(_("Open"), cd.make(Button.STAFF_VIEW, notice.service_id))]])
-    return html_chunks("\n".join(lines)), markup
+        rows.append([(_("Open"), cd.make(Button.STAFF_VIEW, notice.service_id))])
+    if notice.followup_id is not None:  # the follow-up (回访) it opened: take it, or record the call-back
+        rows.append(
+            [
+                (_("Take the call-back"), cd.make(Button.FOLLOWUP_TAKE, notice.followup_id)),
+                (_("Record the call-back"), cd.make(Button.FOLLOWUP_RECORD, notice.followup_id)),
+            ]
+        )
+    return html_chunks("\n".join(lines)), keyboard(rows) if rows else None
 
 
 def _calendar_unknown(notice: nt.CalendarUnknown, lang: Lang) -> Rendered:
@@ -177,7 +184,7 @@ def _morning_digest(notice: nt.MorningDigest, lang: Lang) -> Rendered:
         _("New tickets since the last digest: {count}").format(count=notice.new),
         _("Due today: {count}").format(count=notice.due_today) + _listed(notice.due_today_numbers, notice.due_today),
         _("Overdue: {count}").format(count=notice.overdue) + _listed(notice.overdue_numbers, notice.overdue),
-        _("Bad ratings given since the last digest (to call back): {count}").format(count=notice.bad_ratings),
+        _("Bad ratings waiting for a call-back: {count} (/followups)").format(count=notice.bad_ratings),
     ]
     markup = keyboard(
         [

@@ -139,6 +139,7 @@ def staff_help_lines(lang: Lang) -> list[str]:
         _("/kb ENTRY_ID or WORDS, /canned [ID] – send a knowledge-base answer or a canned reply"),
         _("/staff – the staff list (supervisors: /staff add | remove)"),
         _("/deliveries – supervisors: messages owed and those Telegram refused (blocked, …)"),
+        _("/followups – supervisors: call-backs after bad ratings (回访), to take and record"),
     ]
 
 

@@ -12,6 +12,7 @@ from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler
 from bot.answering.knowledge import KnowledgeBase
 from bot.answering.topics import EMPLOYER_GROUP, GROUPS
 from bot.desk.canned import load_canned
+from bot.desk.followups import OUTCOME_LABELS
 from bot.desk.ratings import LEVEL_LABELS
 from bot.desk.tickets.common import KINDS
 from bot.desk.tickets.work import LIST_FILTERS
@@ -78,6 +79,10 @@ def _samples(kb: KnowledgeBase) -> dict[Button, tuple[object, ...]]:
         Button.FOCUS: (ROW_ID,),
         Button.KB_ENTRY: (ROW_ID, entry),
         Button.FOLLOW_UP: (ROW_ID,),
+        Button.FOLLOWUP_VIEW: (ROW_ID,),
+        Button.FOLLOWUP_TAKE: (ROW_ID,),
+        Button.FOLLOWUP_RECORD: (ROW_ID,),
+        Button.FOLLOWUP_OUTCOME: (ROW_ID, _longest(OUTCOME_LABELS)),
     }
 
 

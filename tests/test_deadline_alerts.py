@@ -20,7 +20,7 @@ from bot.desk.tickets.alerts import DUE_SOON, OVERDUE, AlertPolicy, DeadlineAler
 from bot.desk.workdays import SHANGHAI
 from bot.notices import MorningDigest, Notice, TicketDueSoon, TicketOverdue
 from bot.store.db import make_engine
-from bot.store.models import Rating, Staff
+from bot.store.models import FollowUp, Rating, Staff
 from tests.calendars import package_only
 from tests.dbs import postgres_engine
 from tests.test_tickets import Desk, desk_on
@@ -107,7 +107,20 @@ def test_the_digest_once_per_working_day_and_none_on_a_day_off(desk: Desk) -> No
     early = desk.filing.create(ALICE, "enquiry", TEXT, "en", at(5, 7, 10))  # due Saturday 9 May
     later = desk.filing.create(ALICE, "enquiry", TEXT, "en", at(5, 8, 10))  # due Monday 11 May
     with Session(desk.engine) as session:
-        session.add(Rating(service="ticket", service_id=early.id, user_id=ALICE, level=5, created_at=at(5, 10, 12)))
+        rating = Rating(service="ticket", service_id=early.id, user_id=ALICE, level=5, created_at=at(5, 10, 12))
+        session.add(rating)
+        session.flush()
+        assert rating.id is not None  # the follow-up it opened (回访) is what the digest counts, until recorded
+        session.add(
+            FollowUp(
+                rating_id=rating.id,
+                service="ticket",
+                service_id=early.id,
+                user_id=ALICE,
+                opened_at=at(5, 10, 12),
+                due_at=at(5, 15, 12),
+            )
+        )
         session.commit()
     for off in (at(5, 1, 9), at(5, 5, 12), at(5, 9, 8, 59)):
         assert of(MorningDigest, alerts.take_due(off)) == [], off
@@ -122,6 +135,7 @@ def test_the_digest_once_per_working_day_and_none_on_a_day_off(desk: Desk) -> No
     desk.filing.create(ALICE, "complaint", TEXT, "en", at(5, 12, 10))  # Tuesday: the bot is down all day
     [wednesday] = of(MorningDigest, alerts.take_due(at(5, 13, 11)))  # late, and since Monday's digest
     assert (wednesday.day, wednesday.new) == (date(2026, 5, 13), 2)
+    assert wednesday.bad_ratings == 1  # still not called back: counted again, not only when given
 
 
 def test_the_digest_goes_to_the_ids_configured() -> None:

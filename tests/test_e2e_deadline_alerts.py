@@ -131,7 +131,7 @@ async def test_jobs_run_due_records_while_the_bot_is_down_and_the_bot_sends_once
     digest = await desk.reply(SUPERVISOR, lambda m: m.text.startswith("☀️"))
     assert digest.text == (
         "☀️ Morning digest for May 6, 2026 (Beijing time)\nNew tickets since the last digest: 1\nDue today: 0\n"
-        "Overdue: 0\nBad ratings given since the last digest (to call back): 0"
+        "Overdue: 0\nBad ratings waiting for a call-back: 0 (/followups)"
     )
     assert digest.data == ["sl:overdue", "sl:new"]
     await quiet(desk, SUPERVISOR)

@@ -296,7 +296,10 @@ async def test_a_bad_rating_of_a_ticket_says_who_to_call_and_opens_the_ticket(de
         f"User: Alice · English · applicant · id {ALICE}\n"
         "Contact: alice@example.com"
     )
-    assert (alert.labels, alert.data) == (["Open"], [f"sv:{ticket.id}"])
+    assert (alert.labels, alert.data) == (
+        ["Open", "Take the call-back", "Record the call-back"],
+        [f"sv:{ticket.id}", "fut:1", "fur:1"],
+    )
     await desk.press(SUPERVISOR, alert, f"sv:{ticket.id}")
     view = await desk.reply(SUPERVISOR)
     assert view.text.startswith(f"{ticket.number} · Enquiry (咨询) · closed") and "Explained the rules." in view.text
@@ -325,7 +328,7 @@ async def test_a_bad_rating_of_a_live_chat_quotes_its_last_messages(desk: Helpde
         "User: 我的工作许可证丢了，怎么办？\n"
         "Staff: Please apply for a replacement online."
     )
-    assert alert.data == []  # the transcript is the context; there is no ticket to open
+    assert alert.data == ["fut:1", "fur:1"]  # the transcript is the context; no ticket to open, a call-back to make
 
 
 # ----- 10: the staff view, and replies signed by name ------------------------------------------------------------

@@ -179,7 +179,7 @@ async def test_ticket_from_filing_to_bad_rating(desk: Helpdesk) -> None:
         f"User: User{ALICE} · English · role not given · id {ALICE}\n"
         "Contact: none given (reach them in Telegram)"
     )
-    assert alert.data == [f"sv:{ticket.id}"]
+    assert alert.data == [f"sv:{ticket.id}", "fut:1", "fur:1"]  # open it; take or record the call-back (回访)
     done = await say(desk, ALICE, "Nobody told me <why> & the answer came late.")
     assert done.text == "Thank you. Your comment has been passed to a supervisor."
     with_comment = await desk.reply(SUPERVISOR)

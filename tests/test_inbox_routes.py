@@ -24,6 +24,7 @@ def test_every_flow_and_step_has_a_route() -> None:
         FlowName.TICKET_MESSAGE: tuple(TicketMessageStep),
         FlowName.STAFF_INPUT: tuple(StaffStep),
         FlowName.RATING_COMMENT: ("comment",),
+        FlowName.FOLLOWUP_RECORD: ("notes",),
     }
     assert set(steps) == set(FlowName)
     for name, names in steps.items():

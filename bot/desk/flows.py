@@ -26,6 +26,7 @@ class FlowName(StrEnum):
     TICKET_MESSAGE = "ticket_message"  # a user's message (text or files) to their own ticket: TicketMessageStep
     STAFF_INPUT = "staff_input"  # staff typing a reply, note or resolution after the button: StaffStep
     RATING_COMMENT = "rating_comment"  # the optional comment after a bad rating; one step, "comment"
+    FOLLOWUP_RECORD = "followup_record"  # a supervisor recording a call-back (回访); one step, "notes"
 
 
 class FilingStep(StrEnum):

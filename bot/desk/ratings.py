@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from bot.desk.flows import FlowName, Flows, FlowState
+from bot.desk.followups import FollowUps
 from bot.desk.live.relay import transcript_tail
 from bot.desk.staff import StaffRegistry
 from bot.desk.tickets.common import checked_text
@@ -24,7 +25,7 @@ from bot.i18n import N_
 from bot.notices import BadRating, Notice, TranscriptLine
 from bot.store import limits
 from bot.store.db import session_scope
-from bot.store.models import HelpRequest, LiveSession, Rating, Ticket, User
+from bot.store.models import FollowUp, HelpRequest, LiveSession, Rating, Ticket, User
 from bot.store.statuses import TicketStatus
 
 LEVEL_LABELS: Mapping[int, str] = {
@@ -67,10 +68,17 @@ class Ratings:
     """Recording ratings and alerting supervisors about bad ones."""
 
     def __init__(
-        self, engine: Engine, staff: StaffRegistry, flows: Flows, owner_checks: Mapping[str, OwnerCheck] | None = None
+        self,
+        engine: Engine,
+        staff: StaffRegistry,
+        flows: Flows,
+        owner_checks: Mapping[str, OwnerCheck] | None = None,
+        followups: FollowUps | None = None,
     ) -> None:
-        """Ratings of tickets, and of the further services named in *owner_checks* (service → who may rate)."""
+        """Ratings of tickets, and of the further services named in *owner_checks* (service → who may rate);
+        a bad one opens a follow-up in *followups* (回访)."""
         self.engine = engine
+        self.followups = followups
         self.staff = staff
         self.flows = flows
         self.owner_checks: Mapping[str, OwnerCheck] = {"ticket": _ticket_closed_and_owned, **(owner_checks or {})}
@@ -95,6 +103,8 @@ class Ratings:
                 session.flush()
                 assert row.id is not None
                 view = RatingView(row.id, service, service_id, level, None)
+                if view.bad and self.followups is not None:  # with the rating, so never one without the other
+                    self.followups.open_in(session, row, now)
         except IntegrityError as exc:  # two presses at once: the unique constraint keeps one
             raise Conflict(Reason.ALREADY_RATED) from exc
         notices: list[Notice] = []
@@ -112,6 +122,8 @@ class Ratings:
             lang, role = (user.lang or user.client_lang, user.role) if user else (None, None)
             contact = number = None
             lines: tuple[TranscriptLine, ...] = ()
+            followup = session.exec(select(FollowUp).where(FollowUp.rating_id == view.id)).first()
+            followup_id = followup.id if followup is not None else None
             if view.service == "ticket" and (ticket := session.get(Ticket, view.service_id)) is not None:
                 contact, number, lang = ticket.contact, ticket.number, ticket.lang
             elif view.service == "session" and (chat := session.get(LiveSession, view.service_id)) is not None:
@@ -133,6 +145,7 @@ class Ratings:
                 contact,
                 number,
                 lines,
+                followup_id,
             )
             for s in self.staff.supervisors()
         ]

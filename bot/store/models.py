@@ -330,3 +330,23 @@ def ensure_user(session: Any, user_id: int, now: datetime) -> None:
     if session.get(User, user_id) is None:
         session.add(User(id=user_id, created_at=now, updated_at=now))
         session.flush()
+
+
+class FollowUp(SQLModel, table=True):
+    """好差评 回访: the call-back a bad rating (不满意 / 非常不满意) opens, with its own deadline
+    (``bot.desk.followups``)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    rating_id: int = Field(sa_column=Column(Integer, ForeignKey("rating.id"), nullable=False, unique=True))
+    service: str = Field(max_length=8)  # ticket | session (the rated service)
+    service_id: int
+    user_id: int = _user_fk()  # who gave the rating: the one to call back
+    opened_at: datetime = _time(nullable=False)
+    due_at: datetime = _time(nullable=False)
+    assignee_id: int | None = _user_fk(nullable=True, index=False)
+    called_by: int | None = _user_fk(nullable=True, index=False)
+    called_at: datetime | None = _time(nullable=True, index=True)
+    """When the call-back was recorded; empty while the follow-up is open."""
+    outcome: str | None = Field(default=None, max_length=16)  # resolved | explained | wrongful
+    notes: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    """What the user said and what was fixed, as the caller typed it."""

@@ -8,9 +8,7 @@ the digest hour on (``AlertPolicy.digest_hour``, Beijing time):
 - **overdue**: an open ticket past its deadline → every supervisor, once per deadline;
 - **the morning digest** → each supervisor (or the ids configured), once per working day: tickets filed
   since the previous digest (the last one decided; else the previous working day's), due today, overdue, and
-  the bad ratings given since the previous digest.
-  There is no call-back record yet, so "waiting for a call-back" is counted as the bad ratings given since
-  the last digest, not as those still not followed up.
+  the bad ratings waiting for a call-back: the follow-ups still open (``bot.desk.followups``).
 
 Nothing is decided on a day off or before the hour, so nobody is woken at night or on a holiday: a deadline
 that passes over a holiday is reported on the first working morning after it.
@@ -37,13 +35,12 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
-from bot.desk.ratings import BAD_LEVELS
 from bot.desk.tickets.common import OPEN_STATUSES, staff_names, ticket_id, ticket_number
 from bot.desk.workdays import SHANGHAI, WorkCalendar
 from bot.notices import MorningDigest, Notice, TicketDueSoon, TicketOverdue
 from bot.numbers import parse_user_id
 from bot.store.db import AMBIENT, session_scope
-from bot.store.models import AlertSent, Rating, Staff, Ticket
+from bot.store.models import AlertSent, FollowUp, Staff, Ticket
 from bot.store.statuses import StaffRole, TicketStatus
 
 T = TypeVar("T")
@@ -227,10 +224,10 @@ class DeadlineAlerts:
         day_end = datetime.combine(today, time(23, 59, 59), tzinfo=SHANGHAI)
         due_today = _numbers(session, col(Ticket.due_at) >= max(day_start, now), col(Ticket.due_at) <= day_end)
         overdue = _numbers(session, col(Ticket.due_at) < now)
-        bad = session.exec(
+        bad = session.exec(  # waiting for a call-back: every follow-up not recorded yet, however old
             select(func.count())
-            .select_from(Rating)
-            .where(col(Rating.level).in_(BAD_LEVELS), col(Rating.created_at) >= since, col(Rating.created_at) < until)
+            .select_from(FollowUp)
+            .where(col(FollowUp.called_at).is_(None), col(FollowUp.opened_at) <= now)
         ).one()
         notices: list[Notice] = [
             MorningDigest(
