@@ -200,7 +200,8 @@ class DeskConsole:
             return self._filing_prompt(desk.skip(self.user_id, now))
         if filing.step == FilingStep.CONFIRM:
             if text.lower() in ("y", "yes", "是", "确认"):
-                return filed_text(desk.confirm(self.user_id, self.lang, now), self.lang)
+                ticket, notices = desk.submit(self.user_id, self.lang, now)
+                return "\n".join(filter(None, [filed_text(ticket, self.lang), self._notices(notices)]))
             return self._cancel("")
         return self._filing_prompt(desk.give_text(self.user_id, text, now))
 

@@ -125,15 +125,25 @@ def _followup_id(update: Update, args: int = 1) -> int | None:
     return data.int_arg(0) if data and len(data.args) == args else None
 
 
-async def view_button(update: Update, context: HelpdeskContext) -> None:
-    """A follow-up's button in /followups."""
+async def _pressed(update: Update, context: HelpdeskContext, args: int = 1) -> tuple[UserView, int] | None:
+    """The supervisor who pressed a follow-up's button and its id; None when the presser is not a supervisor
+    (told so) or the button is forged (told it has expired)."""
     user, member = await require_staff(update, context, supervisor=True)
     if member is None:
-        return
-    followup_id = _followup_id(update)
+        return None
+    followup_id = _followup_id(update, args)
     if followup_id is None:
         await expired(update, user.lang)
+        return None
+    return user, followup_id
+
+
+async def view_button(update: Update, context: HelpdeskContext) -> None:
+    """A follow-up's button in /followups."""
+    pressed = await _pressed(update, context)
+    if pressed is None:
         return
+    user, followup_id = pressed
     try:
         await _show(update, context, user, followup_id)
     except NotFound:
@@ -144,13 +154,10 @@ async def view_button(update: Update, context: HelpdeskContext) -> None:
 
 async def take_button(update: Update, context: HelpdeskContext) -> None:
     """Take the call-back: the follow-up becomes the presser's."""
-    user, member = await require_staff(update, context, supervisor=True)
-    if member is None:
+    pressed = await _pressed(update, context)
+    if pressed is None:
         return
-    followup_id = _followup_id(update)
-    if followup_id is None:
-        await expired(update, user.lang)
-        return
+    user, followup_id = pressed
     try:
         item = await core(context, context.services.followups.take, user.id, followup_id, context.now())
     except NotFound:
@@ -167,13 +174,10 @@ async def take_button(update: Update, context: HelpdeskContext) -> None:
 
 async def record_button(update: Update, context: HelpdeskContext) -> None:
     """Record the call-back: first its outcome, by button."""
-    user, member = await require_staff(update, context, supervisor=True)
-    if member is None:
+    pressed = await _pressed(update, context)
+    if pressed is None:
         return
-    followup_id = _followup_id(update)
-    if followup_id is None:
-        await expired(update, user.lang)
-        return
+    user, followup_id = pressed
     _ = tr(user.lang).gettext
     try:
         item = await core(context, context.services.followups.get, user.id, followup_id)

@@ -69,7 +69,7 @@ def file(desk: Desk, user: int = ALICE, kind: str = "enquiry") -> str:
     desk.filing.give_text(user, "How do I cancel the permit of an employee who left?", NOW)
     desk.filing.skip(user, NOW)
     desk.filing.skip(user, NOW)
-    return desk.filing.confirm(user, "en", NOW).number
+    return desk.filing.submit(user, "en", NOW)[0].number
 
 
 def test_filing_flow_step_by_step(desk: Desk) -> None:
@@ -79,7 +79,7 @@ def test_filing_flow_step_by_step(desk: Desk) -> None:
     assert desk.filing.give_text(ALICE, "138 0013 8000", NOW).step == "reference"
     filing = desk.filing.give_text(ALICE, "WP-2026-0001", NOW)
     assert (filing.step, filing.contact, filing.reference) == ("confirm", "+8613800138000", "WP-2026-0001")
-    ticket = desk.filing.confirm(ALICE, "en", NOW)
+    ticket = desk.filing.submit(ALICE, "en", NOW)[0]
     assert ticket.number.startswith("T2602-") and ticket.status == "new" and ticket.kind == "complaint"
     # complaint: 15 working days from Fri 13 Feb 2026: Sat 14 Feb (调休), 15–23 Feb off, 24–27 Feb,
     # Sat 28 Feb (调休), 2–6 Mar, 9–12 Mar → Thursday 12 March.
@@ -254,7 +254,7 @@ def test_naive_now_is_refused(desk: Desk) -> None:
     desk.filing.skip(ALICE, NOW)
     desk.filing.skip(ALICE, NOW)
     with pytest.raises(ValueError):
-        desk.filing.confirm(ALICE, "en", datetime(2026, 2, 13, 10, 0))
+        desk.filing.submit(ALICE, "en", datetime(2026, 2, 13, 10, 0))
     # Nothing was filed and the filing waits at the summary, to be submitted with a proper time.
     assert desk.filing.current(ALICE).step == "confirm"  # type: ignore[union-attr]
     assert desk.owners.mine(ALICE) == []

@@ -199,10 +199,6 @@ class TicketFiling:
             raise InvalidInput(Reason.CANNOT_SKIP, step=state.step)
         return self._advance(user_id, state, now, **{state.step: None})
 
-    def confirm(self, user_id: int, lang: Lang, now: datetime) -> TicketView:
-        """Submit the filing (``submit``) without telling staff (the console, tests)."""
-        return self.submit(user_id, lang, now)[0]
-
     def submit(self, user_id: int, lang: Lang, now: datetime) -> tuple[TicketView, list[Notice]]:
         """Submit the filing: the ticket gets its number and due date; the flow ends; staff are told."""
         state = self._require_filing(user_id)
