@@ -18,6 +18,8 @@ from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bot.privacy.redact import PERSONAL_PATTERNS
+
 if TYPE_CHECKING:
     from bot.config import Settings
 
@@ -27,15 +29,7 @@ LONG_TEXT = 64
 
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\d{6,12}:[A-Za-z0-9_-]{30,}"), "[token]"),
-    (re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE), "[email]"),
-    (re.compile(r"(?<![\w+])\+\d[\d ().-]{5,20}\d(?!\d)"), "[phone]"),  # +86 138 1234 5678
-    (re.compile(r"(?<![\d+])1[3-9]\d(?:[ -]?\d{4}){2}(?!\d)"), "[phone]"),  # 13812345678, 138-1234-5678
-    (re.compile(r"(?<!\d)0\d{2,3}[ -]\d{7,8}(?!\d)"), "[phone]"),  # 020-12345678, 0755 1234567
-    (re.compile(r"(?<!\d)\d{3,4}[ -]\d{3,4}[ -]\d{4}(?!\d)"), "[phone]"),  # 555-123-4567, 020 1234 5678
-    (re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{1,2}\d{6,9}(?![A-Za-z0-9])"), "[passport]"),  # E12345678, G1234567
-    (re.compile(r"(?<![A-Za-z0-9])\d{6,9}[A-Za-z](?![A-Za-z0-9])"), "[passport]"),
-    (re.compile(r"(?<!\d)\d{17}[\dXx](?![A-Za-z0-9])"), "[id-number]"),  # 居民身份证
-    (re.compile(r"(?<!\d)\d{7,}(?!\d)"), "[number]"),  # 9-digit passport numbers, local phone numbers, ids
+    *PERSONAL_PATTERNS,  # e-mail addresses, phone numbers, passport-, ID- and other long numbers
 )
 _QUOTED = re.compile("|".join(rf"{q}(?:[^{q}\\\n]|\\.){{{LONG_TEXT + 1},}}{q}" for q in ("'", '"')))
 """A quoted string (as exceptions and reprs show them) longer than ``LONG_TEXT``."""
