@@ -9,9 +9,23 @@ kb validate               check the knowledge base, every profile and the calend
 calendar [YEAR ...]       the holiday schedule in force for each year (default: this year and next)
 kb eval FILE.jsonl        score the engine on labelled questions
 kb build                  train the classifier now (it is cached by a hash of its inputs)
+qr SOURCE --out FILE.png [--username NAME]
+                          the QR code of the deep link t.me/<bot>?start=SOURCE (users counted by source in /stats)
 staff add ID --role operator|supervisor --name NAME, staff list, staff remove ID [--hand-back]
+check [--webhook] [--migrate]
+                          before start: token, database, migrations, knowledge base (and webhook settings)
 jobs run-due [--now ISO-TIME]
-                          record the deadline alerts and the digest due as of that time (the bot sends them)
+                          record the deadline alerts, the digest and the permit reminders due as of that time
+                          (the bot sends them)
+user export ID [--out FILE], user erase ID [--yes]
+                          a user's personal data on their request (audited)
+retention [--dry-run] [--now ISO-TIME]
+                          erase or anonymise what has been kept its time
+report --from DATE --to DATE [--format xlsx|csv] [--out FILE]
+                          the statistics of a period: an Excel workbook, or a zip of CSV files
+notice draft FILE.toml, notice list
+                          record a policy notice's draft (a supervisor previews and sends it in Telegram: /notices);
+                          the latest notices with their counts
 """
 
 from __future__ import annotations
@@ -34,10 +48,13 @@ from bot.answering.text import Lang, strip_control
 from bot.config import Settings, get_settings
 from bot.desk.calendar_files import load_calendar_files, template
 from bot.desk.canned import load_canned
+from bot.desk.outreach import notice_cli
+from bot.desk.reports import cli as report_cli
 from bot.desk.workdays import SHANGHAI, ScheduleSource, WorkCalendar
 from bot.errors import KnowledgeBaseError, KnowledgeProblem
 from bot.logs import configure_logging
 from bot.numbers import parse_user_id
+from bot.privacy import cli as privacy_cli
 from bot.store.statuses import StaffRole
 from console.terminal import render_plain, run_console
 
@@ -60,7 +77,13 @@ def _telegram_id(text: str) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="helpdesk", description="Foreigner's Work Permit helpdesk")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("run", help="run the Telegram bot (or the console without a token)")
+    run = sub.add_parser("run", help="run the Telegram bot (or the console without a token)")
+    run.add_argument(
+        "--webhook",
+        action="store_true",
+        help="behind Telegram's webhook (TELEGRAM_WEBHOOK_URL, TELEGRAM_WEBHOOK_SECRET; docs/deploy.md) instead of "
+        "long polling; also when TELEGRAM_WEBHOOK_URL is set",
+    )
     console = sub.add_parser("console", help="chat in the terminal")
     console.add_argument("--lang", choices=("en", "zh"))
     console.add_argument(
@@ -95,6 +118,11 @@ def _parser() -> argparse.ArgumentParser:
         help="hand their live chats back to the front of the queue; the users are NOT told (no Telegram "
         "from here): /staff remove in Telegram tells them",
     )
+    check = sub.add_parser(
+        "check", help="before start: token (getMe), database, migrations, knowledge base; exit 1 on a failure"
+    )
+    check.add_argument("--webhook", action="store_true", help="check webhook mode's settings too")
+    check.add_argument("--migrate", action="store_true", help="bring the database to the newest migration first")
     kb = sub.add_parser("kb", help="knowledge-base tools")
     kb_sub = kb.add_subparsers(dest="kb_command", required=True)
     kb_sub.add_parser("validate", help="check the knowledge base")
@@ -102,22 +130,36 @@ def _parser() -> argparse.ArgumentParser:
     ev = kb_sub.add_parser("eval", help="score the engine on a JSONL file of {q, expect}")
     ev.add_argument("file")
     ev.add_argument("--misses", action="store_true", help="list every question not answered correctly")
+    gaps_export = kb_sub.add_parser(
+        "gaps-export", help="the examples staff accepted in /gaps, as training lines (JSONL) to review and commit"
+    )
+    gaps_export.add_argument(
+        "--out", help="append the new lines to this file (e.g. knowledge/training/reviewed.jsonl); default: print them"
+    )
     deliveries = sub.add_parser(
         "deliveries", help="messages owed and not yet sent, and those Telegram refused for good (blocked, …)"
     )
     deliveries.add_argument("--days", type=int, default=7, help="refusals of the last DAYS days (default 7)")
+    qr = sub.add_parser("qr", help="the QR code of the deep link t.me/<bot>?start=SOURCE (where users came from)")
+    qr.add_argument("source", help="1-32 of A-Z a-z 0-9 _ -, e.g. window1")
+    qr.add_argument("--out", required=True, help="the PNG file to write")
+    qr.add_argument("--username", help="the bot's username (default: asked from Telegram with TELEGRAM_BOT_TOKEN)")
     calendar = sub.add_parser("calendar", help="the holiday schedule in force for each year")
     calendar.add_argument("years", nargs="*", type=int, help="default: this year and next")
     jobs = sub.add_parser("jobs", help="scheduled work")
     jobs_sub = jobs.add_subparsers(dest="jobs_command", required=True)
     run_due_parser = jobs_sub.add_parser(
         "run-due",
-        help="record the deadline alerts and the morning digest due as of --now, once, and print them (the bot "
+        help="record the deadline alerts, the morning digest and the permit reminders due as of --now, once, and "
+        "print them (the bot "
         "sends them on its next run: there is no Telegram from here)",
     )
     run_due_parser.add_argument(
         "--now", type=parse_now, help="an ISO time (default: now); without an offset it is Beijing time"
     )
+    privacy_cli.add_parsers(sub, _telegram_id, parse_now)
+    notice_cli.add_parsers(sub)
+    report_cli.add_parser(sub)
     return parser
 
 
@@ -199,6 +241,11 @@ def _kb_validate(settings: Settings, now: datetime) -> int:
         f"{len(canned)} canned replies, {len(training) - len(kb_examples(kb))} training lines, "
         f"{len(office)} holiday schedule file(s)."
     )
+    if kb.checklist is not None:
+        print(
+            f"Checklist: {len(kb.checklist.items)} documents, {len(kb.checklist.rules)} rules, "
+            f"{len(kb.checklist.cities)} cities."
+        )
     for year in WorkCalendar(office).years_to_enter(now):
         print(
             f"warning: the official holiday schedule for {year} is not known yet, so deadlines that reach into "
@@ -264,6 +311,24 @@ def _kb_eval(answerer: Answerer, path: str, misses: bool) -> int:
                 found = match.entry or ",".join(match.candidates)
                 print(f"{result:16} {item.expect or '-':24} {match.decision:8} {found:30} {match.score:.3f} {item.q}")
     print(format_report(tallies))
+    return 0
+
+
+def _kb_gaps_export(kb: KnowledgeBase, settings: Settings, out: str | None) -> int:
+    """``kb gaps-export``: the accepted gap-review examples the training data lacks (``bot.answering.gaps``)."""
+    from pathlib import Path
+
+    from bot.answering.gaps import accepted_examples, export_file
+    from bot.store.db import make_engine
+
+    export = export_file(accepted_examples(make_engine(settings.database_url)), kb, Path(out) if out else None)
+    where = out or "standard output"
+    print(
+        f"{len(export.lines)} new example(s) to {where}; left out: {export.duplicates} already in the training data, "
+        f"{export.unknown} of an entry that no longer exists. Review them, then commit the file into "
+        "knowledge/training/.",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -363,12 +428,22 @@ def run_due(settings: Settings, now: datetime, say: Callable[[str], object] = pr
     """``jobs run-due``: decide and record the deadline alerts and the digest due as of *now*, once, and say
     what was recorded and for whom. Nothing is sent from here (no Telegram): the bot sends what was
     recorded on its next run (``bot.desk.tickets.alerts``)."""
+    from bot.desk.outreach.reminders import PermitReminders, parse_leads, reminder_report
+    from bot.desk.reports.monthly import MonthlyReports
     from bot.desk.tickets.alerts import AlertPolicy, DeadlineAlerts
     from bot.store.db import make_engine
 
     calendar = WorkCalendar(load_calendar_files(settings.helpdesk_kb_dir / "calendar"))
     policy = AlertPolicy(settings.helpdesk_digest_hour, AlertPolicy.parse_recipients(settings.helpdesk_digest_to))
-    alerts = DeadlineAlerts(make_engine(settings.database_url), calendar, policy)
+    engine = make_engine(settings.database_url)
+    alerts = DeadlineAlerts(engine, calendar, policy)
+    leads, hour = parse_leads(settings.helpdesk_reminder_days), settings.helpdesk_reminder_hour
+    for line in reminder_report(PermitReminders(engine, calendar, leads, hour).record_due(now), now):
+        say(line)  # permit reminders (/reminders) go out any day from their hour: reported first, when any
+    monthly = MonthlyReports(engine, calendar, settings.helpdesk_digest_hour).record_due(now)
+    if monthly:  # last month's workbook, on the first working day of a month (bot.desk.reports.monthly)
+        recipients = ", ".join(str(report.user_id) for report in monthly)
+        say(f"Monthly report {monthly[0].period.label} recorded → {recipients} (the bot sends the workbook).")
     local = now.astimezone(SHANGHAI)
     if not calendar.is_working_day(local.date()) or local.hour < policy.digest_hour:
         say(
@@ -405,6 +480,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(settings)  # LOG_FILE rotates; every record is redacted (bot.logs)
     if not (args.command == "run" and settings.telegram_bot_token is not None):
         quiet_migrations()  # the console and the tools print their own output, not Alembic's chatter
+    if args.command == "check":
+        from bot.ops.check import run_checks
+
+        return run_checks(settings, webhook=args.webhook, migrate=args.migrate)
     if args.command == "kb" and args.kb_command == "validate":
         return _kb_validate(settings, datetime.now(UTC))
     if args.command == "calendar":
@@ -415,8 +494,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 1
     if args.command == "staff":
         return _staff(settings, args)
+    if args.command == "qr":
+        from bot.desk.outreach.qr import run_qr
+
+        return run_qr(settings, args.source, args.out, args.username)
     if args.command == "deliveries":
         return _deliveries(settings, args.days, datetime.now(UTC))
+    if args.command == "user":
+        return privacy_cli.user_command(settings, args, datetime.now(UTC))
+    if args.command == "retention":
+        return privacy_cli.retention_command(settings, args, args.now or datetime.now(UTC))
+    if args.command == "report":
+        return report_cli.report_command(settings, args, datetime.now(UTC))
     if args.command == "jobs":
         try:
             return run_due(settings, args.now or datetime.now(UTC))
@@ -426,6 +515,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     kb = load_kb_or_exit(settings)
     if args.command == "kb" and args.kb_command == "build":
         return _kb_build(kb, settings)
+    if args.command == "notice":
+        return notice_cli.notice_command(settings, args, kb, datetime.now(UTC))
+    if args.command == "kb" and args.kb_command == "gaps-export":
+        return _kb_gaps_export(kb, settings, args.out)
     answerer = Answerer(kb)
     if args.command == "ask":
         return _ask(answerer, args.question, args.lang, args.json, sys.stdin)
@@ -434,7 +527,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "run" and settings.telegram_bot_token is not None:
         from handlers.app import run_telegram  # imported late: the core stays free of telegram
 
-        return run_telegram(settings, kb)
+        return run_telegram(settings, kb, webhook=args.webhook)
     return _console(settings, kb, answerer, args)
 
 

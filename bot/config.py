@@ -50,10 +50,26 @@ class Settings(BaseSettings):
     """Who gets the digest: ``supervisors``, ``none``, or comma-separated Telegram ids."""
     helpdesk_alert_seconds: float = Field(default=60, ge=0)
     """Seconds between the bot's looks for deadline alerts and the digest due (0: off)."""
+    helpdesk_calendar_reminders: bool = True
+    """Remind supervisors weekly (from 1 November) to enter a missing holiday schedule; off where the calendar
+    files are kept centrally (``bot.desk.calendar_upkeep``)."""
+    helpdesk_reminder_days: str = "60,30"
+    """Days before a watched permit expires that its user is reminded (/reminders; ``bot.desk.outreach.reminders``);
+    the bot looks for reminders due every ``HELPDESK_ALERT_SECONDS`` too."""
+    helpdesk_reminder_hour: int = Field(default=9, ge=0, le=23)
+    """The hour (Beijing time) from which permit reminders go out, any day."""
     helpdesk_cache_dir: Path = ROOT / ".cache"
     """Where the trained classifier is cached (named by a hash of its inputs; safe to delete)."""
     helpdesk_resume_seconds: float = 10
     """Seconds between looks for works whose send failed for now and whose next attempt is due."""
+    helpdesk_keep_questions_days: int = Field(default=180, ge=1)
+    """Days a question's text is kept in the question log (then erased; its answer's statistics stay)."""
+    helpdesk_keep_tickets_days: int = Field(default=1095, ge=1)
+    """Days after closing a ticket is kept whole (then its texts and files are erased and it is unlinked)."""
+    helpdesk_keep_transcripts_days: int = Field(default=1095, ge=1)
+    """Days after a live chat ended its transcript is kept (then erased, and the chat unlinked from its user)."""
+    helpdesk_keep_contacts_days: int = Field(default=30, ge=0)
+    """Days after closing a ticket its contact (phone or e-mail) is kept (then removed)."""
     telegram_rate_limit: float = 30
     """Messages per second the bot sends overall (Telegram's limit is about 30)."""
     telegram_retry_delays: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0, 8.0)
@@ -65,8 +81,27 @@ class Settings(BaseSettings):
     """Rotate the log file at this size (0: never)."""
     log_backup_count: int = Field(default=5, ge=0)
     """Rotated log files kept (``helpdesk.log.1`` … ``.5``)."""
+    telegram_webhook_url: str | None = None
+    """The public HTTPS URL Telegram posts updates to; set (or ``run --webhook``): webhook mode (docs/deploy.md)."""
+    telegram_webhook_secret: SecretStr | None = None
+    """Required in webhook mode: Telegram sends it in X-Telegram-Bot-Api-Secret-Token (1-256 of A-Z a-z 0-9 _ -)."""
+    telegram_webhook_listen: str = "127.0.0.1"
+    """Address the webhook server listens on (behind a reverse proxy: loopback)."""
+    telegram_webhook_port: int = Field(default=8080, ge=1, le=65535)
+    """Port of the webhook server (also /healthz and /metrics)."""
+    telegram_webhook_max_connections: int = Field(default=40, ge=1, le=100)
+    """setWebhook's max_connections: updates Telegram posts at the same time."""
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    """In polling mode: serve /metrics and /healthz on this port (unset: none)."""
 
-    @field_validator("telegram_bot_token", "log_file", mode="before")
+    @field_validator(
+        "telegram_bot_token",
+        "log_file",
+        "telegram_webhook_url",
+        "telegram_webhook_secret",
+        "metrics_port",
+        mode="before",
+    )
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value

@@ -41,6 +41,8 @@ REASON_TEXTS: Mapping[Reason, str] = {
     Reason.NOT_CLOSED: N_("This ticket is not closed."),
     Reason.ALREADY_CLAIMED: N_("Someone else has already taken this user."),
     Reason.ALREADY_RATED: N_("This service has already been rated. Thank you!"),
+    Reason.ALREADY_REVIEWED: N_("This group of questions has been reviewed already. /gaps shows the rest."),
+    Reason.NOTICE_NOT_DRAFT: N_("This notice has already been sent or cancelled. /notices lists the notices."),
     # InvalidInput
     Reason.TOO_LONG: N_("That is too long ({length} characters); the limit is {limit}. Please shorten it."),
     Reason.TOO_SHORT: N_("Please describe the matter in a little more detail (at least {minimum} characters)."),
@@ -70,6 +72,8 @@ REASON_TEXTS: Mapping[Reason, str] = {
     Reason.STAFF_NAME_REQUIRED: N_("Please give the name of the member of staff."),
     Reason.BAD_TELEGRAM_ID: N_("A Telegram id is a positive number."),
     Reason.CANNOT_REMOVE_SELF: N_("You cannot remove yourself."),
+    Reason.NOTICE_INCOMPLETE: N_("A notice needs a title and a text in both English and Chinese."),
+    Reason.UNKNOWN_AUDIENCE: N_("The audience must be employers, applicants or all."),
 }
 
 

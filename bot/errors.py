@@ -72,6 +72,10 @@ class Reason(StrEnum):
     ALREADY_CLAIMED = "already_claimed"
     # ALREADY_RATED: a second rating of the same ticket or live chat.
     ALREADY_RATED = "already_rated"
+    # ALREADY_REVIEWED: a knowledge-gap group reviewed already (another tap, or a colleague was first).
+    ALREADY_REVIEWED = "already_reviewed"
+    # NOTICE_NOT_DRAFT: editing, confirming or cancelling a policy notice that was confirmed or cancelled already.
+    NOTICE_NOT_DRAFT = "notice_not_draft"
 
     # ----- InvalidInput -----------------------------------------------------------------------------
     # TOO_LONG: a ticket text, message, resolution, relayed message or comment over its limit
@@ -119,6 +123,10 @@ class Reason(StrEnum):
     BAD_TELEGRAM_ID = "bad_telegram_id"
     # CANNOT_REMOVE_SELF: a supervisor removing themselves from the staff.
     CANNOT_REMOVE_SELF = "cannot_remove_self"
+    # NOTICE_INCOMPLETE: confirming a policy notice without its title and text in both languages.
+    NOTICE_INCOMPLETE = "notice_incomplete"
+    # UNKNOWN_AUDIENCE: a policy notice's audience other than employers, applicants or all.
+    UNKNOWN_AUDIENCE = "unknown_audience"
 
 
 @dataclass(frozen=True)

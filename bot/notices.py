@@ -25,6 +25,9 @@ Deadlines (``bot.desk.tickets.alerts``; on working days, from the digest hour, e
     TicketOverdue          → each supervisor: an open ticket passed its deadline, with Open.
     MorningDigest          → each supervisor (or HELPDESK_DIGEST_TO), once a working day: new, due today, overdue,
                              bad ratings waiting for a call-back (open follow-ups).
+Permit reminders (``bot.desk.outreach.reminders``; from the reminder hour, each once):
+    PermitReminder         → the user watching a permit (/reminders): it expires soon (extend it), or the
+                             employment ends (cancel it within 10 working days), with the answer's button.
 Live desk, queue (``bot.desk.live.queue``; the long-wait offer from ``bot.desk.live.timers``):
     QueueNew               → each checked-in operator (and the staff chat): a user waits, with a Claim button.
     QueuePosition          → a waiting user: their place in the queue and the estimated wait changed.
@@ -415,6 +418,22 @@ class SessionLeft:
     session_id: int
 
 
+@dataclass(frozen=True)
+class PermitReminder:
+    """To the user watching a permit (``/reminders``): it expires on *expires_on* (kind ``expiry``: extend it
+    before), or the employment ends on *ends_on* (kind ``cancel``: the employer cancels it by *cancel_by*,
+    10 working days later). *days* is how many days were left when it was decided."""
+
+    user_id: int
+    watch_id: int
+    label: str
+    kind: str
+    days: int
+    expires_on: date
+    ends_on: date | None = None
+    cancel_by: date | None = None
+
+
 Notice: TypeAlias = (
     TicketReply
     | TicketClosed
@@ -446,5 +465,6 @@ Notice: TypeAlias = (
     | OperatorSilent
     | SessionAutoClosed
     | SessionLeft
+    | PermitReminder
 )
 """Something to tell a person later, rendered by the front end in the recipient's language."""

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy.engine import Engine
 
+from bot.answering.gaps import GapReview
 from bot.answering.helpdesk import Helpdesk
 from bot.answering.knowledge import KnowledgeBase
 from bot.arrival import Arrivals
@@ -22,7 +23,11 @@ from bot.desk.live.relay import LiveRelay
 from bot.desk.live.sessions import LiveSessions, session_rateable
 from bot.desk.live.shared import LivePolicy
 from bot.desk.live.timers import LiveTimers
+from bot.desk.outreach.notices import PolicyNotices
+from bot.desk.outreach.reminders import PermitReminders, parse_leads
 from bot.desk.ratings import Ratings
+from bot.desk.reports.monthly import MonthlyReports
+from bot.desk.reports.service import Reports
 from bot.desk.staff import StaffRegistry
 from bot.desk.tickets.alerts import AlertPolicy, DeadlineAlerts
 from bot.desk.tickets.common import TicketPolicy
@@ -51,6 +56,8 @@ class Services:
     alerts: DeadlineAlerts
     ratings: Ratings
     followups: FollowUps
+    reports: Reports
+    gaps: GapReview
     live_queue: LiveQueue
     live_sessions: LiveSessions
     live_relay: LiveRelay
@@ -59,6 +66,8 @@ class Services:
     calendar: WorkCalendar
     upkeep: CalendarUpkeep
     arrivals: Arrivals
+    notices: PolicyNotices
+    reminders: PermitReminders
 
 
 def build_services(
@@ -113,6 +122,8 @@ def build_services(
         ),
         ratings=ratings,
         followups=followups,
+        reports=Reports(engine, staff, calendar, kb, MonthlyReports(engine, calendar, settings.helpdesk_digest_hour)),
+        gaps=GapReview(engine, staff, kb, helpdesk.answerer.matcher),
         live_queue=live_queue,
         live_sessions=LiveSessions(engine, staff, helpdesk, filing, ticket_work),
         live_relay=LiveRelay(engine, staff),
@@ -121,4 +132,8 @@ def build_services(
         calendar=calendar,
         upkeep=CalendarUpkeep(engine, calendar, staff, deadlines, settings.kb_dir_label),
         arrivals=Arrivals(engine, helpdesk, flows, timedelta(days=policy.reopen_days)),
+        notices=PolicyNotices(engine, staff, kb.entries),
+        reminders=PermitReminders(
+            engine, calendar, parse_leads(settings.helpdesk_reminder_days), settings.helpdesk_reminder_hour
+        ),
     )

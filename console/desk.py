@@ -13,6 +13,9 @@ from datetime import datetime
 from bot import notices as nt
 from bot.answering.text import Lang
 from bot.desk.flows import FilingStep
+from bot.desk.reports.service import BadPeriod
+from bot.desk.reports.text import USAGE as STATS_USAGE
+from bot.desk.reports.text import stats_text
 from bot.desk.staff import shown_name
 from bot.desk.ticket_texts import filed_text, ticket_detail, ticket_summary
 from bot.desk.tickets.common import KIND_LABELS, KINDS, TicketView
@@ -72,6 +75,7 @@ NOTICE_LINES: Mapping[type[nt.Notice], str] = {
     nt.OperatorSilent: OTHER_NOTICE,
     nt.SessionAutoClosed: OTHER_NOTICE,
     nt.SessionLeft: OTHER_NOTICE,
+    nt.PermitReminder: OTHER_NOTICE,
 }
 """What the console shows, by notice type, for a notice the Telegram bot would send (``{user}``: the recipient)."""
 
@@ -167,7 +171,9 @@ class DeskConsole:
         return " ".join(_(message) for message in messages)
 
     def _help(self) -> str:
-        return self._say(STAFF_HELP) + "\n" + self._say(QUEUE_HELP) if self.as_staff else self._say(APPLICANT_HELP)
+        if not self.as_staff:
+            return self._say(APPLICANT_HELP)
+        return "\n".join([self._say(STAFF_HELP), self._say(QUEUE_HELP), self._say(STATS_USAGE)])
 
     def _staff_commands(self) -> dict[str, Callable[[str], str]]:
         return {
@@ -180,6 +186,7 @@ class DeskConsole:
             "/close": self._close,
             "/reopen": self._reopen,
             "/queue": self._queue,
+            "/stats": self._stats,
             **dict.fromkeys(LIVE_COMMANDS, lambda _rest: self._say(LIVE_IN_TELEGRAM)),
         }
 
@@ -248,6 +255,14 @@ class DeskConsole:
             for s in waiting
         ]
         return "\n".join([*lines, self._say(LIVE_IN_TELEGRAM)])
+
+    def _stats(self, rest: str) -> str:
+        """/stats [PERIOD] for a supervisor: the figures as in Telegram (the charts are Telegram's)."""
+        try:
+            figures = self.services.reports.stats(self.user_id, rest, self.clock())
+        except BadPeriod:
+            return self._say(STATS_USAGE)
+        return stats_text(figures, self.lang, self.services.kb)
 
     def _open(self, rest: str) -> str:
         return ticket_detail(self.services.ticket_work.get(self.user_id, rest), self.lang, as_staff=True)

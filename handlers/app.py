@@ -30,16 +30,36 @@ from bot.i18n import translator
 from bot.logs import install_redaction
 from bot.services import Services, build_services
 from bot.store.journal import Journal
-from handlers import calendar_jobs, deadline_jobs, followups, inbox, live, questions, staff, start, tickets, topics
+from handlers import (
+    calendar_jobs,
+    checklist,
+    deadline_jobs,
+    followups,
+    gaps,
+    inbox,
+    live,
+    policy_notices,
+    privacy,
+    questions,
+    reminders,
+    report_jobs,
+    staff,
+    start,
+    stats,
+    tickets,
+    topics,
+)
 from handlers import callback_data as cd
 from handlers.callback_data import Button
 from handlers.common import expired, meet, reply_text, send_messages, tr
 from handlers.context import BotData, HelpdeskContext, core
 from handlers.durable import DeliveryDeferred, UpdateDesk, defer_current
+from handlers.instances import SharedUpdateDesk
 from handlers.menus import set_public_menus
 from handlers.render import html_chunks
 from handlers.transport import AiohttpRequest
 from handlers.updates import GuardedBot, quiet_rate_limiter
+from handlers.webhook import add_metrics_server, run_webhook
 
 log = logging.getLogger(__name__)
 
@@ -99,12 +119,16 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         "help": start.help_command,
         "language": start.language_command,
         "privacy": start.privacy_command,
+        "mydata": privacy.mydata_command,
+        "deletemydata": privacy.deletemydata_command,
         "subscribe": start.subscribe,
         "unsubscribe": start.unsubscribe,
         "topics": topics.topics,
         "cancel": inbox.cancel,
         "ticket": tickets.ticket_command,
         "mytickets": tickets.my_tickets,
+        "reminders": reminders.reminders_command,
+        "checklist": checklist.checklist_command,
         # staff
         "tickets": staff.tickets_command,
         "t": staff.ticket_command,
@@ -114,6 +138,10 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         "staff": staff.staff_command,
         "deliveries": staff.deliveries_command,
         "followups": followups.followups_command,
+        "stats": stats.stats_command,
+        "notice": policy_notices.notice_command,
+        "notices": policy_notices.notices_command,
+        "gaps": gaps.gaps_command,
         # live desk
         "human": live.human_command,
         "checkin": live.checkin_command,
@@ -171,6 +199,26 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         cd.pattern(B.FOLLOWUP_TAKE): followups.take_button,
         cd.pattern(B.FOLLOWUP_RECORD): followups.record_button,
         cd.pattern(B.FOLLOWUP_OUTCOME): followups.outcome_button,
+        cd.pattern(B.STATS_CHARTS): stats.charts_button,
+        cd.pattern(B.NOTICE_AUDIENCE): policy_notices.audience_button,
+        cd.pattern(B.NOTICE_NO_ENTRY): policy_notices.no_entry_button,
+        cd.pattern(B.NOTICE_VIEW): policy_notices.view_button,
+        cd.pattern(B.NOTICE_CONFIRM): policy_notices.confirm_button,
+        cd.pattern(B.NOTICE_EDIT): policy_notices.edit_button,
+        cd.pattern(B.NOTICE_CANCEL): policy_notices.cancel_button,
+        cd.pattern(B.PERMITS): reminders.list_button,
+        cd.pattern(B.PERMIT_ADD): reminders.add_button,
+        cd.pattern(B.PERMIT_VIEW): reminders.view_button,
+        cd.pattern(B.PERMIT_EDIT): reminders.edit_button,
+        cd.pattern(B.PERMIT_DELETE): reminders.delete_button,
+        cd.pattern(B.PERMIT_DELETE_YES): reminders.delete_yes_button,
+        cd.pattern(B.PERMIT_SKIP): reminders.skip_button,
+        cd.pattern(
+            B.CHECKLIST_ANSWER, B.CHECKLIST_BACK, B.CHECKLIST_CANCEL, B.CHECKLIST_RESTART, B.CHECKLIST_ASK_STAFF
+        ): checklist.button,
+        cd.pattern(B.DELETE_MY_DATA, B.DELETE_MY_DATA_CANCEL): privacy.delete_button,
+        cd.pattern(B.GAP_ACCEPT, B.GAP_OUT_OF_SCOPE, B.GAP_REJECT): gaps.decide_button,
+        cd.pattern(B.GAP_PICK): gaps.pick_button,
     }
     for pattern, callback in buttons.items():
         app.add_handler(CallbackQueryHandler(callback, pattern=pattern))
@@ -208,12 +256,18 @@ async def stop_workers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
 def build_application(
     services: Services,
     clock: Callable[[], datetime] | None = None,
+    webhook: bool = False,
 ) -> Application[Any, Any, Any, Any, Any, Any]:
-    """The configured Application: rate limiter with retries, per-chat ordering, typed context."""
+    """The configured Application: rate limiter with retries, per-chat ordering, typed context.
+
+    With *webhook*, no Updater (``handlers.webhook`` feeds the update queue), and on PostgreSQL the desk is
+    shared with the other instances on the database (``handlers.instances``).
+    """
     settings = services.settings
     assert settings.telegram_bot_token is not None
     clock = clock or (lambda: datetime.now(UTC))
-    desk = UpdateDesk(Journal(services.engine), clock)
+    shared = webhook and services.engine.dialect.name == "postgresql"
+    desk = (SharedUpdateDesk if shared else UpdateDesk)(Journal(services.engine), clock)
     quiet_rate_limiter()  # a 429 is retried by GuardedBot: not an error
     urls: dict[str, Any] = {}
     if settings.telegram_api_url:
@@ -238,6 +292,8 @@ def build_application(
         .post_init(set_commands)
         .post_shutdown(stop_workers)
     )
+    if webhook:
+        builder = builder.updater(None)
     app = builder.build()
     app.bot_data.use_workers(0 if services.engine.dialect.name == "sqlite" else 8)
     app.bot_data.services = services
@@ -251,19 +307,24 @@ def build_application(
     interval = settings.helpdesk_sweep_seconds
     durable_job(app, jobs.run_repeating, live.sweep_job, "live-desk-timers", interval=interval, first=interval)
     durable_job(app, jobs.run_once, calendar_jobs.recount_deadlines_job, "recount-deadlines", when=0)
-    durable_job(
-        app,
-        jobs.run_repeating,
-        calendar_jobs.calendar_upkeep_job,
-        "calendar-upkeep",
-        interval=calendar_jobs.UPKEEP_INTERVAL,
-        first=1,
-    )
+    if settings.helpdesk_calendar_reminders:
+        durable_job(
+            app,
+            jobs.run_repeating,
+            calendar_jobs.calendar_upkeep_job,
+            "calendar-upkeep",
+            interval=calendar_jobs.UPKEEP_INTERVAL,
+            first=1,
+        )
     if settings.helpdesk_alert_seconds > 0:  # deadline alerts and the morning digest (0: off)
         every = settings.helpdesk_alert_seconds
         durable_job(
             app, jobs.run_repeating, deadline_jobs.deadline_alerts_job, deadline_jobs.JOB, interval=every, first=1
         )
+        durable_job(app, jobs.run_repeating, reminders.reminders_job, reminders.JOB, interval=every, first=1)
+        durable_job(app, jobs.run_repeating, report_jobs.monthly_report_job, report_jobs.JOB, interval=every, first=1)
+    durable_job(app, jobs.run_repeating, privacy.retention_job, privacy.JOB, interval=privacy.INTERVAL, first=60)
+    policy_notices.install(app)  # the sending runs (resumed by name after a crash) and their pump
     jobs.run_once(resume_all, when=0, name="resume-unfinished")
     resume = settings.helpdesk_resume_seconds
     jobs.run_repeating(resume_due, interval=resume, first=resume, name="resume-deferred")
@@ -286,6 +347,8 @@ def durable_job(
     crash or a failed send like an update (``UpdateDesk.run_job``)."""
     desk: UpdateDesk = app.bot_data.desk
     desk.jobs[name] = lambda: func(HelpdeskContext(app))
+    if isinstance(desk, SharedUpdateDesk):  # its lease lasts as long as its interval (several instances)
+        desk.intervals[name] = float(when.get("interval") or 0)
 
     async def run(context: HelpdeskContext) -> None:
         await context.bot_data.desk.run_job(name)
@@ -331,13 +394,18 @@ def settle() -> None:
     gc.freeze()
 
 
-def run_telegram(settings: Settings, kb: KnowledgeBase) -> int:
-    """Run the bot with long polling until interrupted."""
+def run_telegram(settings: Settings, kb: KnowledgeBase, webhook: bool = False) -> int:
+    """Run the bot with long polling until interrupted; behind a webhook with *webhook* or
+    ``TELEGRAM_WEBHOOK_URL`` set (``handlers.webhook``)."""
+    if webhook or settings.telegram_webhook_url:
+        return run_webhook(settings, kb)
     install_redaction()  # no message texts, contacts or numbers in the logs (bot.logs); python -m bot did it too
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines contain the token
     services = build_services(settings, kb)
     services.staff.bootstrap_supervisors(settings.supervisor_ids, datetime.now(UTC))
     app = build_application(services)
+    if settings.metrics_port:  # /metrics and /healthz beside polling
+        add_metrics_server(app, services.engine, settings.telegram_webhook_listen, settings.metrics_port)
     settle()
     asyncio.set_event_loop(new_event_loop())  # run_polling runs on the current event loop
     log.info("starting the Telegram bot (long polling)")

@@ -64,6 +64,40 @@ Call-backs after bad ratings, 回访 (handlers/followups.py, handlers/notify.py)
     ``fur``   FOLLOWUP_RECORD  follow-up id                                   → followups.record_button
     ``fuo``   FOLLOWUP_OUTCOME follow-up id, outcome (``resolved``, ``explained``, ``wrongful``)
                                                                               → followups.outcome_button
+Policy notices (handlers/policy_notices.py), supervisors only; the "more" button under a notice is ``te``
+    ``na``    NOTICE_AUDIENCE  notice id, ``employers``/``applicants``/``all``  → policy_notices.audience_button
+    ``nn``    NOTICE_NO_ENTRY  notice id (no "more" button)                   → policy_notices.no_entry_button
+    ``nv``    NOTICE_VIEW      notice id (/notices: a draft's preview)        → policy_notices.view_button
+    ``nc``    NOTICE_CONFIRM   notice id: send it                             → policy_notices.confirm_button
+    ``ne``    NOTICE_EDIT      notice id: write it again                      → policy_notices.edit_button
+    ``nx``    NOTICE_CANCEL    notice id: drop the draft                      → policy_notices.cancel_button
+Knowledge-gap review (handlers/gaps.py), staff only; a group is named by its first question's id, the period
+by ``w`` (week) / ``m`` (month)
+    ``ga``    GAP_ACCEPT       group id, period, entry id: alternate questions → gaps.decide_button
+    ``gp``    GAP_PICK         group id, period: the likely entries to choose → gaps.pick_button
+    ``go``    GAP_OUT_OF_SCOPE group id, period                               → gaps.decide_button
+    ``gr``    GAP_REJECT       group id, period                               → gaps.decide_button
+Permit-expiry reminders (handlers/reminders.py), a user's own watched permits
+    ``pl``    PERMITS          —                                              → reminders.list_button
+    ``pa``    PERMIT_ADD       —                                              → reminders.add_button
+    ``pv``    PERMIT_VIEW      watch id                                       → reminders.view_button
+    ``pe``    PERMIT_EDIT      watch id, field ``x`` expiry / ``e`` end of employment / ``l`` label
+                                                                              → reminders.edit_button
+    ``pd``    PERMIT_DELETE    watch id (asks to confirm)                     → reminders.delete_button
+    ``py``    PERMIT_DELETE_YES watch id                                      → reminders.delete_yes_button
+    ``ps``    PERMIT_SKIP      — (no end of employment, at that step)         → reminders.skip_button
+A user's personal data (handlers/privacy.py): /deletemydata's confirmation
+    ``dmy``   DELETE_MY_DATA   when it was asked (Unix minutes; works for an hour) → privacy.delete_button
+    ``dmn``   DELETE_MY_DATA_CANCEL —                                        → privacy.delete_button
+The materials checklist (handlers/checklist.py); a stale step's button shows the step the user is at
+    ``ck``    CHECKLIST_ANSWER question (``task``, ``category``, ``where``, ``apostille``, ``city``), value
+                                                                              → checklist.button
+    ``ckb``   CHECKLIST_BACK   the question (or ``done``) Back was pressed at → checklist.button
+    ``ckx``   CHECKLIST_CANCEL —                                              → checklist.button
+    ``ckr``   CHECKLIST_RESTART —                                             → checklist.button
+    ``ckt``   CHECKLIST_ASK_STAFF — (files a help request with the answers)   → checklist.button
+Statistics (handlers/stats.py), supervisors only
+    ``stc``   STATS_CHARTS     the period, ``2026-05-01~2026-05-31``           → stats.charts_button
 """
 
 from __future__ import annotations
@@ -136,6 +170,37 @@ class Button(StrEnum):
     FOLLOWUP_TAKE = "fut"  # follow-up id: assign it to the supervisor who pressed
     FOLLOWUP_RECORD = "fur"  # follow-up id: record the call-back (outcome buttons next)
     FOLLOWUP_OUTCOME = "fuo"  # follow-up id, outcome: then one message with what was said and fixed
+    # policy notices (supervisors)
+    NOTICE_AUDIENCE = "na"  # notice id, audience: "employers", "applicants" or "all"
+    NOTICE_NO_ENTRY = "nn"  # notice id: no "more" button under it
+    NOTICE_VIEW = "nv"  # notice id: show a draft's preview again
+    NOTICE_CONFIRM = "nc"  # notice id: send it to its audience
+    NOTICE_EDIT = "ne"  # notice id: write it again (the /notice steps, on the same draft)
+    NOTICE_CANCEL = "nx"  # notice id: drop the draft
+    # the materials checklist
+    CHECKLIST_ANSWER = "ck"  # question, value
+    CHECKLIST_BACK = "ckb"  # the question (or "done") it was pressed at
+    CHECKLIST_CANCEL = "ckx"  # no arguments
+    CHECKLIST_RESTART = "ckr"  # no arguments: answer again from the first question
+    CHECKLIST_ASK_STAFF = "ckt"  # no arguments: "Ask staff to check my materials"
+    # knowledge-gap review
+    GAP_ACCEPT = "ga"  # group id, period "w"/"m", entry id: the group's questions become alternate questions
+    GAP_PICK = "gp"  # group id, period: list the likely entries (each a GAP_ACCEPT button)
+    GAP_OUT_OF_SCOPE = "go"  # group id, period: the group's questions are out-of-scope examples
+    GAP_REJECT = "gr"  # group id, period: nothing to learn; the group does not come back
+    # permit-expiry reminders (a user's own watches)
+    PERMITS = "pl"  # no arguments: the list of the user's watched permits
+    PERMIT_ADD = "pa"  # no arguments: watch another permit
+    PERMIT_VIEW = "pv"  # watch id
+    PERMIT_EDIT = "pe"  # watch id, field: "x" expiry date, "e" end of employment, "l" label
+    PERMIT_DELETE = "pd"  # watch id: asks to confirm
+    PERMIT_DELETE_YES = "py"  # watch id: delete it
+    PERMIT_SKIP = "ps"  # no arguments: the employment does not end before the permit expires
+    # a user's personal data
+    DELETE_MY_DATA = "dmy"  # when /deletemydata was sent (Unix minutes): erase the user's data
+    DELETE_MY_DATA_CANCEL = "dmn"  # no arguments: keep it
+    # statistics (supervisors)
+    STATS_CHARTS = "stc"  # the period as FIRST~LAST (YYYY-MM-DD each): send its charts
 
     @property
     def takes_args(self) -> bool:
@@ -154,6 +219,13 @@ NO_ARGS: frozenset[Button] = frozenset(
         Button.RATE_SKIP_COMMENT,
         Button.LEAVE_QUEUE,
         Button.KEEP_WAITING,
+        Button.CHECKLIST_CANCEL,
+        Button.CHECKLIST_RESTART,
+        Button.CHECKLIST_ASK_STAFF,
+        Button.PERMITS,
+        Button.PERMIT_ADD,
+        Button.PERMIT_SKIP,
+        Button.DELETE_MY_DATA_CANCEL,
     }
 )
 

@@ -27,6 +27,7 @@ from typing import Any
 from telegram import Chat, Message, Update
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
+from bot.ops import metrics
 from bot.store.journal import JOB, UPDATE, Journal, NewWork, StepRecord, update_key
 
 log = logging.getLogger(__name__)
@@ -115,11 +116,13 @@ async def sent(bot: Any, chat_id: int | None, send: Callable[[], Awaitable[Seque
     try:
         result = await send()
     except (Forbidden, BadRequest) as exc:
+        metrics.SEND_FAILURES.labels("refused").inc()
         work.journal.record_send(work.key, seq, chat_id, work.clock(), None, _described(exc))
         raise
     except TelegramError as exc:
         if not is_transient(exc):
             raise
+        metrics.SEND_FAILURES.labels("deferred").inc()
         work.deferred = DeliveryDeferred(chat_id, exc)
         raise work.deferred from exc
     work.journal.record_send(work.key, seq, chat_id, work.clock(), _dump(result))
@@ -256,6 +259,8 @@ class UpdateDesk:
             pass
         finally:
             CURRENT.reset(token)
+        outcome = "done" if work.deferred is None else "deferred"
+        metrics.WORKS.labels(JOB if key.startswith("j:") else UPDATE, outcome).inc()
         if work.deferred is None:
             self.done.append(key)
         return work.deferred

@@ -23,6 +23,16 @@ the names and steps are ``FlowName``, ``FilingStep`` and ``StaffStep`` in ``bot.
     followup_record  notes (a supervisor recording   the call-back is recorded       "can't take that"
                      a call-back, after the        (followups.notes_input)
                      outcome button)
+    checklist        any (buttons only)            a question, answered as         a photo or document: which open
+                                                   outside a flow; the checklist   ticket? (as outside a flow);
+                                                   waits (checklist.text_input)    other media declined
+    permit_watch     label, expires, ends, and     the label or the date; a bad    "type it as text"
+                     edit_* (/reminders: adding    one is explained and asked      (reminders.media_input)
+                     or changing a permit)         again (reminders.text_input)
+    notice_draft     en, zh, entry (/notice: a     the notice's version, or the    "can't take that"
+                     supervisor writing a policy   "more" entry's id; audience:
+                     notice)                       "use the buttons"
+                                                   (policy_notices.draft_input)
 
 In no flow (or one this version does not know), a Telegram reply to a message the bot sent about one of
 the user's open tickets goes to that ticket (text, photo or document); else text goes to the live chat the
@@ -43,7 +53,7 @@ from bot.answering.helpdesk import UserView
 from bot.desk.flows import FilingStep, FlowName, FlowState, StaffStep, TicketMessageStep
 from bot.desk.tickets.filing import Filing
 from bot.i18n import N_
-from handlers import followups, live, questions, staff, tickets
+from handlers import checklist, followups, live, policy_notices, questions, reminders, staff, tickets
 from handlers.common import arrive, meet, reply_text, tr
 from handlers.context import HelpdeskContext, core
 
@@ -127,6 +137,9 @@ ROUTES: Mapping[tuple[str, str | None], Route] = {
     (FlowName.STAFF_INPUT, None): Route(staff.staff_input, _cannot_take),  # NOTE, CLOSE: text only
     (FlowName.RATING_COMMENT, None): Route(_comment, _cannot_take),
     (FlowName.FOLLOWUP_RECORD, None): Route(followups.notes_input, _cannot_take),
+    (FlowName.CHECKLIST, None): Route(checklist.text_input, checklist.media_input),
+    (FlowName.NOTICE_DRAFT, None): Route(policy_notices.draft_input, _cannot_take),
+    (FlowName.PERMIT_WATCH, None): Route(reminders.text_input, reminders.media_input),
 }
 """Each flow (and step, where it matters) → its text handler and its media handler."""
 

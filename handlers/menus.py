@@ -20,8 +20,12 @@ COMMANDS = (
     ("subscribe", N_("Receive policy notices")),
     ("unsubscribe", N_("Stop policy notices")),
     ("privacy", N_("What we store about you")),
+    ("mydata", N_("A copy of your data")),
+    ("deletemydata", N_("Erase your data")),
     ("ticket", N_("File a ticket")),
     ("mytickets", N_("My tickets")),
+    ("reminders", N_("Permit-expiry reminders")),
+    ("checklist", N_("Materials checklist for an application")),
     ("human", N_("Talk to a person")),
     ("cancel", N_("Cancel what you are doing")),
 )
@@ -38,13 +42,18 @@ STAFF_COMMANDS = (
     ("canned", N_("Canned replies for the current chat")),
     ("tickets", N_("List tickets")),
     ("staff", N_("The staff list")),
+    ("gaps", N_("Questions the bot answered badly, to learn from")),
     ("help", N_("What I can do")),
 )
 SUPERVISOR_COMMANDS = (
     ("deliveries", N_("Messages owed and those Telegram refused")),
     ("followups", N_("Call-backs after bad ratings (回访)")),
+    ("notice", N_("Write a policy notice to subscribers")),
+    ("notices", N_("Policy notices sent, with their counts")),
+    ("stats", N_("Statistics: /stats [today|week|month|YYYY-MM]")),
 )
-"""Added to a supervisor's menu (``/deliveries`` and ``/followups`` are refused to operators)."""
+"""Added to a supervisor's menu (``/deliveries``, ``/followups``, ``/notice`` and ``/notices`` are refused to
+operators)."""
 
 
 def _menu(entries: tuple[tuple[str, str], ...], lang: Lang) -> list[BotCommand]:

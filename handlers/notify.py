@@ -25,6 +25,7 @@ from handlers.callback_data import Button
 from handlers.common import send_file, send_messages
 from handlers.context import HelpdeskContext, core
 from handlers.live_notices import LIVE_RENDERERS, Rendered, Renderer, after_delivery, say, user_line
+from handlers.reminder_notices import REMINDER_RENDERERS
 from handlers.render import html_chunks, keyboard, rating_keyboard
 
 log = logging.getLogger(__name__)
@@ -212,6 +213,7 @@ RENDERERS: Mapping[type[nt.Notice], Renderer] = {
     nt.TicketOverdue: _ticket_overdue,
     nt.MorningDigest: _morning_digest,
     **LIVE_RENDERERS,
+    **REMINDER_RENDERERS,
 }
 """Every notice type → the function that renders it for Telegram (``tests/test_notices.py`` checks all)."""
 

@@ -9,6 +9,7 @@ from telegram import Update
 from bot.answering.helpdesk import Answered, UserView
 from bot.error_texts import error_text
 from bot.errors import InvalidInput, NotFound
+from bot.ops import metrics
 from handlers import callback_data as cd
 from handlers.common import answer_query, drop_keyboard, expired, meet, reply_html, reply_text, tr
 from handlers.context import HelpdeskContext, core
@@ -45,6 +46,7 @@ async def answer_text(update: Update, context: HelpdeskContext, user: UserView, 
 async def send_reply(update: Update, context: HelpdeskContext, answered: Answered) -> None:
     """The engine's reply to a question: the answer, the clarify choices or the honest fallback."""
     reply, qid = answered.reply, answered.question_id
+    metrics.DECISIONS.labels(reply.match.decision).inc()
     if reply.match.decision == "answer":
         chunks, markup = answer_messages(reply, qid)
         await reply_html(update, context, chunks, markup)

@@ -67,11 +67,24 @@ def html_chunks(text: str, footer_html: str = "") -> list[str]:
     return chunks
 
 
+class Keyboard(InlineKeyboardMarkup):
+    """An inline keyboard of callback buttons that serialises itself straight from its (label, data) rows:
+    python-telegram-bot's generic ``to_dict`` walks every attribute of every button, a tenth of a millisecond
+    for an answer's seven. The JSON is the same."""
+
+    def __init__(self, rows: Sequence[Sequence[tuple[str, str]]]) -> None:
+        super().__init__([[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows])
+        with self._unfrozen():
+            self._rows = tuple(tuple(row) for row in rows)
+
+    def to_dict(self, recursive: bool = True) -> dict[str, object]:
+        rows = [[{"callback_data": data, "text": label} for label, data in row] for row in self._rows]
+        return {"inline_keyboard": rows}
+
+
 def keyboard(rows: Sequence[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup:
     """Inline keyboard from rows of (label, callback_data)."""
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
-    )
+    return Keyboard(rows)
 
 
 def help_buttons(lang: Lang, question_id: int | None = None) -> list[tuple[str, str]]:

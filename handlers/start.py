@@ -8,7 +8,9 @@ from telegram import Update
 
 from bot.answering.helpdesk import UserView
 from bot.answering.text import Lang
+from bot.desk.outreach.sources import EntrySources
 from bot.desk.staff import ROLE_LABELS, StaffView, shown_name
+from bot.i18n import N_
 from handlers import callback_data as cd
 from handlers.callback_data import Button
 from handlers.common import answer_query, drop_keyboard, expired, meet, reply_html, reply_text, tr
@@ -41,6 +43,9 @@ async def start(update: Update, context: HelpdeskContext) -> None:
     """Welcome in the user's language, with language and role buttons and the privacy notice; a member of
     staff gets their own welcome instead (``staff_welcome``)."""
     user = await meet(update, context)
+    if context.args and len(context.args) == 1:  # a deep link, t.me/<bot>?start=SOURCE; anything else is ignored
+        sources = EntrySources(context.services.engine)
+        await core(context, sources.record, user.id, context.args[0], context.now())
     member = await core(context, context.services.staff.get, user.id)
     if member is not None:
         await staff_welcome(update, context, user, member)
@@ -138,8 +143,11 @@ def staff_help_lines(lang: Lang) -> list[str]:
         _("/end [resolved|unresolved], /transfer, /toticket – finish or hand on the current chat"),
         _("/kb ENTRY_ID or WORDS, /canned [ID] – send a knowledge-base answer or a canned reply"),
         _("/staff – the staff list (supervisors: /staff add | remove)"),
+        _("/gaps [week|month] – questions the bot could not answer well, grouped, to accept or reject"),
         _("/deliveries – supervisors: messages owed and those Telegram refused (blocked, …)"),
         _("/followups – supervisors: call-backs after bad ratings (回访), to take and record"),
+        _("/stats [today|week|month|YYYY-MM|FROM TO] – supervisors: statistics of a period, with charts"),
+        _("/notice, /notices – supervisors: write a policy notice to subscribers; the notices sent, with counts"),
     ]
 
 
@@ -156,10 +164,14 @@ def help_text(lang: Lang, staff: bool = False) -> str:
         _("/human – talk to a member of staff"),
         _("/ticket – file an enquiry, help request, suggestion, complaint or report"),
         _("/mytickets – your tickets and their status"),
+        _("/reminders – reminders before a work permit expires (HR: for every employee); add, change, delete"),
+        _("/checklist – the documents to hand in for your case, with local exemptions; staff can check them"),
         _("/cancel – leave what you are doing"),
         _("/language – English or Chinese"),
         _("/subscribe, /unsubscribe – policy notices"),
         _("/privacy – what we store about you"),
+        _("/mydata – a copy of everything we store about you"),
+        _("/deletemydata – erase your personal data"),
     ]
     if staff:
         lines += ["", _("For staff:"), *staff_help_lines(lang)]
@@ -183,8 +195,13 @@ def privacy_text(lang: Lang) -> str:
         "• Why: to answer you, to let staff follow up your requests, and to improve the answers.\n"
         "• Who sees it: you and the helpdesk staff, nobody else. Phone numbers and passport numbers are never "
         "written to logs.\n"
-        "• How long: no longer than the service needs.\n"
-        "• Your rights: ask a member of staff (/human) or file a ticket (/ticket) to see or delete your data. "
+        "• How long: the text of a question 180 days; a ticket's contact until 30 days after the ticket is "
+        "closed; tickets and live-chat messages 3 years after they are closed or end. Then they are erased, and "
+        "only anonymous figures stay (a ticket's type, status, dates and deadlines).\n"
+        "• Phone numbers, e-mail addresses and passport numbers typed in a question are masked before it is "
+        "stored (a contact you give with a ticket is kept as given).\n"
+        "• Your rights: /mydata sends you a copy of everything we store about you; /deletemydata erases it "
+        "(anonymous ticket figures and the record of staff actions stay). "
         "If you block the bot we stop sending you messages."
     )
 
@@ -193,6 +210,15 @@ async def privacy_command(update: Update, context: HelpdeskContext) -> None:
     """/privacy."""
     user = await meet(update, context)
     await reply_text(update, context, privacy_text(user.lang))
+
+
+NOTICES_DESCRIPTION = N_(
+    "What you get: a short message from the helpdesk when a work permit rule, a required document, a fee or a "
+    "procedure changes, or the office changes its hours — what concerns you as an applicant or an HR contact, in "
+    "your language, sometimes with a button to the full answer. Only when something changes: never on a schedule, "
+    "never advertising."
+)
+"""What /subscribe says policy notices are and how often they come (``handlers.policy_notices`` sends them)."""
 
 
 async def _set_subscription(update: Update, context: HelpdeskContext, on: bool) -> UserView:
@@ -206,6 +232,7 @@ async def _set_subscription(update: Update, context: HelpdeskContext, on: bool) 
             if was
             else _("Subscribed: you will receive policy notices from the helpdesk. /unsubscribe stops them.")
         )
+        text += "\n\n" + _(NOTICES_DESCRIPTION)
     else:
         text = (
             _("You were not subscribed.") if not was else _("Unsubscribed: you will no longer receive policy notices.")

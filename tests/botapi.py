@@ -517,6 +517,8 @@ class BotApiServer:
         self._cursor: defaultdict[int, int] = defaultdict(int)
         self._blocked: set[int] = set()
         self._files: dict[str, str] = {}
+        self.uploads: dict[str, tuple[str | None, bytes]] = {}
+        """Each file the bot uploaded (sendDocument, sendPhoto with a file): its name and content, by file id."""
         self._file_numbers = itertools.count(1)
         self._query_ids = itertools.count(1)
         self._queries: dict[str, int] = {}  # open callback queries: id -> user
@@ -531,11 +533,21 @@ class BotApiServer:
         self._fault_rng = random.Random(0)
         self._history: dict[int, dict[str, Any]] = {}
         self._again: set[int] = set()
+        # webhook mode (``_set_webhook``): updates are posted to the URL one at a time, in order, until a 200
+        self.webhook: dict[str, Any] | None = None
+        self.webhook_posts: list[tuple[int, int]] = []
+        """Each webhook post made: (update_id, HTTP status; 0 when the connection failed)."""
+        self.webhook_connections = 1
+        """Webhook posts in flight at once (Telegram: up to max_connections); with 1, a chat's updates arrive
+        strictly in update_id order, each after the previous one was answered 200."""
+        self._delivery: list[asyncio.Task[None]] = []
         self._methods: dict[str, Callable[[Params], Any]] = {
             "getme": self._get_me,
             "logout": self._true,
             "close": self._true,
-            "deletewebhook": self._true,
+            "deletewebhook": self._delete_webhook,
+            "setwebhook": self._set_webhook,
+            "getwebhookinfo": self._get_webhook_info,
             "getupdates": self._get_updates,
             "setmycommands": self._set_my_commands,
             "getmycommands": self._get_my_commands,
@@ -578,6 +590,10 @@ class BotApiServer:
         async with self._cond:
             self._closing = True
             self._cond.notify_all()
+        for task in self._delivery:
+            task.cancel()
+        await asyncio.gather(*self._delivery, return_exceptions=True)
+        self._delivery = []
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -687,6 +703,11 @@ class BotApiServer:
         return list(self._commands.get((scope, language_code or ""), []))
 
     # ----- test side: users write and press ------------------------------------------------------------
+    def meet(self, user_id: int, language_code: str | None = None) -> None:
+        """*user_id* has a chat with the bot (as if they had pressed Start before the run): the bot can write to
+        them before their first update arrives (e.g. a supervisor's reminder from a job at start-up)."""
+        self._user(user_id, None, language_code)
+
     def _user(self, user_id: int, first_name: str | None, language_code: str | None) -> dict[str, Any]:
         user = dict(self._users.get(user_id) or {"id": user_id, "is_bot": False, "first_name": f"User{user_id}"})
         if first_name is not None:
@@ -1008,7 +1029,77 @@ class BotApiServer:
     def _get_me(self, params: Params) -> dict[str, Any]:
         return self.bot_user
 
+    # ----- webhook mode ----------------------------------------------------------------------------------
+    def _set_webhook(self, params: Params) -> bool:
+        url = params.text("url") or ""
+        if not url:
+            return self._delete_webhook(params)
+        secret = params.text("secret_token")
+        if secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
+            raise bad_request("secret token contains unallowed characters")
+        allowed = params.obj("allowed_updates")
+        if isinstance(allowed, list):
+            self.allowed_updates = allowed
+        self.webhook = {"url": url, "secret_token": secret, "max_connections": params.integer("max_connections", 40)}
+        self._delivery = [task for task in self._delivery if not task.done()]
+        loop = asyncio.get_running_loop()
+        while len(self._delivery) < self.webhook_connections:
+            self._delivery.append(loop.create_task(self._deliver()))
+        return True
+
+    def _delete_webhook(self, params: Params) -> bool:
+        self.webhook = None
+        if params.flag("drop_pending_updates"):
+            self._pending.clear()
+        return True
+
+    def _get_webhook_info(self, params: Params) -> dict[str, Any]:
+        hook = self.webhook or {}
+        return {
+            "url": hook.get("url", ""),
+            "has_custom_certificate": False,
+            "pending_update_count": len(self._pending),
+            "max_connections": hook.get("max_connections", 40),
+        }
+
+    async def _deliver(self) -> None:
+        """Post pending updates to the webhook, oldest first, each until it is answered 200, as Telegram does
+        (``webhook_connections`` of these run at once; one: strictly in order)."""
+        import aiohttp
+
+        async with aiohttp.ClientSession() as session:
+            while True:
+                async with self._cond:
+                    await self._cond.wait_for(lambda: self._closing or self.webhook is None or bool(self._pending))
+                    if self._closing or self.webhook is None:
+                        return
+                    update, hook = self._pending.pop(0), self.webhook
+                headers = {"X-Telegram-Bot-Api-Secret-Token": hook["secret_token"]} if hook["secret_token"] else {}
+                try:
+                    timeout = aiohttp.ClientTimeout(total=10)
+                    async with session.post(hook["url"], json=update, headers=headers, timeout=timeout) as response:
+                        status = response.status
+                except (aiohttp.ClientError, TimeoutError):
+                    status = 0
+                self.webhook_posts.append((update["update_id"], status))
+                async with self._cond:
+                    if status == 200:
+                        self.fetched[update["update_id"]] += 1
+                        self._confirmed = max(self._confirmed, update["update_id"] + 1)
+                    else:  # posted again, in its place
+                        self._pending.append(update)
+                        self._pending.sort(key=lambda u: u["update_id"])
+                    self._cond.notify_all()
+                if status != 200:
+                    await asyncio.sleep(0.05)
+
     async def _get_updates(self, params: Params) -> list[dict[str, Any]]:
+        if self.webhook is not None:
+            raise TelegramError(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the "
+                "webhook first",
+            )
         offset = params.integer("offset", 0) or 0
         limit = min(max(params.integer("limit", 100) or 100, 1), 100)
         timeout = max(params.number("timeout", 0.0), 0.0)
@@ -1158,6 +1249,7 @@ class BotApiServer:
         if isinstance(value, web.FileField):
             file_id = self._new_file_id(kind)
             file_name = value.filename
+            self.uploads[file_id] = (file_name, value.file.read())
         else:
             file_id = str(value)
             if file_id.startswith(("attach://",)):

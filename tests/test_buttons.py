@@ -9,10 +9,12 @@ from typing import Any
 import pytest
 from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler
 
+from bot.answering.checklist_data import TASKS
 from bot.answering.knowledge import KnowledgeBase
 from bot.answering.topics import EMPLOYER_GROUP, GROUPS
 from bot.desk.canned import load_canned
 from bot.desk.followups import OUTCOME_LABELS
+from bot.desk.outreach.notices import AUDIENCE_LABELS
 from bot.desk.ratings import LEVEL_LABELS
 from bot.desk.tickets.common import KINDS
 from bot.desk.tickets.work import LIST_FILTERS
@@ -83,6 +85,31 @@ def _samples(kb: KnowledgeBase) -> dict[Button, tuple[object, ...]]:
         Button.FOLLOWUP_TAKE: (ROW_ID,),
         Button.FOLLOWUP_RECORD: (ROW_ID,),
         Button.FOLLOWUP_OUTCOME: (ROW_ID, _longest(OUTCOME_LABELS)),
+        Button.CHECKLIST_ANSWER: ("apostille", _longest(TASKS)),
+        Button.CHECKLIST_BACK: ("apostille",),
+        Button.CHECKLIST_CANCEL: (),
+        Button.CHECKLIST_RESTART: (),
+        Button.CHECKLIST_ASK_STAFF: (),
+        Button.NOTICE_AUDIENCE: (ROW_ID, _longest(AUDIENCE_LABELS)),
+        Button.NOTICE_NO_ENTRY: (ROW_ID,),
+        Button.NOTICE_VIEW: (ROW_ID,),
+        Button.NOTICE_CONFIRM: (ROW_ID,),
+        Button.NOTICE_EDIT: (ROW_ID,),
+        Button.NOTICE_CANCEL: (ROW_ID,),
+        Button.GAP_ACCEPT: (ROW_ID, "m", entry),
+        Button.GAP_PICK: (ROW_ID, "m"),
+        Button.GAP_OUT_OF_SCOPE: (ROW_ID, "m"),
+        Button.GAP_REJECT: (ROW_ID, "m"),
+        Button.PERMITS: (),
+        Button.PERMIT_ADD: (),
+        Button.PERMIT_VIEW: (ROW_ID,),
+        Button.PERMIT_EDIT: (ROW_ID, "x"),
+        Button.PERMIT_DELETE: (ROW_ID,),
+        Button.PERMIT_DELETE_YES: (ROW_ID,),
+        Button.PERMIT_SKIP: (),
+        Button.DELETE_MY_DATA: (99_999_999_999,),
+        Button.DELETE_MY_DATA_CANCEL: (),
+        Button.STATS_CHARTS: ("2026-05-01~2026-05-31",),
     }
 
 

@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from bot.answering.text import Lang
 from bot.i18n import translator
 from bot.store.models import QuestionLog, User
-from handlers.start import help_text, privacy_text
+from handlers.start import NOTICES_DESCRIPTION, help_text, privacy_text
 from tests.botapi import SentMessage
 from tests.telegram_fixtures import Helpdesk
 
@@ -430,10 +430,11 @@ async def test_subscribe_and_unsubscribe_are_stored(helpdesk_app: Helpdesk, user
     done = await say(desk, user, "/subscribe")
     assert done.text == _(
         lang, "Subscribed: you will receive policy notices from the helpdesk. /unsubscribe stops them."
-    )
+    ) + "\n\n" + _(lang, NOTICES_DESCRIPTION)  # what is sent and how often
     assert user_row(desk, user).subscribed is True
     assert [u.id for u in desk.services.helpdesk.subscribers()] == [user]
-    assert (await say(desk, user, "/subscribe")).text == _(lang, "You are already subscribed to policy notices.")
+    again = (await say(desk, user, "/subscribe")).text
+    assert again == _(lang, "You are already subscribed to policy notices.") + "\n\n" + _(lang, NOTICES_DESCRIPTION)
     left = await say(desk, user, "/unsubscribe")
     assert left.text == _(lang, "Unsubscribed: you will no longer receive policy notices.")
     assert user_row(desk, user).subscribed is False

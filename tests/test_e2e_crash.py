@@ -361,6 +361,8 @@ class BotProcess:
             HELPDESK_CACHE_DIR=str(ROOT / ".cache"),  # the trained classifier: not trained again at each start
             HELPDESK_SUPERVISORS=f"{SUPERVISOR},{OPERATOR}",
             HELPDESK_HOURS="always",  # the live desk is open whatever the time of the run
+            HELPDESK_ALERT_SECONDS="0",  # no morning digest or deadline alert at whatever time the run is
+            HELPDESK_CALENDAR_REMINDERS="false",  # nor the weekly holiday-schedule reminder (Nov–Dec office hours)
             TELEGRAM_RATE_LIMIT="1000",  # no pacing: the script waits for each step anyway
             LOG_LEVEL="INFO",
         )

@@ -112,6 +112,7 @@ async def test_jobs_run_due_records_while_the_bot_is_down_and_the_bot_sends_once
     lines: list[str] = []
     assert run_due(settings, at(5, 6, 9, 30), lines.append) == 0
     assert lines == [
+        f"Monthly report 2026-04 recorded → {SUPERVISOR} (the bot sends the workbook).",  # 6 May: May's 1st working day
         "As of 2026-05-06 09:30 (Beijing time):",
         f"  due_soon  T2605-0001  → {SUPERVISOR}",
         f"  digest    2026-05-06  → {SUPERVISOR}",

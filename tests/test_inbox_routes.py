@@ -7,7 +7,9 @@ import threading
 
 import pytest
 
-from bot.desk.flows import FilingStep, FlowName, FlowState, StaffStep, TicketMessageStep
+from bot.desk.flows import FilingStep, FlowName, FlowState, NoticeStep, StaffStep, TicketMessageStep
+from bot.desk.outreach.checklist import Step as ChecklistStep
+from bot.desk.outreach.reminders import WatchStep
 from handlers import inbox
 from handlers.app import build_application
 from handlers.context import HelpdeskContext, core
@@ -25,6 +27,9 @@ def test_every_flow_and_step_has_a_route() -> None:
         FlowName.STAFF_INPUT: tuple(StaffStep),
         FlowName.RATING_COMMENT: ("comment",),
         FlowName.FOLLOWUP_RECORD: ("notes",),
+        FlowName.CHECKLIST: tuple(ChecklistStep),
+        FlowName.PERMIT_WATCH: tuple(WatchStep),
+        FlowName.NOTICE_DRAFT: tuple(NoticeStep),
     }
     assert set(steps) == set(FlowName)
     for name, names in steps.items():

@@ -63,6 +63,9 @@ SAMPLES: dict[type[nt.Notice], nt.Notice] = {
     nt.SessionRequeued: nt.SessionRequeued(8, 3),
     nt.OperatorSilent: nt.OperatorSilent(9, 3, "Li <Na>", 11),
     nt.SessionLeft: nt.SessionLeft(8, 3),
+    nt.PermitReminder: nt.PermitReminder(
+        7, 2, "Maria <M.>", "cancel", 20, date(2027, 3, 31), date(2026, 12, 31), date(2027, 1, 15)
+    ),
 }
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from bot.answering.knowledge import SMALL_TALK, KnowledgeBase, Source
 from bot.answering.matching import Match, Matcher
@@ -13,6 +15,11 @@ MAX_SEE_ALSO = 3
 """At most this many "see also" links under an answer."""
 MAX_SOURCES = 3
 """At most this many sources under an answer (official ones first)."""
+REPLY_CACHE = 4096
+"""Replies kept by (question, language): a question asked again (the same words, as users of a helpdesk often
+send) is answered without matching it again. A reply depends on nothing else, and is immutable."""
+CACHED_QUESTION_CHARS = 300
+"""Only questions up to this long are kept (a long message is rarely sent twice word for word)."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +60,7 @@ class Answerer:
     def __init__(self, kb: KnowledgeBase, matcher: Matcher | None = None) -> None:
         self.kb = kb
         self.matcher = matcher or Matcher(kb)
+        self._cached: Callable[[str, Lang | None], Reply] = lru_cache(maxsize=REPLY_CACHE)(self._ask)
 
     def see_also_ids(self, entry_id: str) -> tuple[str, ...]:
         """The entries offered as "see also" under *entry_id*'s answer: its first related ones, none for small talk."""
@@ -63,7 +71,13 @@ class Answerer:
         return tuple(related[:MAX_SEE_ALSO])
 
     def ask(self, question: str, lang: Lang | None = None) -> Reply:
-        """Match *question* and compose the reply in *lang* (default: the question's language)."""
+        """Match *question* and compose the reply in *lang* (default: the question's language); the same
+        question asked again gets the reply computed the first time (``REPLY_CACHE``)."""
+        if len(question) > CACHED_QUESTION_CHARS:
+            return self._ask(question, lang)
+        return self._cached(question, lang)
+
+    def _ask(self, question: str, lang: Lang | None) -> Reply:
         match = self.matcher.match(question, lang)
         _ = translator(match.lang).gettext
         if not has_content(question):

@@ -21,6 +21,7 @@ from bot.answering.matching import Match
 from bot.answering.text import Lang, detect_lang, has_content, strip_control
 from bot.errors import InvalidInput, NotFound, Reason
 from bot.i18n import negotiate
+from bot.privacy.redact import mask_personal
 from bot.store import limits
 from bot.store.db import begin, session_scope
 from bot.store.models import QuestionLog, User
@@ -226,11 +227,12 @@ class Helpdesk:
         return clean, self.answerer.ask(clean, lang or detect_lang(clean))
 
     def log_question(self, user_id: int, clean: str, reply: Reply, now: datetime, connection: Connection) -> Answered:
-        """Log the question *clean* with *reply*'s decision and score, in the caller's transaction."""
+        """Log the question *clean* with *reply*'s decision and score, in the caller's transaction. The text is
+        stored masked (``bot.privacy.redact``: no phone numbers, e-mail addresses or passport numbers)."""
         match = reply.match
         values = {
             "user_id": user_id,
-            "text": clean[: limits.QUESTION_TEXT],
+            "text": mask_personal(clean)[: limits.QUESTION_TEXT],
             "lang": match.lang,
             "decision": match.decision,
             "entry_id": match.entry,

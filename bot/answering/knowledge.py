@@ -7,6 +7,8 @@ Layout of a knowledge directory (``knowledge/`` in the repository)::
     entries/*.toml       [[entry]] tables: id, theme, audience, titles, questions, answers, sources
     sources.toml         the sources registry: one table per source code (titles, official, issuer, year, link)
     profiles/*.toml      local profiles (office, hours, local rules), picked by HELPDESK_PROFILE
+    checklist.toml       optional: the materials checklist (/checklist), built on the entries and sources
+                         (``bot.answering.checklist_data``)
 
 ``load_knowledge`` either returns a complete, valid ``KnowledgeBase`` or raises
 ``KnowledgeBaseError`` listing every problem with its file, entry and field.
@@ -23,6 +25,7 @@ from datetime import time
 from pathlib import Path
 from typing import Any
 
+from bot.answering.checklist_data import ChecklistData, read_checklist
 from bot.answering.text import Lang, SynonymMap, normalise
 from bot.errors import KnowledgeBaseError, KnowledgeProblem
 
@@ -124,6 +127,8 @@ class KnowledgeBase:
     topic_ids: tuple[str, ...]
     directory: Path
     sources: Mapping[str, Source] = field(default_factory=dict)
+    checklist: ChecklistData | None = None
+    """The materials checklist (``checklist.toml``), or None when the knowledge base has none."""
 
     def answer(self, entry_id: str, lang: Lang) -> str:
         """The entry's answer in *lang* with the local profile filled in."""
@@ -508,6 +513,9 @@ def load_knowledge(directory: Path, profile_id: str = "default") -> KnowledgeBas
     _cross_checks(directory, entries, topic_ids, profiles, checker)
     if sources is not None:
         _check_citations(directory, entries, sources, checker)
+    checklist = read_checklist(
+        directory, checker.add, {e.id: e for e in entries}, sources or {}, tuple(p.id for p in profiles)
+    )
     chosen = next((p for p in profiles if p.id == profile_id), None)
     if chosen is None:
         names = ", ".join(p.id for p in profiles) or "none"
@@ -516,4 +524,4 @@ def load_knowledge(directory: Path, profile_id: str = "default") -> KnowledgeBas
         )
     if checker.problems or chosen is None:
         raise KnowledgeBaseError(checker.problems)
-    return KnowledgeBase({e.id: e for e in entries}, chosen, synonyms, topic_ids, directory, sources or {})
+    return KnowledgeBase({e.id: e for e in entries}, chosen, synonyms, topic_ids, directory, sources or {}, checklist)

@@ -27,6 +27,9 @@ class FlowName(StrEnum):
     STAFF_INPUT = "staff_input"  # staff typing a reply, note or resolution after the button: StaffStep
     RATING_COMMENT = "rating_comment"  # the optional comment after a bad rating; one step, "comment"
     FOLLOWUP_RECORD = "followup_record"  # a supervisor recording a call-back (回访); one step, "notes"
+    NOTICE_DRAFT = "notice_draft"  # a supervisor writing a policy notice (/notice): NoticeStep
+    CHECKLIST = "checklist"  # the materials checklist's questions (buttons only): bot.desk.outreach.checklist
+    PERMIT_WATCH = "permit_watch"  # adding or changing a watched permit (/reminders): WatchStep (bot.desk.outreach)
 
 
 class FilingStep(StrEnum):
@@ -46,6 +49,15 @@ class TicketMessageStep(StrEnum):
     MESSAGE = "message"  # after "Add a message" / "Reply": the next message goes to the ticket in data["ticket"]
     ADD_TEXT = "add_text"  # free text after a staff reply: add it to that ticket, or answer it as a question?
     ADD_FILE = "add_file"  # a photo or document sent outside any flow: which open ticket does it go to?
+
+
+class NoticeStep(StrEnum):
+    """The steps of ``FlowName.NOTICE_DRAFT`` (``handlers.policy_notices``); data: ``{"notice": id}`` once drafted."""
+
+    ENGLISH = "en"  # the English title (first line) and text
+    CHINESE = "zh"  # the Chinese title and text
+    AUDIENCE = "audience"  # who gets it: buttons only
+    ENTRY = "entry"  # a knowledge-base entry id for the "more" button, typed, or "No link"
 
 
 class StaffStep(StrEnum):

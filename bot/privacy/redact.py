@@ -23,9 +23,15 @@ PERSONAL_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
 """Each pattern with the placeholder that replaces what it matches, tried in this order."""
 
 
+_MAYBE_PERSONAL = re.compile(r"[@\d]")
+"""Every pattern needs a digit or an ``@``: text without either (most questions) is returned at once."""
+
+
 def mask_personal(text: str) -> str:
     """*text* with e-mail addresses, phone numbers and passport-, ID- and other long numbers replaced by
     placeholders such as ``[phone]`` (the rest of the text is kept as it is)."""
+    if _MAYBE_PERSONAL.search(text) is None:
+        return text
     for pattern, replacement in PERSONAL_PATTERNS:
         text = pattern.sub(replacement, text)
     return text

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event, inspect
+from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, create_engine
@@ -56,6 +56,8 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+MIGRATION_LOCK = 0x4844_4D49_4752_4154
+"""The advisory lock key instances take (PostgreSQL) while they migrate: several starting at once, one migrates."""
 MIGRATIONS = Path(__file__).parent / "migrations"
 BASELINE = "0001"
 """The first migration: the schema as it was when migrations came in (2026-11-23)."""
@@ -76,6 +78,8 @@ def migrate(engine: Engine) -> None:
     """
     config = migrations_config()
     with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":  # several instances starting at once: one migrates, the others wait
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         config.attributes["connection"] = connection
         tables = set(inspect(connection).get_table_names())
         if "alembic_version" not in tables:

@@ -37,6 +37,14 @@ FILE_NAME = 256
 """``ticketmessage.file_name``."""
 FLOW_DATA = 8000
 """``flow.data``: a flow's JSON (a filing holds a description, a contact and a reference)."""
+ENTRY_SOURCE = 32
+"""``user.first_source`` / ``last_source``: a deep link's ``start`` parameter (``bot.desk.outreach.sources``)."""
+PERMIT_LABEL = 40
+"""``permitwatch.label``: the name a user gives a permit they watch (an employee's name or initials)."""
+NOTICE_TITLE = 120
+"""``policynotice.title_en`` / ``title_zh``: a policy notice's title (one line)."""
+NOTICE_BODY = 2000
+"""``policynotice.body_en`` / ``body_zh``: a policy notice's text (one message with its title and footer)."""
 
 COLUMNS: dict[str, int] = {
     "ticket.contact": CONTACT,
@@ -54,5 +62,12 @@ COLUMNS: dict[str, int] = {
     "auditlog.detail": AUDIT_DETAIL,
     "rating.comment": RATING_COMMENT,
     "flow.data": FLOW_DATA,
+    "user.first_source": ENTRY_SOURCE,
+    "user.last_source": ENTRY_SOURCE,
+    "permitwatch.label": PERMIT_LABEL,
+    "policynotice.title_en": NOTICE_TITLE,
+    "policynotice.title_zh": NOTICE_TITLE,
+    "policynotice.body_en": NOTICE_BODY,
+    "policynotice.body_zh": NOTICE_BODY,
 }
 """Each limit and the ``table.column`` it is the length of (the test compares them with the schema)."""

@@ -6,13 +6,14 @@ a member is its string, so the schema needs no enum type).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     DateTime,
     ForeignKey,
     Integer,
@@ -51,6 +52,12 @@ def _time(**kwargs: Any) -> Any:
     return Field(sa_column=Column(UTCDateTime(), **kwargs))
 
 
+def _optional_text(length: int) -> Any:
+    """A nullable text column that a new row leaves out unless it is given (an insert of a ``model_dump``, as
+    ``Helpdesk.meet`` makes, names only what was set)."""
+    return Field(sa_column=Column(String(length), nullable=True))
+
+
 def _user_fk(nullable: bool = False, index: bool = True) -> Any:
     return Field(sa_column=Column(BigInteger, ForeignKey("user.id"), nullable=nullable, index=index))
 
@@ -66,8 +73,14 @@ class User(SQLModel, table=True):
     role: str | None = Field(default=None, max_length=16)
     subscribed: bool = False
     blocked: bool = False
+    first_source: str | None = _optional_text(limits.ENTRY_SOURCE)
+    """The deep link (``/start SOURCE``) the user first came by: a window, a briefing, a poster (issue 16)."""
+    last_source: str | None = _optional_text(limits.ENTRY_SOURCE)
+    """The latest deep link the user came by (the first one until they use another)."""
     created_at: datetime = _time(nullable=False)
     updated_at: datetime = _time(nullable=False)
+    erased_at: datetime | None = _time(nullable=True)
+    """When the user's personal data was erased at their request (``bot.privacy.rights``); empty otherwise."""
 
 
 class QuestionLog(SQLModel, table=True):
@@ -123,6 +136,8 @@ class Ticket(SQLModel, table=True):
     due_provisional: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
     """Counted across a year whose official holiday schedule is not known yet (``bot.desk.workdays``)."""
     closed_at: datetime | None = _time(nullable=True)
+    erased_at: datetime | None = _time(nullable=True)
+    """When its texts, contact and files were erased and it was unlinked from its user (``bot.privacy``)."""
 
 
 class TicketMessage(SQLModel, table=True):
@@ -204,6 +219,8 @@ class LiveSession(SQLModel, table=True):
     outcome: str | None = Field(default=None, max_length=32)
     """A SessionOutcome: resolved | unresolved (an operator's /end; resolved also when the user ends it),
     ticket (/toticket), no_reply (idle timer), handed_back (check-out)."""
+    erased_at: datetime | None = _time(nullable=True)
+    """When its transcript was erased and it was unlinked from its user (``bot.privacy``)."""
 
 
 class SessionMessage(SQLModel, table=True):
@@ -350,3 +367,115 @@ class FollowUp(SQLModel, table=True):
     outcome: str | None = Field(default=None, max_length=16)  # resolved | explained | wrongful
     notes: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     """What the user said and what was fixed, as the caller typed it."""
+
+
+class PermitWatch(SQLModel, table=True):
+    """A work permit a user watches for its expiry (``bot.desk.outreach.reminders``): a label of their own
+    (an employee's name or initials, never a passport number), the expiry date and, optionally, the day the
+    employment ends (then the reminder is the duty to cancel within 10 working days)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = _user_fk()
+    label: str = Field(max_length=limits.PERMIT_LABEL)
+    expires_on: date = Field(sa_column=Column(Date, nullable=False, index=True))
+    employment_ends_on: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    created_at: datetime = _time(nullable=False)
+    updated_at: datetime = _time(nullable=False)
+
+
+class PermitReminder(SQLModel, table=True):
+    """A permit reminder decided: one row per (watch, kind, lead, day it is about), written in the transaction
+    that decides it, so each reminder is sent once across restarts and instances; ``taken_at`` empty while a
+    decision of ``python -m bot jobs run-due`` waits for the bot to send it."""
+
+    __table_args__ = (UniqueConstraint("watch_id", "kind", "lead", "target", name="one_permit_reminder"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    watch_id: int = Field(sa_column=Column(Integer, ForeignKey("permitwatch.id"), nullable=False, index=True))
+    kind: str = Field(max_length=8)
+    """``expiry`` (extend the permit) or ``cancel`` (the employment ends: cancel it)."""
+    lead: int
+    """Days before the expiry (or the end of employment) the reminder is for; 0: the day employment ends."""
+    target: date = Field(sa_column=Column(Date, nullable=False))
+    """The expiry date, or the day employment ends: a date changed since is a new reminder."""
+    user_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    notice: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    """The notice to send (pickled, as ``AlertSent.notices``)."""
+    decided_at: datetime = _time(nullable=False)
+    taken_at: datetime | None = _time(nullable=True, index=True)
+    """When a bot took it to send; empty while a decision of the command line waits for the bot."""
+
+
+class InstanceLease(SQLModel, table=True):
+    """Several instances on one database: who runs a scheduled job for now (``bot.store.leases``).
+
+    One row per job name: the instance holding it and until when. A run takes (or renews) the lease first;
+    another instance's run finds it held and does nothing, so each timer fires once across instances.
+    """
+
+    name: str = Field(primary_key=True, max_length=80)
+    holder: str = Field(max_length=120)
+    expires_at: datetime = _time(nullable=False)
+
+
+class GapReview(SQLModel, table=True):
+    """A knowledge-gap group reviewed by staff (``bot.answering.gaps``): accepted as alternate questions of an
+    entry, as out of scope, or rejected. The group does not come back in /gaps: questions like ``key`` are left
+    out. ``examples`` holds the group's questions masked (``bot.privacy.redact``), never who asked."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    question_id: int = Field(sa_column=Column(Integer, nullable=False, unique=True))
+    """The group's first question (``QuestionLog.id``; no foreign key: the question log may be pruned)."""
+    key: str = Field(sa_column=Column(String(limits.QUESTION_TEXT), nullable=False))
+    """The first question masked and normalised: what later questions are compared with."""
+    decision: str = Field(max_length=16)  # alternate | out_of_scope | rejected
+    entry_id: str | None = Field(default=None, max_length=64)
+    lang: str = Field(max_length=2)
+    examples: str = Field(sa_column=Column(Text, nullable=False))
+    """The group's distinct questions, masked, as a JSON list."""
+    count: int
+    """How many questions the group had when it was reviewed."""
+    reviewer_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    reviewed_at: datetime = _time(nullable=False, index=True)
+
+
+class PolicyNotice(SQLModel, table=True):
+    """A policy notice to subscribers (``bot.desk.outreach.notices``), in English and Chinese: drafted by a
+    supervisor (or ``python -m bot notice draft``), confirmed by one, then sent to its audience."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    title_en: str = Field(default="", max_length=limits.NOTICE_TITLE)
+    body_en: str = Field(default="", sa_column=Column(String(limits.NOTICE_BODY), nullable=False, default=""))
+    title_zh: str = Field(default="", max_length=limits.NOTICE_TITLE)
+    body_zh: str = Field(default="", sa_column=Column(String(limits.NOTICE_BODY), nullable=False, default=""))
+    entry_id: str | None = Field(default=None, max_length=64)
+    """A knowledge-base entry for the "more" button under the notice (its answer, as /topics opens it)."""
+    audience: str = Field(max_length=16)  # Audience: employers | applicants | all
+    status: str = Field(max_length=12, index=True)  # NoticeStatus: draft | sending | done | cancelled
+    created_by: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    """The supervisor who drafted it; empty for a draft from the command line."""
+    created_at: datetime = _time(nullable=False)
+    confirmed_by: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    """The supervisor who confirmed it: the one told the outcome."""
+    confirmed_at: datetime | None = _time(nullable=True)
+    finished_at: datetime | None = _time(nullable=True)
+    recipients: int = 0
+    """Deliveries made at confirmation (the audience then)."""
+    sent: int = 0
+    failed: int = 0
+    blocked: int = 0
+    """The outcome, counted when the last delivery is done."""
+
+
+class NoticeDelivery(SQLModel, table=True):
+    """One recipient of a confirmed policy notice, made at confirmation: sent once (``claimed_at`` says a
+    sending run has it; ``status`` is committed right after Telegram's answer)."""
+
+    __table_args__ = (UniqueConstraint("notice_id", "user_id", name="one_delivery_per_user"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    notice_id: int = Field(sa_column=Column(Integer, ForeignKey("policynotice.id"), nullable=False))
+    user_id: int = _user_fk()
+    status: str = Field(max_length=8, index=True)  # DeliveryStatus: pending | sent | failed | blocked
+    claimed_at: datetime | None = _time(nullable=True)
+    sent_at: datetime | None = _time(nullable=True)

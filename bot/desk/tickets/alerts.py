@@ -260,7 +260,7 @@ class DeadlineAlerts:
         table = AlertSent.__table__  # type: ignore[attr-defined]
         claimed = session.connection().execute(
             sa.update(table)
-            .where(table.c.taken_at.is_(None))
+            .where(table.c.taken_at.is_(None), table.c.kind.in_((DUE_SOON, OVERDUE, DIGEST)))  # not the monthly reports
             .values(taken_at=now)
             .returning(table.c.id, table.c.ticket_id, table.c.notices)
         )

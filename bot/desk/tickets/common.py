@@ -43,6 +43,7 @@ ORIGIN_LABELS: Mapping[str, str] = {
     "queue": N_("a message left instead of waiting in the queue"),
     "out_of_hours": N_("a message left outside office hours"),
     "live": N_("a live chat recorded as a ticket"),
+    "checklist": N_("a materials check asked for after /checklist"),
 }
 """How a ticket came to be (``Ticket.origin``), for staff."""
 CLOSED_BY_USER = N_("closed by the user")

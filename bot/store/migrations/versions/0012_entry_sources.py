@@ -1,6 +1,4 @@
-"""Deep-link entry sources (issue 16 §4).
-
-PLACEHOLDER: no schema change yet; the helper that owns this revision replaces upgrade/downgrade (keep the ids).
+"""Deep-link entry sources (issue 16 §4): where a user came from, ``/start SOURCE`` (the first and the latest).
 
 Revision ID: 0012_entry_sources
 Revises: 0011_permit_reminders
@@ -11,6 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
+from alembic import op
+
 revision: str = "0012_entry_sources"
 down_revision: str | None = "0011_permit_reminders"
 branch_labels: str | Sequence[str] | None = None
@@ -18,8 +19,12 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    pass
+    with op.batch_alter_table("user") as batch:
+        batch.add_column(sa.Column("first_source", sa.String(length=32), nullable=True))
+        batch.add_column(sa.Column("last_source", sa.String(length=32), nullable=True))
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table("user") as batch:
+        batch.drop_column("last_source")
+        batch.drop_column("first_source")

@@ -1,6 +1,5 @@
-"""Several instances: job leases (issue 17 §5).
-
-PLACEHOLDER: no schema change yet; the helper that owns this revision replaces upgrade/downgrade (keep the ids).
+"""Several instances: job leases (issue 17 §5): ``instancelease``, one row per scheduled job with the instance
+holding it and until when (``bot.store.leases``).
 
 Revision ID: 0014_instance_leases
 Revises: 0013_personal_data
@@ -11,6 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
+from alembic import op
+
+import bot.store.models
+
 revision: str = "0014_instance_leases"
 down_revision: str | None = "0013_personal_data"
 branch_labels: str | Sequence[str] | None = None
@@ -18,8 +22,14 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_table(
+        "instancelease",
+        sa.Column("name", sa.String(length=80), nullable=False),
+        sa.Column("holder", sa.String(length=120), nullable=False),
+        sa.Column("expires_at", bot.store.models.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("name"),
+    )
 
 
 def downgrade() -> None:
-    pass
+    op.drop_table("instancelease")

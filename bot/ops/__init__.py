@@ -1,0 +1,1 @@
+"""Operations: metrics (``bot.ops.metrics``) and the pre-start checks (``bot.ops.check``)."""
