@@ -1,6 +1,6 @@
 """Command line: ``python -m bot`` (also installed as ``helpdesk``).
 
-run                       the Telegram bot when TELEGRAM_BOT_TOKEN is set, else the console
+run [--webhook]           the Telegram bot when TELEGRAM_BOT_TOKEN is set, else the console
 console [--lang en|zh] [--as applicant|operator|supervisor]
                           chat in the terminal; tickets on both sides
 ask [QUESTION] [--lang en|zh] [--json]
@@ -9,13 +9,17 @@ kb validate               check the knowledge base, every profile and the calend
 calendar [YEAR ...]       the holiday schedule in force for each year (default: this year and next)
 kb eval FILE.jsonl        score the engine on labelled questions
 kb build                  train the classifier now (it is cached by a hash of its inputs)
+kb gaps-export [--out FILE]
+                          the questions accepted in /gaps, as training lines to review and commit
+deliveries [--days N]     messages owed, and those Telegram refused for good
 qr SOURCE --out FILE.png [--username NAME]
                           the QR code of the deep link t.me/<bot>?start=SOURCE (users counted by source in /stats)
 staff add ID --role operator|supervisor --name NAME, staff list, staff remove ID [--hand-back]
 check [--webhook] [--migrate]
                           before start: token, database, migrations, knowledge base (and webhook settings)
 jobs run-due [--now ISO-TIME]
-                          record the deadline alerts, the digest and the permit reminders due as of that time
+                          record the deadline alerts, the digest, the permit reminders and the monthly report
+                          due as of that time
                           (the bot sends them)
 user export ID [--out FILE], user erase ID [--yes]
                           a user's personal data on their request (audited)
@@ -150,7 +154,8 @@ def _parser() -> argparse.ArgumentParser:
     jobs_sub = jobs.add_subparsers(dest="jobs_command", required=True)
     run_due_parser = jobs_sub.add_parser(
         "run-due",
-        help="record the deadline alerts, the morning digest and the permit reminders due as of --now, once, and "
+        help="record the deadline alerts, the morning digest, the permit reminders and the monthly report due as "
+        "of --now, once, and "
         "print them (the bot "
         "sends them on its next run: there is no Telegram from here)",
     )
@@ -440,7 +445,7 @@ def run_due(settings: Settings, now: datetime, say: Callable[[str], object] = pr
     leads, hour = parse_leads(settings.helpdesk_reminder_days), settings.helpdesk_reminder_hour
     for line in reminder_report(PermitReminders(engine, calendar, leads, hour).record_due(now), now):
         say(line)  # permit reminders (/reminders) go out any day from their hour: reported first, when any
-    monthly = MonthlyReports(engine, calendar, settings.helpdesk_digest_hour).record_due(now)
+    monthly = MonthlyReports.from_settings(engine, calendar, settings).record_due(now)
     if monthly:  # last month's workbook, on the first working day of a month (bot.desk.reports.monthly)
         recipients = ", ".join(str(report.user_id) for report in monthly)
         say(f"Monthly report {monthly[0].period.label} recorded → {recipients} (the bot sends the workbook).")
@@ -509,7 +514,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "jobs":
         try:
             return run_due(settings, args.now or datetime.now(UTC))
-        except (KnowledgeBaseError, ValueError) as exc:  # a broken calendar file, a bad HELPDESK_DIGEST_TO
+        except (KnowledgeBaseError, ValueError) as exc:  # a broken calendar file, bad recipients
             print(f"error: {exc}", file=sys.stderr)
             return 1
     kb = load_kb_or_exit(settings)

@@ -27,7 +27,6 @@ class Settings(BaseSettings):
     database_url: str = f"sqlite:///{ROOT / 'helpdesk.sqlite3'}"
     helpdesk_profile: str = "default"
     helpdesk_kb_dir: Path = ROOT / "knowledge"
-    helpdesk_locales_dir: Path = ROOT / "locales"
     helpdesk_supervisors: str = ""
     helpdesk_hours: str = "profile"
     helpdesk_deadlines: str = ""
@@ -48,6 +47,9 @@ class Settings(BaseSettings):
     """The hour (Beijing time) of the supervisors' morning digest on working days; deadline alerts go out from it."""
     helpdesk_digest_to: str = "supervisors"
     """Who gets the digest: ``supervisors``, ``none``, or comma-separated Telegram ids."""
+    helpdesk_monthly_report_to: str = "digest"
+    """Who gets the monthly report (``bot.desk.reports.monthly``): ``digest`` (whoever gets the digest),
+    ``supervisors``, ``none`` (no monthly report), or comma-separated Telegram ids."""
     helpdesk_alert_seconds: float = Field(default=60, ge=0)
     """Seconds between the bot's looks for deadline alerts and the digest due (0: off)."""
     helpdesk_calendar_reminders: bool = True

@@ -122,7 +122,7 @@ def build_services(
         ),
         ratings=ratings,
         followups=followups,
-        reports=Reports(engine, staff, calendar, kb, MonthlyReports(engine, calendar, settings.helpdesk_digest_hour)),
+        reports=Reports(engine, staff, calendar, kb, MonthlyReports.from_settings(engine, calendar, settings)),
         gaps=GapReview(engine, staff, kb, helpdesk.answerer.matcher),
         live_queue=live_queue,
         live_sessions=LiveSessions(engine, staff, helpdesk, filing, ticket_work),

@@ -206,7 +206,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         cd.pattern(B.NOTICE_CONFIRM): policy_notices.confirm_button,
         cd.pattern(B.NOTICE_EDIT): policy_notices.edit_button,
         cd.pattern(B.NOTICE_CANCEL): policy_notices.cancel_button,
-        cd.pattern(B.PERMITS): reminders.list_button,
+        cd.pattern(B.PERMITS, B.PERMITS_PAGE): reminders.list_button,
         cd.pattern(B.PERMIT_ADD): reminders.add_button,
         cd.pattern(B.PERMIT_VIEW): reminders.view_button,
         cd.pattern(B.PERMIT_EDIT): reminders.edit_button,

@@ -79,6 +79,7 @@ by ``w`` (week) / ``m`` (month)
     ``gr``    GAP_REJECT       group id, period                               → gaps.decide_button
 Permit-expiry reminders (handlers/reminders.py), a user's own watched permits
     ``pl``    PERMITS          —                                              → reminders.list_button
+    ``pp``    PERMITS_PAGE     page number (0 first) of a long list           → reminders.list_button
     ``pa``    PERMIT_ADD       —                                              → reminders.add_button
     ``pv``    PERMIT_VIEW      watch id                                       → reminders.view_button
     ``pe``    PERMIT_EDIT      watch id, field ``x`` expiry / ``e`` end of employment / ``l`` label
@@ -190,6 +191,7 @@ class Button(StrEnum):
     GAP_REJECT = "gr"  # group id, period: nothing to learn; the group does not come back
     # permit-expiry reminders (a user's own watches)
     PERMITS = "pl"  # no arguments: the list of the user's watched permits
+    PERMITS_PAGE = "pp"  # page number (0 first): a page of a long list of watched permits
     PERMIT_ADD = "pa"  # no arguments: watch another permit
     PERMIT_VIEW = "pv"  # watch id
     PERMIT_EDIT = "pe"  # watch id, field: "x" expiry date, "e" end of employment, "l" label

@@ -7,8 +7,6 @@ it has expired.
 
 from __future__ import annotations
 
-from html import escape
-
 from telegram import InlineKeyboardMarkup, Update
 
 from bot.answering.helpdesk import UserView
@@ -20,7 +18,7 @@ from bot.desk.tickets.common import TicketView
 from handlers import callback_data as cd
 from handlers import questions, tickets
 from handlers.callback_data import Button
-from handlers.common import answer_query, drop_keyboard, expired, meet, reply_html, reply_text, tr
+from handlers.common import answer_query, drop_keyboard, expired, meet, reply_text, tr
 from handlers.context import HelpdeskContext, core
 from handlers.notify import deliver
 from handlers.render import html_chunks, keyboard
@@ -68,9 +66,9 @@ async def show(update: Update, context: HelpdeskContext, user: UserView, standin
         step = _("Question {number} of {total}").format(number=question.number + 1, total=question.total)
         text = f"{intro}{step}\n{question.text}" if question.number else f"{intro}{question.text}"
         await reply_text(update, context, text, _question_markup(question, user.lang))
-    elif standing.checklist is not None:
-        body = escape(intro + checklist_text(standing.checklist, user.lang), quote=False)
-        await reply_html(update, context, html_chunks(body), _done_markup(user.lang))
+    elif standing.checklist is not None:  # plain text: reply_text escapes it (once: "R&D" stays "R&D")
+        body = intro + checklist_text(standing.checklist, user.lang)
+        await reply_text(update, context, body, _done_markup(user.lang))
 
 
 async def checklist_command(update: Update, context: HelpdeskContext) -> None:
@@ -110,7 +108,7 @@ async def _filed(update: Update, context: HelpdeskContext, user: UserView, ticke
             [(_("My tickets"), cd.make(Button.MY_TICKETS))],
         ]
     )
-    await tickets.send_about_ticket(update, context, ticket.id, html_chunks(escape(text, quote=False)), markup)
+    await tickets.send_about_ticket(update, context, ticket.id, html_chunks(text), markup)
 
 
 async def button(update: Update, context: HelpdeskContext) -> None:

@@ -26,6 +26,8 @@ from handlers.staff import require_staff
 
 NOTES_STEP = "notes"
 """The one step of ``FlowName.FOLLOWUP_RECORD``: the message with what was said and what was fixed."""
+LISTED = 50
+"""Follow-ups listed by /followups, one button each: Telegram refuses a message with more than 100 buttons."""
 
 
 def _subject(item: FollowUpView, lang: Lang) -> str:
@@ -114,9 +116,13 @@ async def followups_command(update: Update, context: HelpdeskContext) -> None:
                 cd.make(Button.FOLLOWUP_VIEW, item.id),
             )
         ]
-        for item in items
+        for item in items[:LISTED]
     ]
     text = _("Follow-ups waiting for a call-back ({count}), earliest due first:").format(count=len(items))
+    if len(items) > LISTED:
+        text += "\n" + _("The {shown} due soonest are listed; the others follow as these are recorded.").format(
+            shown=LISTED
+        )
     await reply_text(update, context, text, keyboard(rows))
 
 

@@ -160,7 +160,7 @@ def _done_text(context: HelpdeskContext, done: Reviewed, lang: Lang) -> str:
         return _("Rejected: this group will not come back in /gaps.")
     return (
         text
-        + " "
+        + ("" if lang == "zh" else " ")  # no space after a Chinese full stop
         + _(
             "They reach the training data when a maintainer exports and commits them (python -m bot kb gaps-export); "
             "the group will not come back in /gaps."

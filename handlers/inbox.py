@@ -17,10 +17,10 @@ the names and steps are ``FlowName``, ``FilingStep`` and ``StaffStep`` in ``bot.
                      which open ticket?)                                           other media: "can't take that"
     staff_input      reply                         sent to the user                a photo or document is sent;
                                                    (staff.staff_input)             other media: "can't take that"
-                     note, close (any other)       a note / the resolution         "can't take that"
-    rating_comment   comment                       passed to the supervisors       "can't take that"
+                     note, close (any other)       a note / the resolution         "text only here"
+    rating_comment   comment                       passed to the supervisors       "text only here"
                                                    (tickets.comment_input)
-    followup_record  notes (a supervisor recording   the call-back is recorded       "can't take that"
+    followup_record  notes (a supervisor recording   the call-back is recorded       "text only here"
                      a call-back, after the        (followups.notes_input)
                      outcome button)
     checklist        any (buttons only)            a question, answered as         a photo or document: which open
@@ -29,7 +29,7 @@ the names and steps are ``FlowName``, ``FilingStep`` and ``StaffStep`` in ``bot.
     permit_watch     label, expires, ends, and     the label or the date; a bad    "type it as text"
                      edit_* (/reminders: adding    one is explained and asked      (reminders.media_input)
                      or changing a permit)         again (reminders.text_input)
-    notice_draft     en, zh, entry (/notice: a     the notice's version, or the    "can't take that"
+    notice_draft     en, zh, entry (/notice: a     the notice's version, or the    "text only here"
                      supervisor writing a policy   "more" entry's id; audience:
                      notice)                       "use the buttons"
                                                    (policy_notices.draft_input)
@@ -40,6 +40,8 @@ user is in, else it is a question for the knowledge base — unless staff answer
 tickets recently and the knowledge base has no clear answer: then the user is asked whether it is for
 that ticket (``bot.arrival``). A photo or document goes to the live chat, else the user is asked which
 of their open tickets it is for; other media (and files from someone without an open ticket) are declined.
+The checklist (``PASSIVE_FLOWS``: buttons only, its list may stay open for days) lets a message in a live chat
+or a reply about a ticket go there as in no flow, and /cancel in the queue or a live chat leaves it too.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ from dataclasses import dataclass
 from telegram import Update
 
 from bot.answering.helpdesk import UserView
+from bot.arrival import Arrival
 from bot.desk.flows import FilingStep, FlowName, FlowState, StaffStep, TicketMessageStep
 from bot.desk.tickets.filing import Filing
 from bot.i18n import N_
@@ -99,6 +102,9 @@ _describe_in_text_first = _says(
 _cannot_take = _says(N_("Sorry, I can't take that kind of message here. Please send text, a photo or a document."))
 """Media at a step that does not take it (or not that kind)."""
 
+_text_only = _says(N_("Sorry, I can only take text here. Please type it, or /cancel to stop."))
+"""Media at a step that takes typed text only (a note, a comment, a call-back's notes, a policy notice)."""
+
 
 async def _use_the_buttons(update: Update, context: HelpdeskContext, user: UserView, state: FlowState) -> None:
     """Text while buttons are expected: say so and show the step again."""
@@ -134,14 +140,27 @@ ROUTES: Mapping[tuple[str, str | None], Route] = {
     ),
     (FlowName.TICKET_MESSAGE, None): Route(tickets.ticket_message_input, _files_only(tickets.ticket_message_input)),
     (FlowName.STAFF_INPUT, StaffStep.REPLY): Route(staff.staff_input, _files_only(staff.staff_input)),
-    (FlowName.STAFF_INPUT, None): Route(staff.staff_input, _cannot_take),  # NOTE, CLOSE: text only
-    (FlowName.RATING_COMMENT, None): Route(_comment, _cannot_take),
-    (FlowName.FOLLOWUP_RECORD, None): Route(followups.notes_input, _cannot_take),
+    (FlowName.STAFF_INPUT, None): Route(staff.staff_input, _text_only),  # NOTE, CLOSE: text only
+    (FlowName.RATING_COMMENT, None): Route(_comment, _text_only),
+    (FlowName.FOLLOWUP_RECORD, None): Route(followups.notes_input, _text_only),
     (FlowName.CHECKLIST, None): Route(checklist.text_input, checklist.media_input),
-    (FlowName.NOTICE_DRAFT, None): Route(policy_notices.draft_input, _cannot_take),
+    (FlowName.NOTICE_DRAFT, None): Route(policy_notices.draft_input, _text_only),
     (FlowName.PERMIT_WATCH, None): Route(reminders.text_input, reminders.media_input),
 }
 """Each flow (and step, where it matters) → its text handler and its media handler."""
+
+
+PASSIVE_FLOWS = frozenset({FlowName.CHECKLIST})
+"""Flows that wait for buttons only and may stay open for days (the checklist's list stays until it is closed):
+a message in a live chat or a Telegram reply about a ticket goes there, as outside any flow, not to the flow."""
+
+
+def _elsewhere(state: FlowState | None, arrival: Arrival, is_file: bool = True) -> bool:
+    """Whether a message in the passive flow *state* belongs to the user's live chat or to the ticket it replies
+    about rather than to the flow."""
+    if state is None or state.name not in PASSIVE_FLOWS:
+        return False
+    return arrival.live_role is not None or (is_file and arrival.replied_ticket is not None)
 
 
 def route(state: FlowState | None) -> Route | None:
@@ -158,7 +177,7 @@ async def on_text(update: Update, context: HelpdeskContext) -> None:
     to = route(state)
     if arrival.answered is not None:  # a question, answered on arrival (the common case)
         await questions.send_reply(update, context, arrival.answered)
-    elif to is not None and state is not None:  # in a flow: its step takes the text
+    elif to is not None and state is not None and not _elsewhere(state, arrival):  # in a flow: its step takes it
         await to.text(update, context, user, state)
     elif arrival.replied_ticket is not None:  # a Telegram reply to a message about their ticket
         await tickets.add_replied(update, context, user, arrival.replied_ticket)
@@ -173,7 +192,7 @@ async def on_media(update: Update, context: HelpdeskContext) -> None:
     arrival = await arrive(update, context)
     user, state = arrival.user, arrival.flow
     to, is_file = route(state), _is_file(update)
-    if to is not None and state is not None:
+    if to is not None and state is not None and not _elsewhere(state, arrival, is_file):
         await to.media(update, context, user, state)
     elif is_file and arrival.replied_ticket is not None:  # a Telegram reply to a message about their ticket
         await tickets.add_replied(update, context, user, arrival.replied_ticket)
@@ -191,7 +210,7 @@ async def cancel(update: Update, context: HelpdeskContext) -> None:
     user = await meet(update, context)
     _ = tr(user.lang).gettext
     state = await core(context, context.services.flows.clear, user.id)
-    if state is None and await live.cancel_live(update, context, user):
-        return
+    if (state is None or state.name in PASSIVE_FLOWS) and await live.cancel_live(update, context, user):
+        return  # the queue or a live chat (a checklist left open is closed with it)
     text = _("Cancelled. You can ask a question any time.") if state else _("There is nothing to cancel.")
     await reply_text(update, context, text)

@@ -52,8 +52,7 @@ SUPERVISOR_COMMANDS = (
     ("notices", N_("Policy notices sent, with their counts")),
     ("stats", N_("Statistics: /stats [today|week|month|YYYY-MM]")),
 )
-"""Added to a supervisor's menu (``/deliveries``, ``/followups``, ``/notice`` and ``/notices`` are refused to
-operators)."""
+"""Added to a supervisor's menu (each of these is refused to operators)."""
 
 
 def _menu(entries: tuple[tuple[str, str], ...], lang: Lang) -> list[BotCommand]:

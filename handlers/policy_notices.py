@@ -46,6 +46,7 @@ from bot.desk.outreach.notices import (
 from bot.error_texts import error_text
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound, Reason
 from bot.i18n import N_
+from bot.store import limits
 from handlers import callback_data as cd
 from handlers.callback_data import Button
 from handlers.common import answer_query, drop_keyboard, expired, reply_html, reply_text, send_messages, tr
@@ -77,13 +78,21 @@ def notice_messages(notice: NoticeView, lang: Lang, kb: KnowledgeBase) -> tuple[
     _ = tr(lang).gettext
     text = notice.text(lang)
     footer = _("You get this because you subscribed to the helpdesk's policy notices. /unsubscribe stops them.")
-    chunks = html_chunks(text.body, "<i>" + escape(footer, quote=False) + "</i>")
-    chunks[0] = "📢 <b>" + escape(text.title, quote=False) + "</b>\n\n" + chunks[0]
+    head = f"📢 {text.title}"  # split with the text, so that the first message stays under the limit with it
+    chunks = html_chunks(f"{head}\n\n{text.body}", "<i>" + escape(footer, quote=False) + "</i>")
+    escaped = escape(head, quote=False)
+    if chunks[0].startswith(escaped):  # always (a title is one short line): the title in bold
+        chunks[0] = "📢 <b>" + escape(text.title, quote=False) + "</b>" + chunks[0][len(escaped) :]
     markup = None
     if notice.entry_id is not None and notice.entry_id in kb.entries:
         label = _("More: {title}").format(title=kb.title(notice.entry_id, lang))
         markup = keyboard([[(label, cd.make(Button.TOPIC, notice.entry_id))]])
     return chunks, markup
+
+
+def _sentence_gap(lang: Lang) -> str:
+    """Between two sentences: a space in English, nothing after a Chinese full stop."""
+    return "" if lang == "zh" else " "
 
 
 def _audience(audience: str, lang: Lang) -> str:
@@ -106,7 +115,7 @@ def _report_text(notice: NoticeView, lang: Lang) -> str:
         blocked=notice.blocked,
     )
     if notice.skipped:
-        text += " " + _("Unsubscribed before their turn: {count}.").format(count=notice.skipped)
+        text += _sentence_gap(lang) + _("Unsubscribed before their turn: {count}.").format(count=notice.skipped)
     return text
 
 
@@ -114,6 +123,16 @@ def _report_text(notice: NoticeView, lang: Lang) -> str:
 def _notice_id(state: FlowState) -> int | None:
     value = state.data.get("notice")
     return value if isinstance(value, int) else None
+
+
+KEEP_WORDS = frozenset({"-", "keep", "保持", "不变"})
+"""Typed while editing a notice (Edit on its preview): keep this version (or the "more" entry) as it is."""
+
+
+def _keeps(state: FlowState, typed: str) -> bool:
+    """Whether *typed* keeps the current version, at a step of an Edit (``"edit"`` in the flow's data)."""
+    steps = (NoticeStep.ENGLISH, NoticeStep.CHINESE, NoticeStep.ENTRY)
+    return bool(state.data.get("edit")) and state.step in steps and typed.strip().lower() in KEEP_WORDS
 
 
 async def notice_command(update: Update, context: HelpdeskContext) -> None:
@@ -126,12 +145,18 @@ async def notice_command(update: Update, context: HelpdeskContext) -> None:
     await _ask_english(update, context, user)
 
 
-async def _ask_english(update: Update, context: HelpdeskContext, user: UserView) -> None:
+async def _ask_english(update: Update, context: HelpdeskContext, user: UserView, editing: int | None = None) -> None:
     _ = tr(user.lang).gettext
-    text = _(
-        "New policy notice. Send the English version in one message: the title on the first line, then the text. "
-        "/cancel to stop."
-    )
+    if editing is not None:
+        text = _(
+            "Editing notice #{id}. Send the English version again in one message (the title on the first line, "
+            "then the text), or - to keep it as it is. /cancel to stop: the draft stays in /notices."
+        ).format(id=editing)
+    else:
+        text = _(
+            "New policy notice. Send the English version in one message: the title on the first line, then the "
+            "text. /cancel to stop."
+        )
     await reply_text(update, context, text)
 
 
@@ -142,10 +167,19 @@ async def draft_input(update: Update, context: HelpdeskContext, user: UserView, 
     _ = tr(user.lang).gettext
     notices, now, notice_id = context.services.notices, context.now(), _notice_id(state)
     try:
-        if state.step in (NoticeStep.ENGLISH, NoticeStep.CHINESE):
+        if notice_id is not None and _keeps(state, typed):  # editing: this version (or the entry) stays
+            view = await core(context, notices.get, user.id, notice_id)
+        elif state.step in (NoticeStep.ENGLISH, NoticeStep.CHINESE):
             version = NoticeText.from_message(typed)
             if not version.title or not version.body:
                 await reply_text(update, context, _("Please send the title on the first line and the text below it."))
+                return
+            if len(version.title) > limits.NOTICE_TITLE:  # say which part: the whole message may be well within
+                text = _(
+                    "The title (the first line) is {length} characters long; the limit is {limit}. Please send it "
+                    "again with a short title on the first line and the text below it."
+                ).format(length=len(version.title), limit=limits.NOTICE_TITLE)
+                await reply_text(update, context, text)
                 return
             lang = "en" if state.step == NoticeStep.ENGLISH else "zh"
             if notice_id is None:
@@ -153,7 +187,8 @@ async def draft_input(update: Update, context: HelpdeskContext, user: UserView, 
             else:
                 view = await core(context, notices.edit, user.id, notice_id, now, **{lang: version})
         elif state.step == NoticeStep.ENTRY and notice_id is not None:
-            view = await core(context, notices.edit, user.id, notice_id, now, entry_id=typed.strip())
+            entry = typed.strip().lower()  # entry ids are lower-case: "Cancellation" is meant as "cancellation"
+            view = await core(context, notices.edit, user.id, notice_id, now, entry_id=entry)
         else:  # the audience step takes buttons only
             await reply_text(update, context, _("Please use the buttons above, or /cancel to stop."))
             return
@@ -164,10 +199,14 @@ async def draft_input(update: Update, context: HelpdeskContext, user: UserView, 
         await core(context, context.services.flows.clear, user.id)
         await reply_text(update, context, error_text(exc, user.lang))
         return
-    data = {"notice": view.id}
+    data: dict[str, object] = {"notice": view.id}
+    if state.data.get("edit"):
+        data["edit"] = True
     if state.step == NoticeStep.ENGLISH:
         await core(context, context.services.flows.set, user.id, FlowState(state.name, NoticeStep.CHINESE, data), now)
         text = _("Now the Chinese version (中文), the same way: the title on the first line, then the text.")
+        if state.data.get("edit"):
+            text += _sentence_gap(user.lang) + _("Or - to keep it as it is.")
         await reply_text(update, context, text)
     elif state.step == NoticeStep.CHINESE:
         await core(context, context.services.flows.set, user.id, FlowState(state.name, NoticeStep.AUDIENCE, data), now)
@@ -233,11 +272,14 @@ async def audience_button(update: Update, context: HelpdeskContext) -> None:
         await expired(update, user.lang)
         return
     try:
-        await core(context, context.services.notices.edit, user.id, notice_id, context.now(), audience=args[1])
+        view = await core(context, context.services.notices.edit, user.id, notice_id, context.now(), audience=args[1])
     except (NotFound, Conflict, NotAllowed) as exc:
         await _refused(update, context, user, exc)
         return
-    state = FlowState(FlowName.NOTICE_DRAFT, NoticeStep.ENTRY, {"notice": notice_id})
+    current = await core(context, context.services.flows.get, user.id)
+    editing = current is not None and current.name == FlowName.NOTICE_DRAFT and bool(current.data.get("edit"))
+    data: dict[str, object] = {"notice": notice_id, "edit": True} if editing else {"notice": notice_id}
+    state = FlowState(FlowName.NOTICE_DRAFT, NoticeStep.ENTRY, data)
     await core(context, context.services.flows.set, user.id, state, context.now())
     await answer_query(update)
     await drop_keyboard(update)
@@ -246,6 +288,8 @@ async def audience_button(update: Update, context: HelpdeskContext) -> None:
         "Audience: {audience}. Should the notice have a “More” button with a knowledge-base answer? Send the "
         "entry's id (/topics shows staff the ids), or press No link."
     ).format(audience=_audience(args[1], user.lang))
+    if editing and view.entry_id:
+        text += _sentence_gap(user.lang) + _("Or - to keep the one it has ({entry}).").format(entry=view.entry_id)
     await reply_text(update, context, text, keyboard([[(_("No link"), cd.make(Button.NOTICE_NO_ENTRY, notice_id))]]))
 
 
@@ -327,11 +371,11 @@ async def edit_button(update: Update, context: HelpdeskContext) -> None:
     if view.status != NoticeStatus.DRAFT:
         await answer_query(update, error_text(Conflict(Reason.NOTICE_NOT_DRAFT), user.lang), alert=True)
         return
-    state = FlowState(FlowName.NOTICE_DRAFT, NoticeStep.ENGLISH, {"notice": notice_id})
+    state = FlowState(FlowName.NOTICE_DRAFT, NoticeStep.ENGLISH, {"notice": notice_id, "edit": True})
     await core(context, context.services.flows.set, user.id, state, context.now())
     await answer_query(update)
     await drop_keyboard(update)
-    await _ask_english(update, context, user)
+    await _ask_english(update, context, user, editing=notice_id)
 
 
 async def cancel_button(update: Update, context: HelpdeskContext) -> None:

@@ -65,7 +65,8 @@ def erase_explained(lang: Lang) -> str:
     return _(
         "Erase your personal data?\n"
         "Erased: your name, your questions, your tickets' texts, contacts and attachments, your live chats' "
-        "messages, your rating comments and anything you were typing. Open tickets are closed.\n"
+        "messages, your rating comments and anything you were typing. Open tickets are closed, and you are "
+        "unsubscribed from policy notices (none still waiting is sent to you).\n"
         "Kept, with nothing linking them to you: each ticket's number, type, status, dates and deadlines, and "
         "when live chats took place (the helpdesk's statistics and its record of meeting deadlines).\n"
         "This cannot be undone. /mydata first if you want a copy."
@@ -98,7 +99,14 @@ def erased_text(result: Erasure, lang: Lang) -> str:
         )
     lines = [_("Your personal data has been erased."), "", _("What we kept, and why:")]
     lines += ["• " + _(reason) for reason in result.kept]
-    lines += ["", _("If you write to the bot again, it starts afresh.")]
+    lines += [
+        "",
+        _(
+            "You are unsubscribed from policy notices, and those not yet sent to you are cancelled: nothing more is "
+            "sent to you unless you /subscribe again."
+        ),
+        _("If you write to the bot again, it starts afresh."),
+    ]
     return "\n".join(lines)
 
 
@@ -122,8 +130,12 @@ async def delete_button(update: Update, context: HelpdeskContext) -> None:
         await answer_query(update, _("This confirmation has expired. Send /deletemydata again."), True)
         await drop_keyboard(update)
         return
+    asked = datetime.fromtimestamp(issued * 60, UTC)
+    result = await core(context, _rights(context).erase, user.id, now, None, asked)
+    if result.refused == "done":  # a second tap on the same confirmation
+        await answer_query(update, _("Your personal data has been erased."))
+        return
     await answer_query(update)
-    result = await core(context, _rights(context).erase, user.id, now)
     await drop_keyboard(update)
     await reply_text(update, context, erased_text(result, user.lang))
 

@@ -12,6 +12,7 @@ jobs run-due`` recorded, as the deadline alerts job does (``handlers.deadline_jo
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -33,6 +34,7 @@ from bot.desk.outreach.reminders import (
     WatchView,
     check_label,
 )
+from bot.desk.workdays import SHANGHAI
 from handlers import callback_data as cd
 from handlers.callback_data import Button
 from handlers.common import answer_query, drop_keyboard, expired, meet, reply_text, tr
@@ -45,6 +47,11 @@ FIELDS = {"x": WatchStep.EDIT_EXPIRES, "e": WatchStep.EDIT_ENDS, "l": WatchStep.
 """``pe`` buttons' field → the step that asks for it."""
 NO_WORDS = frozenset({"no", "none", "n", "-", "否", "不", "没有", "无", "不会"})
 """Typed at the end-of-employment step, the same as the "No" button."""
+NO_STARTS = ("否", "不会", "不是", "没有")
+"""A Chinese answer at that step starting so (and without a date) is a no too: "不会提前结束", "否，不会"."""
+PAGE = 30
+"""Permits per page of the list: Telegram refuses a message with more than 100 buttons, and an HR contact may
+watch up to ``MAX_WATCHES``."""
 
 
 # ----- texts ------------------------------------------------------------------------------------------------
@@ -77,7 +84,10 @@ def _date_problem(problem: DateProblem, lang: Lang, employment: bool = False) ->
             "That is more than {years} years ahead, and a work permit is issued for at most 5 years. Please check "
             "the date."
         ).format(years=MAX_YEARS_AHEAD)
-    return _("I could not read that as a date. Please write it like 2027-03-31, 2027年3月31日 or 31/03/2027.")
+    return _(
+        "I could not read that as a date. Please write it like 2027-03-31, 31 March 2027 or 2027年3月31日 "
+        "(or /cancel to stop)."
+    )
 
 
 def _label_problem(problem: LabelProblem, lang: Lang) -> str:
@@ -94,11 +104,18 @@ def _label_problem(problem: LabelProblem, lang: Lang) -> str:
     return _("Please send a short label, such as the employee's name or initials.")
 
 
-def _summary(item: WatchView, lang: Lang) -> str:
+def _today(context: HelpdeskContext) -> date:
+    """The day in Beijing."""
+    return context.now().astimezone(SHANGHAI).date()
+
+
+def _summary(item: WatchView, lang: Lang, today: date) -> str:
     """A permit's button in the list: its label and the date that matters."""
     t = tr(lang)
     if item.cancel_by is not None:
         return t.gettext("{label} · cancel by {date}").format(label=item.label, date=t.date(item.cancel_by))
+    if item.expires_on < today:
+        return t.gettext("{label} · expired {date}").format(label=item.label, date=t.date(item.expires_on))
     return t.gettext("{label} · expires {date}").format(label=item.label, date=t.date(item.expires_on))
 
 
@@ -113,7 +130,23 @@ def _view_text(context: HelpdeskContext, item: WatchView, lang: Lang) -> str:
         lines.append(_("Employment ends: not before the permit expires"))
     else:
         lines.append(_("Employment ends: {date}").format(date=t.date(item.employment_ends_on)))
-    if item.cancel_by is not None:
+    today = _today(context)
+    ended = item.employment_ends_on is not None and item.employment_ends_on < today
+    if item.cancel_by is not None and ended:  # the end of employment is past (a watch added after it, or old)
+        lines.append(
+            _(
+                "The employment has ended, so the employer must apply to cancel the permit within {days} working "
+                "days of its end: by {date}."
+            ).format(days=CANCEL_WITHIN, date=t.date(item.cancel_by))
+        )
+    elif item.cancel_by is None and item.expires_on < today:  # not changed since it expired
+        lines.append(
+            _(
+                "This permit has expired: no more reminders for it. After an extension, change its expiry date; "
+                "else delete it."
+            )
+        )
+    elif item.cancel_by is not None:
         lines.append(
             _(
                 "The employment ends before the permit expires, so the employer must apply to cancel the permit "
@@ -148,16 +181,30 @@ async def _show(update: Update, context: HelpdeskContext, item: WatchView, lang:
     await reply_text(update, context, f"{head}\n\n{text}" if head else text, _view_keyboard(item, lang))
 
 
-async def _show_list(update: Update, context: HelpdeskContext, user: UserView) -> None:
+async def _show_list(update: Update, context: HelpdeskContext, user: UserView, page: int = 0) -> None:
     _ = tr(user.lang).gettext
+    today = _today(context)
     items = await core(context, context.services.reminders.watches, user.id)
-    rows = [[(_summary(item, user.lang), cd.make(Button.PERMIT_VIEW, item.id))] for item in items]
+    items.sort(key=lambda item: (item.cancel_by or item.expires_on) < today)  # those past their date last
+    pages = max(1, -(-len(items) // PAGE))
+    page = min(page, pages - 1)
+    shown = items[page * PAGE : (page + 1) * PAGE]
+    rows = [[(_summary(item, user.lang, today), cd.make(Button.PERMIT_VIEW, item.id))] for item in shown]
+    if pages > 1:
+        turn = []
+        if page > 0:
+            turn.append((_("« Previous"), cd.make(Button.PERMITS_PAGE, page - 1)))
+        if page < pages - 1:
+            turn.append((_("Next »"), cd.make(Button.PERMITS_PAGE, page + 1)))
+        rows.append(turn)
     rows.append([(_("➕ Add a permit"), cd.make(Button.PERMIT_ADD))])
     if items:
         text = _(
             "Your permit reminders ({count}). I remind you {leads} days before each permit expires (or, when the "
             "employment ends earlier, of the duty to cancel it). Choose one to change or delete it:"
         ).format(count=len(items), leads=_leads(context, user.lang))
+        if pages > 1:
+            text += "\n" + _("Page {page} of {pages}, the soonest first.").format(page=page + 1, pages=pages)
     else:
         text = _(
             "Permit reminders: tell me when a work permit expires and I will remind you {leads} days before, with "
@@ -197,10 +244,18 @@ async def reminders_command(update: Update, context: HelpdeskContext) -> None:
 
 
 async def list_button(update: Update, context: HelpdeskContext) -> None:
-    """All my permits (``pl``)."""
+    """All my permits (``pl``), or a page of a long list (``pp``)."""
     user = await meet(update, context)
+    data = cd.parse(update.callback_query.data if update.callback_query else None)
+    page = 0
+    if data is not None and data.action == Button.PERMITS_PAGE:
+        number = data.int_arg(0) if len(data.args) == 1 else None
+        if number is None:
+            await expired(update, user.lang)
+            return
+        page = number
     await answer_query(update)
-    await _show_list(update, context, user)
+    await _show_list(update, context, user, page)
 
 
 async def add_button(update: Update, context: HelpdeskContext) -> None:
@@ -315,6 +370,17 @@ async def skip_button(update: Update, context: HelpdeskContext) -> None:
 
 
 # ----- typed input -----------------------------------------------------------------------------------------
+def _says_no(text: str) -> bool:
+    """Whether *text*, at the end-of-employment step, answers no: a no word, or an answer without a digit that
+    starts with one ("No, it does not end earlier", the button's label, or "不会提前结束")."""
+    cleaned = text.strip().strip(".。!！").lower()
+    if cleaned in NO_WORDS:
+        return True
+    if any(char.isdigit() for char in cleaned):
+        return False
+    return re.split(r"[\s,，.。!！]+", cleaned)[0] in {"no", "nope", "none"} or cleaned.startswith(NO_STARTS)
+
+
 async def text_input(update: Update, context: HelpdeskContext, user: UserView, state: FlowState) -> None:
     """A message at a step of ``FlowName.PERMIT_WATCH``: the label or a date; a bad one is explained and asked
     for again (the step stays)."""
@@ -333,7 +399,7 @@ async def text_input(update: Update, context: HelpdeskContext, user: UserView, s
         await _ask(update, context, user, FlowState(FlowName.PERMIT_WATCH, WatchStep.EXPIRES, {"label": label}))
         return
     employment = step in (WatchStep.ENDS, WatchStep.EDIT_ENDS)
-    if employment and text.strip().strip(".。!！").lower() in NO_WORDS:  # typed instead of pressing "No"
+    if employment and _says_no(text):  # typed instead of pressing "No"
         await _finish(update, context, user, state, None)
         return
     reminders = context.services.reminders

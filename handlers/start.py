@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from html import escape
 
 from telegram import Update
@@ -11,6 +12,7 @@ from bot.answering.text import Lang
 from bot.desk.outreach.sources import EntrySources
 from bot.desk.staff import ROLE_LABELS, StaffView, shown_name
 from bot.i18n import N_
+from bot.privacy.retention import RetentionPolicy
 from handlers import callback_data as cd
 from handlers.callback_data import Button
 from handlers.common import answer_query, drop_keyboard, expired, meet, reply_html, reply_text, tr
@@ -185,9 +187,19 @@ async def help_command(update: Update, context: HelpdeskContext) -> None:
     await reply_text(update, context, help_text(user.lang, staff=member is not None))
 
 
-def privacy_text(lang: Lang) -> str:
-    """The /privacy notice (PIPL)."""
+def kept_for(lang: Lang, period: timedelta) -> str:
+    """A retention period as /privacy states it: in years when it is whole years, else in days."""
     _ = tr(lang).gettext
+    days = period.days
+    if days and days % 365 == 0:
+        return (_("{n} year") if days == 365 else _("{n} years")).format(n=days // 365)
+    return (_("{n} day") if days == 1 else _("{n} days")).format(n=days)
+
+
+def privacy_text(lang: Lang, keep: RetentionPolicy | None = None) -> str:
+    """The /privacy notice (PIPL), with the retention periods configured (``HELPDESK_KEEP_*_DAYS``, *keep*)."""
+    _ = tr(lang).gettext
+    keep = keep or RetentionPolicy()
     return _(
         "How we handle your personal information\n"
         "• What: your Telegram id and first name, your language and role, your questions and the bot's answers, "
@@ -195,21 +207,27 @@ def privacy_text(lang: Lang) -> str:
         "• Why: to answer you, to let staff follow up your requests, and to improve the answers.\n"
         "• Who sees it: you and the helpdesk staff, nobody else. Phone numbers and passport numbers are never "
         "written to logs.\n"
-        "• How long: the text of a question 180 days; a ticket's contact until 30 days after the ticket is "
-        "closed; tickets and live-chat messages 3 years after they are closed or end. Then they are erased, and "
-        "only anonymous figures stay (a ticket's type, status, dates and deadlines).\n"
+        "• How long: the text of a question {questions}; a ticket's contact until {contacts} after the ticket is "
+        "closed; a ticket {tickets} after it is closed; live-chat messages {transcripts} after the chat ends. Then "
+        "they are erased, and only anonymous figures stay (a ticket's type, status, dates and deadlines).\n"
         "• Phone numbers, e-mail addresses and passport numbers typed in a question are masked before it is "
         "stored (a contact you give with a ticket is kept as given).\n"
         "• Your rights: /mydata sends you a copy of everything we store about you; /deletemydata erases it "
-        "(anonymous ticket figures and the record of staff actions stay). "
-        "If you block the bot we stop sending you messages."
+        "(anonymous ticket figures and the record of staff actions stay) and unsubscribes you from policy "
+        "notices. If you block the bot we stop sending you messages."
+    ).format(
+        questions=kept_for(lang, keep.questions),
+        contacts=kept_for(lang, keep.contacts),
+        tickets=kept_for(lang, keep.tickets),
+        transcripts=kept_for(lang, keep.transcripts),
     )
 
 
 async def privacy_command(update: Update, context: HelpdeskContext) -> None:
     """/privacy."""
     user = await meet(update, context)
-    await reply_text(update, context, privacy_text(user.lang))
+    keep = RetentionPolicy.from_settings(context.services.settings)
+    await reply_text(update, context, privacy_text(user.lang, keep))
 
 
 NOTICES_DESCRIPTION = N_(

@@ -1,7 +1,9 @@
 """/stats for supervisors: the figures of a period in the reader's language, and its charts on a button.
 
 The core is ``bot.desk.reports`` (figures by SQL, the text, the charts); everything here is refused to anyone
-but a supervisor, in the core (``Reports.stats``, ``Reports.charts``) and up front (``require_staff``).
+but a supervisor, in the core (``Reports.stats``, ``Reports.charts``) and up front (``require_staff``). Both
+are read off the event loop (``handlers.reads``): a year's figures take a while on a large database; the charts'
+images are not kept in the work journal.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from handlers.callback_data import Button
 from handlers.common import answer_query, expired, reply_text, tr
 from handlers.context import HelpdeskContext, core
 from handlers.durable import sent
+from handlers.reads import read, read_step
 from handlers.render import keyboard
 from handlers.staff import require_staff
 
@@ -44,7 +47,7 @@ async def stats_command(update: Update, context: HelpdeskContext) -> None:
     _ = tr(user.lang).gettext
     words = " ".join(context.args or [])
     try:
-        figures = await core(context, context.services.reports.stats, user.id, words, context.now())
+        figures = await read_step(context, context.services.reports.stats, user.id, words, context.now())
     except BadPeriod:
         await reply_text(update, context, _(USAGE))
         return
@@ -62,7 +65,7 @@ async def charts_button(update: Update, context: HelpdeskContext) -> None:
         await expired(update, user.lang)
         return
     try:
-        charts: list[Chart] = await core(context, context.services.reports.charts, user.id, data.args[0], context.now())
+        charts: list[Chart] = await read(context, context.services.reports.charts, user.id, data.args[0], context.now())
     except (BadPeriod, NotAllowed):
         await expired(update, user.lang)
         return

@@ -101,6 +101,7 @@ def _samples(kb: KnowledgeBase) -> dict[Button, tuple[object, ...]]:
         Button.GAP_OUT_OF_SCOPE: (ROW_ID, "m"),
         Button.GAP_REJECT: (ROW_ID, "m"),
         Button.PERMITS: (),
+        Button.PERMITS_PAGE: (ROW_ID,),
         Button.PERMIT_ADD: (),
         Button.PERMIT_VIEW: (ROW_ID,),
         Button.PERMIT_EDIT: (ROW_ID, "x"),

@@ -87,7 +87,7 @@ async def test_cancel_leaves_the_record_flow_open(desk: Helpdesk) -> None:
     await desk.press(SUPERVISOR, outcomes, f"fuo:{fid}:explained")
     await desk.reply(SUPERVISOR, lambda m: "In one message" in m.text)
     photo = await desk.ask(SUPERVISOR, photo=True, language_code="en")
-    assert photo.text.startswith("Sorry, I can't take that kind of message here.")  # text only
+    assert photo.text.startswith("Sorry, I can only take text here.")  # text only
     assert (await say(desk, SUPERVISOR, "/cancel")).text.startswith("Cancelled")
     assert follow_up(desk).called_at is None
     listed = await say(desk, SUPERVISOR, "/followups")

@@ -145,7 +145,7 @@ async def test_a_draft_can_be_edited_or_cancelled_and_a_file_draft_is_sent_from_
     card = await desk.reply(SUPERVISOR, lambda m: m.text.startswith("Preview"))
     assert english.data == [] and english.text.startswith("📢 Office closed")
     await desk.press(SUPERVISOR, card, f"ne:{drafted.id}")  # Edit: the steps again, on the same draft
-    assert (await desk.reply(SUPERVISOR)).text.startswith("New policy notice.")
+    assert (await desk.reply(SUPERVISOR)).text.startswith(f"Editing notice #{drafted.id}.")
     await say(desk, SUPERVISOR, "Office closed on 1 May\nThe office is closed on Labour Day.")
     audience = await say(desk, SUPERVISOR, CHINESE)
     await desk.press(SUPERVISOR, audience, f"na:{drafted.id}:applicants")

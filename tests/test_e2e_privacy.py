@@ -1,21 +1,28 @@
 """End to end through the real Application: a user's personal data (issue 17). A question with a phone and a
 passport number is logged masked; /mydata sends two documents (readable text in the user's language, and
-JSON); /deletemydata asks first (Cancel keeps everything, an old button has expired) and Erase erases."""
+JSON); /deletemydata asks first (Cancel keeps everything, an old button has expired) and Erase erases, and
+unsubscribes (a policy notice not yet sent is not sent to her). On SQLite and on PostgreSQL. /privacy states the
+retention periods configured, in the user's language."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 
 import pytest
 from sqlmodel import Session, select
 
+from bot.desk.outreach.notices import NoticeText
 from bot.store.models import QuestionLog, Ticket, Work, WorkStep
+from handlers.policy_notices import JOB as NOTICES_JOB
 from handlers.privacy import JOB as RETENTION_JOB
+from tests.dbs import postgres_engine
 from tests.telegram_fixtures import Helpdesk, HelpdeskFactory
 from tests.test_e2e_staff_tickets import (
     ALICE,
     LI,
     OPERATOR,
+    SUPERVISOR,
     add_file,
     file_ticket,
     make_desk,
@@ -30,11 +37,20 @@ pytestmark = pytest.mark.usefixtures("no_errors")
 QUESTION = "Quixotic: my passport E12345678 expired, call 13812345678 - how do I extend my work permit?"
 DESCRIPTION = "Marmalade: my employer moved, what do I update?"
 CONTACT = "zeb@example.org"
+NOTICE = NoticeText("New rule", "From 1 April, cancel within 10 working days.")
 
 
-@pytest.fixture
-async def desk(helpdesk_factory: HelpdeskFactory) -> Helpdesk:
-    return await make_desk(helpdesk_factory)
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+async def desk(request: pytest.FixtureRequest, helpdesk_factory: HelpdeskFactory) -> AsyncIterator[Helpdesk]:
+    if request.param == "sqlite":
+        yield await make_desk(helpdesk_factory)
+        return
+    with postgres_engine() as engine:
+        made = await make_desk(helpdesk_factory, database_url=engine.url.render_as_string(hide_password=False))
+        try:
+            yield made
+        finally:
+            await made.stop()  # before its schema is dropped
 
 
 def questions(desk: Helpdesk) -> list[str]:
@@ -98,11 +114,23 @@ async def test_mydata_then_deletemydata_with_cancel_and_confirm(desk: Helpdesk) 
     assert late.text == "This confirmation has expired. Send /deletemydata again." and late.show_alert
     assert scan(desk.services.engine, ("Marmalade",)) != []
 
+    await say(desk, ALICE, "/subscribe")
+    for pump in desk.app.job_queue.get_jobs_by_name(NOTICES_JOB):  # type: ignore[union-attr]
+        pump.schedule_removal()  # the sending job does not run here: her delivery stays pending
+    notices = desk.services.notices
+    notice = notices.draft(SUPERVISOR, NOTICE, NOTICE, "all", None, desk.clock()).id
+    notices.confirm(SUPERVISOR, notice, desk.clock())  # her delivery is waiting for the sending job
+    assert ALICE in notices.deliveries(notice)
     before = tickets_by_kind(desk.services.engine)
     asked = await say(desk, ALICE, "/deletemydata")
+    assert "you are unsubscribed from policy notices" in asked.text
     await desk.press(ALICE, asked, asked.data[0])
     done = await desk.reply(ALICE)
     assert done.text.startswith("Your personal data has been erased.\n\nWhat we kept, and why:\n• ")
+    assert "You are unsubscribed from policy notices" in done.text and "/subscribe again" in done.text
+    assert ALICE not in notices.deliveries(notice)  # not sent to her, even if she subscribes again before its turn
+    user = desk.services.helpdesk.user(ALICE)
+    assert user is not None and not user.subscribed
     assert "count its tickets" in done.text and "7 days later" in done.text
     assert tickets_by_kind(desk.services.engine) == before  # the statistics still count her ticket
     needles = ("Alice", "Quixotic", "Marmalade", CONTACT, "Gobbledygook", attachment.file_id, "zeb-permit")
@@ -116,6 +144,10 @@ async def test_mydata_then_deletemydata_with_cancel_and_confirm(desk: Helpdesk) 
         assert {s.work_key for s in steps if b"Alice" in (s.result or b"")} <= {left[0].key}
         [kept] = session.exec(select(Ticket).where(Ticket.id == ticket.id)).all()
         assert (kept.kind, kept.status, kept.description, kept.contact) == ("complaint", "closed", "", None)
+
+    again = await desk.press(ALICE, asked, asked.data[0], forged=True)  # a second tap, before the buttons went
+    assert again.text == "Your personal data has been erased."  # said in passing: nothing is erased or sent twice
+    assert [m.text for m in await desk.drain(ALICE)] == []
 
 
 async def test_the_daily_retention_job_removes_a_closed_tickets_contact_after_30_days(desk: Helpdesk) -> None:
@@ -142,3 +174,24 @@ async def test_the_daily_retention_job_removes_a_closed_tickets_contact_after_30
     with Session(desk.services.engine) as session:
         kept = session.get(Ticket, ticket.id)
         assert kept is not None and kept.description == DESCRIPTION and kept.user_id == ALICE  # 3 years for these
+
+
+@pytest.mark.parametrize(
+    ("lang", "periods"),
+    [
+        ("en", ("question 90 days;", "until 7 days after", "a ticket 2 years after", "messages 400 days after")),
+        ("zh", ("提问内容 90 天；", "工单办结后 7 天；", "办结 2 年后删除", "对话结束 400 天后删除")),
+    ],
+)
+async def test_privacy_states_the_periods_configured(
+    helpdesk_factory: HelpdeskFactory, lang: str, periods: tuple[str, ...]
+) -> None:
+    desk = await helpdesk_factory(
+        helpdesk_keep_questions_days=90,
+        helpdesk_keep_contacts_days=7,
+        helpdesk_keep_tickets_days=730,
+        helpdesk_keep_transcripts_days=400,
+    )
+    shown = await say(desk, ALICE if lang == "en" else LI, "/privacy")
+    assert all(period in shown.text for period in periods), shown.text
+    assert "180" not in shown.text and "3 years" not in shown.text and "3 年" not in shown.text

@@ -57,3 +57,52 @@ async def test_stats_are_for_supervisors_and_a_bad_period_gets_the_usage(desk: H
     own = await say(desk, ALICE, "/help")
     stranger = await desk.press(ALICE, own, "stc:2026-02-01~2026-02-28", forged=True)
     assert stranger.show_alert and "staff" in (stranger.text or "").lower()
+
+
+async def test_a_long_stats_does_not_hold_up_other_chats_and_the_charts_stay_out_of_the_journal(
+    desk: Helpdesk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The figures are read on a thread (``handlers.reads``): while a supervisor's /stats is being read, a
+    user's question is answered. (Read on the event loop, the read would wait out its safety timeout first.)"""
+    import asyncio
+    import threading
+
+    import sqlalchemy as sa
+
+    from bot.desk.reports.service import Reports
+    from bot.store.models import WorkStep
+
+    await start_as(desk, ALICE, "applicant")
+    reading, release = threading.Event(), threading.Event()
+    released: list[bool] = []
+    on_loop: list[bool] = []
+    stats, charts = Reports.stats, Reports.charts
+
+    def slow_stats(self: Reports, *args: object) -> object:
+        reading.set()
+        released.append(release.wait(10))  # False: nobody released it (the loop was held up)
+        return stats(self, *args)  # type: ignore[arg-type]
+
+    def watched_charts(self: Reports, *args: object) -> object:
+        on_loop.append(threading.current_thread() is threading.main_thread())
+        return charts(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Reports, "stats", slow_stats)
+    monkeypatch.setattr(Reports, "charts", watched_charts)
+    await desk.send(SUPERVISOR, "/stats today", language_code="en")
+    for _ in range(500):
+        if reading.is_set():
+            break
+        await asyncio.sleep(0.01)
+    answer = await say(desk, ALICE, "How long does a work permit extension take?")
+    assert answer.text and not released  # answered while the figures were still being read
+    release.set()
+    figures = await desk.reply(SUPERVISOR)
+    assert released == [True] and figures.text.startswith("📊 Statistics for 2026-03-03 (Beijing time)")
+
+    await desk.press(SUPERVISOR, figures, figures.data[0])
+    assert [m.kind for m in await desk.drain(SUPERVISOR)] == ["photo", "photo", "photo"]
+    assert on_loop == [False]
+    with desk.services.engine.connect() as connection:
+        results = [row.result or b"" for row in connection.execute(sa.select(WorkStep))]
+    assert results and not any(b"\x89PNG" in result for result in results)  # no chart image in the journal

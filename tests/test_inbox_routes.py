@@ -16,7 +16,7 @@ from handlers.context import HelpdeskContext, core
 from tests.telegram_fixtures import Helpdesk
 
 ALICE, OPERATOR = 1001, 2001
-CANNOT_TAKE = "Sorry, I can't take that kind of message here. Please send text, a photo or a document."
+TEXT_ONLY = "Sorry, I can only take text here. Please type it, or /cancel to stop."
 pytestmark = pytest.mark.usefixtures("no_errors")
 
 
@@ -53,14 +53,14 @@ async def test_media_where_the_step_does_not_take_it(helpdesk_app: Helpdesk) -> 
 
     flows.set(OPERATOR, FlowState(FlowName.STAFF_INPUT, StaffStep.NOTE, {"ticket": ticket.id}), desk.clock())
     note_photo = await desk.ask(OPERATOR, "the form", photo=True, language_code="en")
-    assert note_photo.text == CANNOT_TAKE
+    assert note_photo.text == TEXT_ONLY  # not "send a photo": a note is text
     assert flows.get(OPERATOR) is not None  # still waiting for the note
     assert (await desk.ask(OPERATOR, "Called the office.", language_code="en")).text == (
         f"Note added to {ticket.number}."
     )
 
     flows.set(ALICE, FlowState(FlowName.RATING_COMMENT, "comment", {"rating": 1}), desk.clock())
-    assert (await desk.ask(ALICE, document=True, language_code="en")).text == CANNOT_TAKE
+    assert (await desk.ask(ALICE, document=True, language_code="en")).text == TEXT_ONLY
 
     flows.set(ALICE, FlowState(FlowName.TICKET, FilingStep.CONFIRM, {"kind": "help"}), desk.clock())
     typed = await desk.ask(ALICE, "yes please", language_code="en")

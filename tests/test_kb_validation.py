@@ -184,6 +184,12 @@ def test_bad_id(tmp_path: Path) -> None:
     assert any("entries/main.toml [#2] id: missing or not a lower-case id" in p for p in found)
 
 
+def test_an_id_too_long_for_a_button_is_refused(tmp_path: Path) -> None:
+    long_id = "reissue-" + "x" * 30  # a /gaps or /kb button carries it with an id in Telegram's 64 bytes
+    found = problems(make_kb(tmp_path, entries=ENTRIES.replace('id = "reissue"', f'id = "{long_id}"')))
+    assert any(f"[{long_id}] id: longer than 32 characters" in p for p in found), found
+
+
 def test_profile_keys_and_hours(tmp_path: Path) -> None:
     profile = PROFILE.replace('office_phone = "12345"\n[zh]', 'office_phone = "12345"\nextra = "x"\n[zh]')
     profile = profile.replace('open = "09:00"', 'open = "18:00"')

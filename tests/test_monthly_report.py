@@ -95,3 +95,92 @@ async def test_the_supervisor_receives_last_months_workbook(helpdesk_factory: He
     await job.run(desk.app)  # again: sent once
     await desk.settle()
     assert [m for m in desk.botapi.unread(SUPERVISOR) if m.kind == "document"] == []  # nothing after it
+
+
+def test_its_recipients_are_the_digests_or_its_own_setting() -> None:
+    from bot.desk.reports.monthly import monthly_recipients
+
+    assert monthly_recipients("digest", "supervisors") is None  # the defaults: every active supervisor
+    assert monthly_recipients("digest", "7002") == (7002,)  # whoever gets the digest …
+    assert monthly_recipients("", "none") == ()
+    assert monthly_recipients("none", "supervisors") == ()  # … unless set apart
+    assert monthly_recipients("7001, 7003", "none") == (7001, 7003)
+    assert monthly_recipients("supervisors", "7002") is None
+    with pytest.raises(ValueError, match="HELPDESK_MONTHLY_REPORT_TO"):
+        monthly_recipients("the boss", "supervisors")
+
+
+def test_it_goes_to_the_listed_recipients_only_and_nowhere_when_none(engine: Engine) -> None:
+    listed = MonthlyReports(engine, package_only(), hour=9, recipients=(SUPERVISOR2, OPERATOR))
+    assert months(listed.take_due(at(5, 6, 9))) == [(SUPERVISOR2, "2026-04"), (OPERATOR, "2026-04")]
+    nobody = MonthlyReports(engine, package_only(), hour=9, recipients=())
+    assert nobody.record_due(at(6, 1, 10)) == [] and nobody.take_due(at(6, 1, 10)) == []
+    assert months(MonthlyReports(engine, package_only()).take_due(at(6, 1, 11)))[0] == (SUPERVISOR, "2026-05")
+
+
+@pytest.mark.usefixtures("no_errors")
+async def test_the_digests_recipient_gets_it_the_journal_holds_no_workbook_and_a_replay_sends_nothing_again(
+    helpdesk_factory: HelpdeskFactory, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlalchemy as sa
+
+    from bot.desk.reports.service import Reports
+    from bot.store.models import WorkStep
+    from handlers.report_jobs import JOB
+
+    clock.now = at(5, 5, 10)
+    desk: Helpdesk = await helpdesk_factory(
+        helpdesk_supervisors=f"{SUPERVISOR},{SUPERVISOR2}",
+        helpdesk_digest_to=str(SUPERVISOR2),
+        helpdesk_alert_seconds=3600,
+    )
+    for uid in (SUPERVISOR, SUPERVISOR2):
+        await desk.send(uid, "/start", language_code="en")
+    await desk.settle()
+    desk.botapi.mark(SUPERVISOR)
+    desk.botapi.mark(SUPERVISOR2)
+    built: list[str] = []
+    workbook = Reports.workbook
+
+    def counted(self: Reports, *args: object) -> bytes:
+        built.append("built")
+        return workbook(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Reports, "workbook", counted)
+    clock.now = at(5, 6, 9, 5)
+    [job] = desk.app.job_queue.get_jobs_by_name(JOB)  # type: ignore[union-attr]
+    await job.run(desk.app)
+    await desk.settle()
+    document = await desk.reply(SUPERVISOR2, lambda m: m.kind == "document")
+    assert desk.botapi._store[(SUPERVISOR2, document.message_id)].file_name == "report-2026-04.xlsx"
+    assert [m for m in desk.botapi.unread(SUPERVISOR) if m.kind == "document"] == []  # not the digest's: none
+    assert built == ["built"]
+    with desk.services.engine.connect() as connection:
+        steps = connection.execute(
+            sa.select(WorkStep).where(sa.column("work_key").like(f"j:{JOB}:%")).order_by(sa.column("seq"))
+        ).all()
+    assert steps and all(b"PK\x03\x04" not in (step.result or b"") for step in steps)  # no xlsx (a zip) in it
+    assert max(len(step.result or b"") for step in steps) < 2000
+    # handled again (say the process died before the work was marked finished): nothing is built or sent again
+    await desk.app.bot_data.desk.run(steps[0].work_key, desk.app.bot_data.desk.jobs[JOB]())
+    await desk.settle()
+    assert built == ["built"]
+    assert [m for m in desk.botapi.unread(SUPERVISOR2) if m.kind == "document"] == []
+
+
+@pytest.mark.usefixtures("no_errors")
+async def test_none_turns_it_off(helpdesk_factory: HelpdeskFactory, clock: Clock) -> None:
+    from handlers.report_jobs import JOB
+
+    clock.now = at(5, 5, 10)
+    desk: Helpdesk = await helpdesk_factory(
+        helpdesk_supervisors=str(SUPERVISOR), helpdesk_monthly_report_to="none", helpdesk_alert_seconds=3600
+    )
+    await desk.send(SUPERVISOR, "/start", language_code="en")
+    await desk.settle()
+    desk.botapi.mark(SUPERVISOR)
+    clock.now = at(5, 6, 9, 5)
+    [job] = desk.app.job_queue.get_jobs_by_name(JOB)  # type: ignore[union-attr]
+    await job.run(desk.app)
+    await desk.settle()
+    assert [m for m in desk.botapi.unread(SUPERVISOR) if m.kind == "document"] == []

@@ -147,6 +147,24 @@ def test_someone_who_unsubscribes_before_their_turn_is_skipped(desk: Desk) -> No
     assert desk.notices.deliveries(notice_id)[HR_ZH] == "skipped"
 
 
+def test_someone_who_asks_to_be_forgotten_gets_nothing_more_even_after_subscribing_again(desk: Desk) -> None:
+    from bot.privacy.rights import PersonalDataRights
+
+    notice_id = drafted(desk)
+    desk.notices.confirm(SUPERVISOR, notice_id, NOW)
+    erased = PersonalDataRights(desk.notices.engine).erase(HR_ZH, NOW)
+    assert erased.changed["noticedelivery"] == 1  # her delivery, not sent yet, is gone with her data
+    assert desk.helpdesk.user(HR_ZH) is not None and desk.helpdesk.user(HR_ZH).subscribed is False  # type: ignore[union-attr]
+    assert HR_ZH not in desk.notices.deliveries(notice_id)
+    desk.helpdesk.set_subscribed(HR_ZH, True, NOW)  # she subscribes again: new notices reach her, not that one
+    assert send_all(desk) == [HR_EN]
+    [report] = desk.notices.finish(NOW)
+    assert (report.notice.recipients, report.notice.sent, report.notice.skipped) == (2, 1, 1)
+    later = drafted(desk, Audience.ALL)  # (her role went with her data)
+    desk.notices.confirm(SUPERVISOR, later, NOW)
+    assert HR_ZH in send_all(desk)
+
+
 def test_a_notice_nobody_would_get_is_reported_at_once(desk: Desk) -> None:
     desk.helpdesk.set_subscribed(APPLICANT, False, NOW)
     desk.helpdesk.set_subscribed(NO_ROLE, False, NOW)

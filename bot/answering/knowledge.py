@@ -59,6 +59,8 @@ SOURCES_FILE = "sources.toml"
 MAX_SOURCE_TITLE_CHARS = {"en": 120, "zh": 60}
 SOURCE_FIELDS = frozenset({"title_en", "title_zh", "official", "issuer", "year", "link"})
 
+MAX_ENTRY_ID = 32
+"""The longest entry id: buttons carry one with a question or session id in Telegram's 64 bytes of callback_data."""
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _SOURCE_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*")
 _LINK = re.compile(r"(https?://)?[^\s/]+\.[^\s]+")
@@ -380,6 +382,9 @@ def _read_entry(path: Path, index: int, raw: dict[str, Any], checker: _Checker) 
     entry_id = raw.get("id")
     if not isinstance(entry_id, str) or not re.fullmatch(r"[a-z0-9][a-z0-9-]*", entry_id or ""):
         checker.add(rel, f"#{index + 1}", "id", "missing or not a lower-case id (letters, digits, -)")
+        return None
+    if len(entry_id) > MAX_ENTRY_ID:
+        checker.add(rel, entry_id, "id", f"longer than {MAX_ENTRY_ID} characters (buttons carry it in 64 bytes)")
         return None
     before = len(checker.problems)
     theme = checker.text(path, entry_id, raw, "theme")

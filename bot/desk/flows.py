@@ -32,6 +32,19 @@ class FlowName(StrEnum):
     PERMIT_WATCH = "permit_watch"  # adding or changing a watched permit (/reminders): WatchStep (bot.desk.outreach)
 
 
+USER_FLOWS = frozenset(
+    {
+        FlowName.TICKET,
+        FlowName.TICKET_MESSAGE,
+        FlowName.RATING_COMMENT,
+        FlowName.CHECKLIST,
+        FlowName.PERMIT_WATCH,
+    }
+)
+"""The flows of a user's own errands. Asking for a person closes the one left open: the user has moved on, and
+their messages in the live chat must reach the operator, not an abandoned step (``bot.desk.live.queue``)."""
+
+
 class FilingStep(StrEnum):
     """The steps of ``FlowName.TICKET``, in the order they are asked."""
 

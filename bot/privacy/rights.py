@@ -87,7 +87,10 @@ REGISTRY: list[Section] = []
 NOT_PERSONAL: Mapping[str, str] = {
     "auditlog": "staff actions (ids, statuses, types; never personal text): kept for accountability",
     "jobrun": "which scheduled job ran for which period",
-    "alertsent": "deadline alerts and digests for staff (staff ids, ticket numbers)",
+    "alertsent": (
+        "what was decided for staff, once each: deadline alerts and digests (staff ids, ticket numbers) and the "
+        "monthly reports (the month and its recipients' staff ids); users' permit reminders are in permitreminder"
+    ),
     "relaylink": "operators' copies of relayed messages (operator chat and message ids)",
     "queuecard": "the queue cards staff were sent (staff chat and message ids)",
     "operatorfocus": "which live chat an operator's messages go to",
@@ -536,7 +539,7 @@ register(
         N_("Policy notices sent to you"),
         {"notice_id": N_("Notice"), "status": N_("Status"), "sent_at": N_("Sent")},
         _table_rows("noticedelivery"),
-        _table_delete("noticedelivery", unless={"status": "pending"}),
+        _table_delete("noticedelivery"),  # those not sent yet too: nothing more goes to someone erased
     )
 )
 NOT_PERSONAL = {
@@ -617,7 +620,8 @@ class Erasure:
 
     user_id: int
     refused: str | None = None
-    """``live`` when the user is in a live chat or waiting for one (erasing would cut it): nothing was done."""
+    """``live`` when the user is in a live chat or waiting for one (erasing would cut it), ``done`` when their
+    data was erased already after the confirmation they answer (a second tap): nothing was done."""
     changed: dict[str, int] = field(default_factory=dict)
     kept: tuple[str, ...] = ()
 
@@ -676,9 +680,15 @@ class PersonalDataRights:
                 audit(session, actor_id, "user_export", now, detail=str(user_id))
             return export_user(session, user_id, now)
 
-    def erase(self, user_id: int, now: datetime, actor_id: int | None = None) -> Erasure:
-        """Erase *user_id*'s personal data (see the module); *actor_id* as in ``export``."""
+    def erase(
+        self, user_id: int, now: datetime, actor_id: int | None = None, asked_at: datetime | None = None
+    ) -> Erasure:
+        """Erase *user_id*'s personal data (see the module); *actor_id* as in ``export``. With *asked_at* (when
+        the user was asked to confirm), a second confirmation of the same request does nothing (``done``)."""
         with session_scope(self.engine) as session:
+            user = session.get(User, user_id)
+            if asked_at is not None and user is not None and user.erased_at is not None and user.erased_at >= asked_at:
+                return Erasure(user_id, refused="done")
             result = erase_user(session, user_id, now)
             if actor_id is not None and result.refused is None:
                 audit(session, actor_id, "user_erase", now, detail=str(user_id))

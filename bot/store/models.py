@@ -281,16 +281,18 @@ class JobRun(SQLModel, table=True):
 
 
 class AlertSent(SQLModel, table=True):
-    """A deadline alert or digest decided (``bot.desk.tickets.alerts``): one row per (kind, subject), written in
-    the transaction that decides it, so it is never decided twice across restarts and instances."""
+    """A deadline alert or digest (``bot.desk.tickets.alerts``) or a monthly report (``bot.desk.reports.monthly``)
+    decided: one row per (kind, subject), written in the transaction that decides it, so it is never decided twice
+    across restarts and instances."""
 
     __table_args__ = (UniqueConstraint("kind", "subject", name="one_alert_per_subject"),)
 
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=16)
-    """``due_soon``, ``overdue`` or ``digest``."""
+    """``due_soon``, ``overdue``, ``digest`` or ``monthly_report``."""
     subject: str = Field(max_length=32)
-    """A ticket's id and deadline day (``12:2026-05-06``), or the digest's day (``2026-05-06``)."""
+    """A ticket's id and deadline day (``12:2026-05-06``), the digest's day (``2026-05-06``) or the report's month
+    (``2026-04``)."""
     ticket_id: int | None = None
     recipients: str = Field(sa_column=Column(Text, nullable=False))
     """Their Telegram ids, comma-separated (for the record; the notices carry them)."""

@@ -22,6 +22,7 @@ from sqlmodel import Session, col, func, select
 
 from bot.answering.helpdesk import Helpdesk
 from bot.answering.text import Lang
+from bot.desk.flows import USER_FLOWS
 from bot.desk.hours import DeskHours
 from bot.desk.live.shared import (
     Closed,
@@ -39,7 +40,7 @@ from bot.desk.staff import StaffRegistry, StaffView, audit, remove_member
 from bot.errors import Conflict, NotAllowed, NotFound, Reason
 from bot.notices import HandedBack, Notice, PastQuestion, QueueNew, QueuePosition, SessionStarted
 from bot.store.db import session_scope
-from bot.store.models import HelpRequest, LiveSession, OperatorFocus, QueueCard, Staff, User, ensure_user
+from bot.store.models import Flow, HelpRequest, LiveSession, OperatorFocus, QueueCard, Staff, User, ensure_user
 from bot.store.statuses import HelpRequestStatus, SessionOutcome, SessionStatus
 
 WAITING = (
@@ -431,6 +432,7 @@ class LiveQueue:
             return Closed(self.hours.next_opening(now)), []
         with session_scope(self.engine) as session:
             ensure_user(session, user_id, now)
+            session.exec(delete(Flow).where(col(Flow.user_id) == user_id, col(Flow.name).in_(USER_FLOWS)))
             request = HelpRequest(
                 user_id=user_id, status=HelpRequestStatus.WAITING, lang=lang, role=role, created_at=now
             )

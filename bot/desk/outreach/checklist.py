@@ -233,7 +233,7 @@ def checklist_text(checklist: Checklist, lang: Lang) -> str:
     for number, line in enumerate(checklist.documents, 1):
         text = f"{number}. {line.text}"
         if line.pledge:
-            text += " " + _("(may follow later on a written pledge: see the local rules)")
+            text += ("" if lang == "zh" else " ") + _("(may follow later on a written pledge: see the local rules)")
         lines.append(text)
         lines += [f"   – {note}" for note in line.notes]
     for waiver in checklist.waived:
@@ -247,7 +247,8 @@ def checklist_text(checklist: Checklist, lang: Lang) -> str:
         lines += ["", _("Local rules ({city}):").format(city=checklist.city)]
         lines += [f"• {note}" for note in checklist.local]
     if checklist.sources:
-        lines += ["", _("Sources: {sources}").format(sources="; ".join(checklist.sources))]
+        separator = "；" if lang == "zh" else "; "
+        lines += ["", _("Sources: {sources}").format(sources=separator.join(checklist.sources))]
     lines += [
         "",
         _(

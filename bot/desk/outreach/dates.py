@@ -2,8 +2,9 @@
 
 Accepted: ``2027-03-31``, ``2027/3/31``, ``2027.3.31``, ``2027年3月31日`` (号 too, full-width digits too),
 ``31/03/2027``, ``31.03.2027``, ``31-03-2027`` (day first) and ``03/31/2027`` (month first, when the day
-gives it away). ``03/04/2027``, where either could be the day, is refused as ambiguous: the user is asked for
-``2027-04-03``. No Telegram and no clock here: *today* is passed in.
+gives it away), ``20270331``, and the month in English letters: ``31 March 2027``, ``March 31, 2027``, ``Mar 31,
+2027`` (the way the bot itself writes a date in English). ``03/04/2027``, where either could be the day, is
+refused as ambiguous: the user is asked for ``2027-04-03``. No Telegram and no clock here: *today* is passed in.
 """
 
 from __future__ import annotations
@@ -38,6 +39,32 @@ class DateError(ValueError):
 _YEAR_FIRST = re.compile(r"(\d{4})\s*[-/.]\s*(\d{1,2})\s*[-/.]\s*(\d{1,2})")
 _CHINESE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?")
 _YEAR_LAST = re.compile(r"(\d{1,2})\s*([-/.])\s*(\d{1,2})\s*\2\s*(\d{4})")
+_COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})")
+_MONTH_NAME = r"([a-z]{3,9})\.?"
+_DAY_MONTH_YEAR = re.compile(rf"(\d{{1,2}})(?:st|nd|rd|th)?\s*[-\s]\s*{_MONTH_NAME}\s*[-,\s]\s*(\d{{4}})")
+_MONTH_DAY_YEAR = re.compile(rf"{_MONTH_NAME}\s*(\d{{1,2}})(?:st|nd|rd|th)?\s*[,\s]\s*(\d{{4}})")
+MONTHS = {
+    name: number
+    for number, names in enumerate(
+        (
+            ("january", "jan"),
+            ("february", "feb"),
+            ("march", "mar"),
+            ("april", "apr"),
+            ("may",),
+            ("june", "jun"),
+            ("july", "jul"),
+            ("august", "aug"),
+            ("september", "sep", "sept"),
+            ("october", "oct"),
+            ("november", "nov"),
+            ("december", "dec"),
+        ),
+        1,
+    )
+    for name in names
+}
+"""English month names and their usual abbreviations."""
 _TRAILING = "。.，,!！ "
 
 
@@ -51,10 +78,15 @@ def _day(year: int, month: int, day: int) -> date:
 def parse_date(text: str) -> date:
     """The date *text* names, or ``DateError`` (unreadable, ambiguous, or no such day)."""
     cleaned = unicodedata.normalize("NFKC", text).strip().rstrip(_TRAILING).strip()
-    for pattern in (_YEAR_FIRST, _CHINESE):
+    for pattern in (_YEAR_FIRST, _CHINESE, _COMPACT):
         if found := pattern.fullmatch(cleaned):
             year, month, day = (int(part) for part in found.groups())
             return _day(year, month, day)
+    lowered = cleaned.lower()
+    if (found := _DAY_MONTH_YEAR.fullmatch(lowered)) and found.group(2) in MONTHS:
+        return _day(int(found.group(3)), MONTHS[found.group(2)], int(found.group(1)))
+    if (found := _MONTH_DAY_YEAR.fullmatch(lowered)) and found.group(1) in MONTHS:
+        return _day(int(found.group(3)), MONTHS[found.group(1)], int(found.group(2)))
     if found := _YEAR_LAST.fullmatch(cleaned):
         first, second, year = int(found.group(1)), int(found.group(3)), int(found.group(4))
         if first > 12 or first == second:  # 31/03/2027 (or 03/03/2027: the same either way)

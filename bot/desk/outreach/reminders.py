@@ -34,6 +34,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, or_, select
 
+from bot.answering.text import strip_control
 from bot.desk.outreach.dates import DateError, DateProblem, latest_allowed
 from bot.desk.tickets.alerts import _once_more_on_a_race
 from bot.desk.workdays import SHANGHAI, WorkCalendar
@@ -107,8 +108,9 @@ def parse_leads(text: str) -> tuple[int, ...]:
 
 
 def check_label(text: str) -> str:
-    """The label as kept (spaces collapsed), or ``LabelError``: empty, too long, or personal data."""
-    label = " ".join(text.split())
+    """The label as kept (control and invisible format characters dropped, spaces collapsed), or
+    ``LabelError``: empty, too long, or personal data."""
+    label = " ".join(strip_control(text).split())
     if not label:
         raise LabelError(LabelProblem.EMPTY)
     if len(label) > MAX_LABEL:

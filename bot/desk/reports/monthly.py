@@ -1,12 +1,16 @@
-"""The monthly report: on the first working day of a month, each supervisor gets last month's workbook, once.
+"""The monthly report: on the first working day of a month, its recipients get last month's workbook, once.
+
+Its recipients (``HELPDESK_MONTHLY_REPORT_TO``, ``monthly_recipients``) are by default the digest's
+(``HELPDESK_DIGEST_TO``: every active supervisor, nobody, or listed Telegram ids).
 
 Decided like the deadline alerts (``bot.desk.tickets.alerts``) and recorded in the same table, ``alertsent``,
 with its own kind (``monthly_report``) and the month as subject (``2026-05``): the unique (kind, subject) key
 makes it once across restarts and instances. It is due from the digest hour (``HELPDESK_DIGEST_HOUR``, Beijing
 time) of the month's first working day on the holiday calendar (调休 included), and on any later working day
 of that month while it has not been decided (a bot that was down catches up). The bot decides and takes it in
-one journaled step and then builds and sends the workbooks (``handlers.report_jobs``); ``python -m bot jobs
-run-due`` records it as owed (``taken_at`` empty) for the bot's next run. Nobody to send it to: not recorded.
+one journaled step, which records only what is owed (the month and who gets it), and then builds the workbook
+and sends it (``handlers.report_jobs``): the workbook's bytes are never stored. ``python -m bot jobs run-due``
+records it as owed (``taken_at`` empty) for the bot's next run. Nobody to send it to: not recorded.
 """
 
 from __future__ import annotations
@@ -21,7 +25,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from bot.config import Settings
 from bot.desk.reports.figures import Period, previous_month
+from bot.desk.tickets.alerts import AlertPolicy
 from bot.desk.workdays import SHANGHAI, WorkCalendar
 from bot.store.db import AMBIENT, session_scope
 from bot.store.models import AlertSent, Staff
@@ -29,11 +35,27 @@ from bot.store.statuses import StaffRole
 
 MONTHLY = "monthly_report"
 """``AlertSent.kind`` of a monthly report."""
+SAME_AS_DIGEST = "digest"
+"""``HELPDESK_MONTHLY_REPORT_TO``'s default: whoever gets the digest."""
+
+
+def monthly_recipients(report_to: str, digest_to: str) -> tuple[int, ...] | None:
+    """Who gets the monthly report, from ``HELPDESK_MONTHLY_REPORT_TO`` (*report_to*: ``digest`` or empty, the
+    same as *digest_to*; else read as ``AlertPolicy.parse_recipients`` reads it): None, every active
+    supervisor; empty, nobody (no monthly report); else these Telegram ids. ``ValueError`` if unreadable."""
+    if report_to.strip().lower() in ("", SAME_AS_DIGEST):
+        return AlertPolicy.parse_recipients(digest_to)
+    try:
+        return AlertPolicy.parse_recipients(report_to)
+    except ValueError:
+        raise ValueError(
+            f"bad HELPDESK_MONTHLY_REPORT_TO {report_to!r}: use digest, supervisors, none, or Telegram ids"
+        ) from None
 
 
 @dataclass(frozen=True)
 class MonthlyReportDue:
-    """Last month's workbook, owed to a supervisor (the bot builds it when it sends it)."""
+    """Last month's workbook, owed to a recipient (the bot builds it when it sends it): all that is recorded."""
 
     user_id: int
     first: date
@@ -51,6 +73,14 @@ class MonthlyReports:
     engine: Engine
     calendar: WorkCalendar
     hour: int = 9
+    recipients: tuple[int, ...] | None = None
+    """Who gets it (``monthly_recipients``): None, every active supervisor; empty, nobody."""
+
+    @classmethod
+    def from_settings(cls, engine: Engine, calendar: WorkCalendar, settings: Settings) -> MonthlyReports:
+        """The schedule the settings give (``HELPDESK_DIGEST_HOUR``, ``HELPDESK_MONTHLY_REPORT_TO``)."""
+        recipients = monthly_recipients(settings.helpdesk_monthly_report_to, settings.helpdesk_digest_to)
+        return cls(engine, calendar, settings.helpdesk_digest_hour, recipients)
 
     def first_working_day(self, day: date) -> date:
         """The first working day of *day*'s month."""
@@ -90,15 +120,18 @@ class MonthlyReports:
             return owed + self._decide(session, now, taken)
 
     def _decide(self, session: Session, now: datetime, taken: bool) -> list[MonthlyReportDue]:
-        if not self.due(now):
+        if self.recipients == () or not self.due(now):
             return []
         period = previous_month(now.astimezone(SHANGHAI).date())
         subject = f"{period.first:%Y-%m}"
         known = session.exec(select(AlertSent.id).where(AlertSent.kind == MONTHLY, AlertSent.subject == subject))
         if known.first() is not None:
             return []
-        query = select(Staff.user_id).where(col(Staff.active), Staff.role == StaffRole.SUPERVISOR)
-        told = sorted(session.exec(query).all())
+        if self.recipients is None:
+            query = select(Staff.user_id).where(col(Staff.active), Staff.role == StaffRole.SUPERVISOR)
+            told = sorted(session.exec(query).all())
+        else:
+            told = sorted(set(self.recipients))
         if not told:
             return []
         reports = [MonthlyReportDue(user, period.first, period.last) for user in told]
