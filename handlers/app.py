@@ -295,7 +295,7 @@ def build_application(
     if webhook:
         builder = builder.updater(None)
     app = builder.build()
-    app.bot_data.use_workers(0 if services.engine.dialect.name == "sqlite" else 8)
+    app.bot_data.use_workers(0 if services.engine.dialect.name == "sqlite" else settings.database_workers)
     app.bot_data.services = services
     app.bot_data.clock = clock
     app.bot_data.desk = desk

@@ -280,6 +280,10 @@ def test_daily_and_weekly_series(engine: Engine) -> None:
         ("2026-02", date(2026, 2, 1), date(2026, 2, 28)),
         ("2026-05-04 2026-05-10", date(2026, 5, 4), date(2026, 5, 10)),
         ("2026-05-04~2026-05-10", date(2026, 5, 4), date(2026, 5, 10)),
+        ("2026-05-10 2026-05-04", date(2026, 5, 4), date(2026, 5, 10)),  # either order
+        ("2026年2月", date(2026, 2, 1), date(2026, 2, 28)),
+        ("上周", date(2026, 5, 25), date(2026, 5, 31)),
+        ("last-month", date(2026, 5, 1), date(2026, 5, 31)),
     ],
 )
 def test_periods_are_beijing_days(text: str, first: date, last: date) -> None:
@@ -288,7 +292,7 @@ def test_periods_are_beijing_days(text: str, first: date, last: date) -> None:
     assert Period.parse(period.token, NOW) == Period(first, last, "range")
 
 
-@pytest.mark.parametrize("text", ["yesterday", "2026-13", "2026-05-10 2026-05-01", "2026-5-1 2026-05-02", "a b c"])
+@pytest.mark.parametrize("text", ["yesterday", "2026-13", "2026年13月", "2026-5-1 2026-05-02", "a b c"])
 def test_bad_periods_are_refused(text: str) -> None:
     with pytest.raises(ValueError):
         Period.parse(text, NOW)

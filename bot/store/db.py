@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -11,6 +12,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, create_engine
 
@@ -51,9 +53,42 @@ def make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
     else:
-        engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, hide_parameters=True)
+        engine = create_engine(url, pool_size=10, max_overflow=20, hide_parameters=True)
+        ping_when_idle(engine)
     migrate(engine)
     return engine
+
+
+PING_AFTER_IDLE = 10.0
+"""Seconds a pooled PostgreSQL connection may rest before it is checked (``ping_when_idle``)."""
+
+
+def ping_when_idle(engine: Engine) -> None:
+    """Check a pooled connection before use only when it has rested more than ``PING_AFTER_IDLE`` seconds.
+
+    ``pool_pre_ping`` checks every connection at every checkout: one more round trip before each
+    transaction, 2 of the 10 an answered question made on PostgreSQL (``scripts/bench_telegram.py``). The
+    connections that go stale — the server restarted, a firewall dropped an idle socket — are the ones that
+    rested; one that was used a moment ago is as good as the check would be. If the server goes away while
+    connections are busy, the first statement that fails makes SQLAlchemy invalidate the whole pool (what
+    ``pool_pre_ping`` would not have prevented either: the call in flight fails in both cases).
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _rested_since(_dbapi_connection, record) -> None:  # type: ignore[no-untyped-def]
+        record.info["checked_in"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_rested(dbapi_connection, record, _proxy) -> None:  # type: ignore[no-untyped-def]
+        checked_in = record.info.get("checked_in")
+        if checked_in is None or time.monotonic() - checked_in < PING_AFTER_IDLE:
+            return
+        try:
+            ok = engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:  # the pool discards it and connects afresh
+            raise DisconnectionError("the pooled connection is gone") from exc
+        if not ok:
+            raise DisconnectionError("the pooled connection is gone")
 
 
 MIGRATION_LOCK = 0x4844_4D49_4752_4154

@@ -99,8 +99,9 @@ class Period:
 
     @classmethod
     def parse(cls, text: str, now: datetime) -> Period:
-        """``today``, ``week`` (this Monday to Sunday), ``month`` (this month), ``YYYY-MM``, or ``FROM TO``
-        (``YYYY-MM-DD`` each, inclusive; also ``FROM~TO``); empty: this month. Days are Beijing days as of
+        """``today``, ``week`` (this Monday to Sunday), ``last-week``, ``month`` (this month), ``last-month``
+        (and the Chinese words), ``YYYY-MM`` (also ``YYYY年M月``), or ``FROM TO`` (``YYYY-MM-DD`` each, inclusive,
+        either order; also ``FROM~TO``); empty: this month. Days are Beijing days as of
         *now*. ValueError for anything else."""
         words = text.replace("~", " ").split()
         today = now.astimezone(SHANGHAI).date()
@@ -115,12 +116,18 @@ class Period:
                 return cls(monday, monday + timedelta(days=6), "week")
             if word in ("month", "本月"):
                 return cls(today.replace(day=1), month_end(today), "month")
-            match = re.fullmatch(r"(\d{4})-(\d{1,2})", word)
+            if word in ("last-week", "lastweek", "上周"):
+                monday = today - timedelta(days=today.weekday() + 7)
+                return cls(monday, monday + timedelta(days=6), "range")
+            if word in ("last-month", "lastmonth", "上月", "上个月"):
+                return previous_month(today)
+            match = re.fullmatch(r"(\d{4})(?:[-/.]|年)(\d{1,2})月?", word)
             if match and 1 <= int(match.group(2)) <= 12 and 2000 <= int(match.group(1)) <= 2100:
                 return cls.month(int(match.group(1)), int(match.group(2)))
             raise ValueError(f"not a period: {text!r}")
         if len(words) == 2:
-            return cls(parse_day(words[0]), parse_day(words[1]), "range")
+            first, last = sorted((parse_day(words[0]), parse_day(words[1])))  # either order
+            return cls(first, last, "range")
         raise ValueError(f"not a period: {text!r}")
 
 
