@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.answering.answers import CACHED_QUESTION_CHARS, Answerer
@@ -42,6 +43,17 @@ def test_a_long_message_is_not_kept(kb: KnowledgeBase, answerer: Answerer) -> No
     first = answerer.ask(long)
     second = answerer.ask(long)
     assert first == second and first is not second
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["my passport E12345678 expired, what now", "call me on 13812345678 about the permit", "mail a@b.cn the list"],
+)
+def test_a_question_with_personal_details_is_not_kept(kb: KnowledgeBase, answerer: Answerer, question: str) -> None:
+    answerer = Answerer(kb, answerer.matcher)
+    first = answerer.ask(question)
+    second = answerer.ask(question)
+    assert first == second and first is not second  # answered alike, but no copy stays in the process
 
 
 def test_an_answer_keyboard_serialises_as_python_telegram_bot_would() -> None:

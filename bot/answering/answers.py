@@ -10,6 +10,7 @@ from bot.answering.knowledge import SMALL_TALK, KnowledgeBase, Source
 from bot.answering.matching import Match, Matcher
 from bot.answering.text import Lang, has_content
 from bot.i18n import translator
+from bot.privacy.redact import mask_personal
 
 MAX_SEE_ALSO = 3
 """At most this many "see also" links under an answer."""
@@ -72,9 +73,11 @@ class Answerer:
 
     def ask(self, question: str, lang: Lang | None = None) -> Reply:
         """Match *question* and compose the reply in *lang* (default: the question's language); the same
-        question asked again gets the reply computed the first time (``REPLY_CACHE``)."""
-        if len(question) > CACHED_QUESTION_CHARS:
-            return self._ask(question, lang)
+        question asked again gets the reply computed the first time (``REPLY_CACHE``). A question with personal
+        details in it (``bot.privacy.redact``) is never kept in that cache: erasing a user's data leaves no copy
+        in the process either."""
+        if len(question) > CACHED_QUESTION_CHARS or mask_personal(question) != question:
+            return self._ask(question, lang)  # long, or with a phone number, e-mail or passport number: not kept
         return self._cached(question, lang)
 
     def _ask(self, question: str, lang: Lang | None) -> Reply:
