@@ -170,12 +170,15 @@ async def expired(update: Update, lang: Lang) -> None:
     await answer_query(update, tr(lang).gettext("This button has expired. Please send your question again."), True)
 
 
-async def drop_keyboard(update: Update) -> None:
-    """Remove the inline keyboard from the message whose button was pressed."""
+async def drop_keyboard(update: Update) -> bool:
+    """Remove the inline keyboard from the message whose button was pressed; False if it was gone already (a
+    second tap on the same button: Telegram answers "message is not modified") or could not be removed."""
     query = update.callback_query
     if query is None or query.message is None or getattr(query.message, "reply_markup", None) is None:
-        return  # nothing to remove (Telegram would answer "message is not modified")
+        return False  # nothing to remove (Telegram would answer "message is not modified")
     try:
         await sent(query.get_bot(), query.message.chat.id, functools.partial(query.edit_message_reply_markup, None))
     except BadRequest as exc:  # already removed, or the message is too old to edit
         log.debug("could not remove keyboard: %s", exc)
+        return False
+    return True

@@ -14,12 +14,12 @@ from telegram import Bot, InputFile, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import Forbidden
 
-from bot.desk.reports.service import BadPeriod, Chart
+from bot.desk.reports.service import BadPeriod, Chart, read_period
 from bot.desk.reports.text import USAGE, stats_text
 from bot.errors import NotAllowed
 from handlers import callback_data as cd
 from handlers.callback_data import Button
-from handlers.common import answer_query, expired, reply_text, tr
+from handlers.common import answer_query, drop_keyboard, expired, reply_text, tr
 from handlers.context import HelpdeskContext, core
 from handlers.durable import sent
 from handlers.reads import read, read_step
@@ -63,6 +63,14 @@ async def charts_button(update: Update, context: HelpdeskContext) -> None:
     data = cd.parse(update.callback_query.data if update.callback_query else None)
     if data is None or len(data.args) != 1:
         await expired(update, user.lang)
+        return
+    try:
+        read_period(data.args[0], context.now())
+    except BadPeriod:
+        await expired(update, user.lang)
+        return
+    if not await drop_keyboard(update):  # the button was taken already: a double tap sends the charts once
+        await answer_query(update)
         return
     try:
         charts: list[Chart] = await read(context, context.services.reports.charts, user.id, data.args[0], context.now())

@@ -39,6 +39,8 @@ async def test_a_supervisor_sees_todays_figures_and_their_charts(desk: Helpdesk)
     assert answer.text is None
     sent = await desk.drain(SUPERVISOR)
     assert [m.kind for m in sent] == ["photo", "photo", "photo"]
+    again = await desk.press(SUPERVISOR, stats, "stc:2026-03-03~2026-03-03", forged=True)  # a double tap
+    assert again.text is None and await desk.drain(SUPERVISOR) == []  # the charts come once
 
     forged = await desk.press(SUPERVISOR, stats, "stc:2026-03-03~yesterday", forged=True)
     assert forged.text == "This button has expired. Please send your question again." and forged.show_alert
