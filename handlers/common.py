@@ -167,7 +167,9 @@ async def answer_query(update: Update, text: str | None = None, alert: bool = Fa
 
 async def expired(update: Update, lang: Lang) -> None:
     """Tell the user that the button they pressed no longer works."""
-    await answer_query(update, tr(lang).gettext("This button has expired. Please send your question again."), True)
+    await answer_query(
+        update, tr(lang).gettext("This button has expired. Send the command again, or type your question."), True
+    )
 
 
 async def drop_keyboard(update: Update) -> bool:

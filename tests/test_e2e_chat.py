@@ -16,6 +16,8 @@ from handlers.start import NOTICES_DESCRIPTION, help_text, privacy_text
 from tests.botapi import SentMessage
 from tests.telegram_fixtures import Helpdesk
 
+EXPIRED = "This button has expired. Send the command again, or type your question."
+
 ALICE, LI, BOB, CAROL = 1001, 1002, 1003, 1004
 """Alice's client is English, Li's Chinese (zh-hans)."""
 CLIENT = {ALICE: "en", LI: "zh-hans", BOB: "en", CAROL: "en"}
@@ -398,7 +400,7 @@ async def test_small_talk_is_just_a_short_friendly_text(
     # nor can a see-also be forced out of it
     target = (*desk.kb.entries[entry].related, "overview")[0]
     forged = await desk.press(user, reply, f"rel:{row.id}:{target}", forged=True)
-    assert forged.text == _(lang, "This button has expired. Please send your question again.")
+    assert forged.text == _(lang, "This button has expired. Send the command again, or type your question.")
     assert len(log_rows(desk, user)) == 1
 
 
@@ -418,7 +420,7 @@ async def test_forged_see_also_buttons_are_expired(helpdesk_app: Helpdesk) -> No
         (BOB, bobs, f"rel:{row.id}:{offered[0]}"),  # Alice's button replayed by Bob
     ]:
         answer = await desk.press(user, message, data, forged=True)
-        assert answer.text == "This button has expired. Please send your question again." and answer.show_alert
+        assert answer.text == EXPIRED and answer.show_alert
         assert await desk.drain(user) == []
     assert [r.decision for r in log_rows(desk, ALICE)] == ["answer", "fallback"] and log_rows(desk, BOB) == []
 
@@ -488,7 +490,7 @@ async def test_forged_or_expired_button_says_expired(helpdesk_app: Helpdesk, dat
     desk = helpdesk_app
     themes = await say(desk, ALICE, "/topics")
     answer = await desk.press(ALICE, themes, data, forged=True)
-    assert answer.text == "This button has expired. Please send your question again." and answer.show_alert
+    assert answer.text == EXPIRED and answer.show_alert
     assert await desk.drain(ALICE) == []
     assert desk.botapi.current(themes).data == themes.data  # nothing changed
 
@@ -497,7 +499,7 @@ async def test_expired_button_in_chinese(helpdesk_app: Helpdesk) -> None:
     desk = helpdesk_app
     themes = await say(desk, LI, "/topics")
     answer = await desk.press(LI, themes, "pick:999999:nope", forged=True)
-    assert answer.text == _("zh", "This button has expired. Please send your question again.")
+    assert answer.text == _("zh", "This button has expired. Send the command again, or type your question.")
 
 
 async def test_someone_elses_question_buttons_are_expired(helpdesk_app: Helpdesk) -> None:

@@ -281,7 +281,7 @@ async def test_a_chat_ended_unresolved_offers_the_user_a_ticket_with_the_convers
     await desk.press(ALICE, rating, rating.data[0])
     assert "Thank you" in (await desk.reply(ALICE)).text
     stranger = await desk.press(LI, await say(desk, LI, "/help"), f"fu:{session_id}", forged=True)
-    assert stranger.text == _("zh", "This button has expired. Please send your question again.")
+    assert stranger.text == _("zh", "This button has expired. Send the command again, or type your question.")
 
 
 async def test_a_place_in_the_queue_is_not_sent_to_a_user_already_connected(helpdesk_factory: HelpdeskFactory) -> None:

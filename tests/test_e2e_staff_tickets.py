@@ -28,7 +28,7 @@ STAFF_CHAT = -100500
 CLIENT = {ALICE: "en", LI: "zh-hans", BOB: "en", OPERATOR: "en", OPERATOR2: "zh-hans", SUPERVISOR: "en"}
 NAMES = {ALICE: "Alice", LI: "Li", BOB: "Bob"}
 DESCRIPTION = "My employer changed its address. Do I need to update my work permit?"
-EXPIRED = "This button has expired. Please send your question again."
+EXPIRED = "This button has expired. Send the command again, or type your question."
 pytestmark = pytest.mark.usefixtures("no_errors")
 
 

@@ -25,7 +25,7 @@ OP, OP2, SUP = 7001, 7003, 7002
 STAFF = (OP, OP2, SUP)
 CLIENT = {LI: "zh-hans", ANNA: "en", MEI: "zh-hans", OP: "zh-hans", OP2: "zh-hans", SUP: "zh-hans"}
 NAMES = {LI: "李雷", ANNA: "安娜", MEI: "韩梅梅", OP: "王芳", OP2: "张伟", SUP: "主管"}
-ALLOWED = {"Telegram", "ID"}
+ALLOWED = {"Telegram", "ID", "JSON"}
 COMMAND_WORDS = {"add", "remove", "list", *LIST_FILTERS, "resolved", "unresolved", "operator", "supervisor"}
 """Words typed after a command (``/staff add``, ``/tickets open``): part of the command."""
 pytestmark = pytest.mark.usefixtures("no_errors")
@@ -40,6 +40,9 @@ _COMMAND = re.compile(
     r"/[A-Za-z_]+(?:@\w+)?(?:[ \t]*[\[|]?[ \t]*(?:" + "|".join(sorted(COMMAND_WORDS)) + r")\b[ \t]*\]?)*"
 )
 _TICKET = re.compile(r"\bT\d{4}-\d{4,}\b")
+_CLI = re.compile(r"python -m bot(?: [a-z][\w-]*)*")
+_MASK = re.compile(r"\[(?:phone|passport|email|number)\]")
+"""The placeholders personal details are masked with in a logged question (stored as such)."""
 _WORD = re.compile(r"[A-Za-z]{2,}")
 
 
@@ -48,6 +51,8 @@ def untranslated(text: str, ids: Iterable[str] = ()) -> list[str]:
     text = _URL.sub(" ", text)
     text = _COMMAND.sub(" ", text)
     text = _TICKET.sub(" ", text)
+    text = _CLI.sub(" ", text)
+    text = _MASK.sub(" ", text)
     for known in sorted(ids, key=len, reverse=True):
         text = re.sub(r"(?<![\w-])" + re.escape(known) + r"(?![\w-])", " ", text)
     return [w for w in _WORD.findall(text) if w not in ALLOWED]
@@ -236,4 +241,152 @@ async def test_every_staff_screen_reads_in_chinese(helpdesk_factory: HelpdeskFac
     # The scenario did reach the screens it is about.
     seen = "\n".join(m.text for member in STAFF for m in desk.botapi.messages(member))
     for screen in (_("Staff:"), _("Canned replies (sent in the user's language):"), "#1", number):
+        assert screen in seen, screen
+
+
+def last_with(desk: Helpdesk, user: int, prefix: str) -> SentMessage:
+    """The latest message to *user* with a button whose data starts with *prefix*."""
+    return next(m for m in reversed(desk.botapi.messages(user)) if any(d.startswith(prefix) for d in m.data))
+
+
+def english_in(
+    desk: Helpdesk,
+    users: Iterable[int],
+    ids: Iterable[str],
+    presses: Iterable[str | None] = (),
+    skip: Iterable[str] = (),
+) -> list[tuple[int, str, list[str]]]:
+    """What *users* read (messages, captions, labels, command menus, button answers) with English words left
+    in it; messages starting with one of *skip* (content written in English on purpose) are passed over."""
+    ids, users, skip = list(ids), set(users), tuple(skip)
+    found: list[tuple[int, str, list[str]]] = []
+    for member in users:
+        for message in desk.botapi.messages(member):
+            if skip and message.text.startswith(skip):
+                continue
+            for shown in (message.text, message.caption or "", *message.labels):
+                if words := untranslated(shown, ids):
+                    found.append((member, shown, words))
+        for name, description in desk.botapi.commands(scope=f"chat:{member}"):
+            if words := untranslated(description, ids):
+                found.append((member, f"/{name} – {description}", words))
+    found += [(0, text, untranslated(text, ids)) for text in presses if text and untranslated(text, ids)]
+    for answer in desk.botapi.callback_answers.values():
+        if answer.user_id in users and answer.text and untranslated(answer.text, ids):
+            found.append((answer.user_id, answer.text, untranslated(answer.text, ids)))
+    return found
+
+
+NOTICE_EN = "New rule for cancellations\nFrom 1 April, cancel the permit within 10 working days."
+NOTICE_ZH = "注销新规\n自4月1日起，聘用结束后请在10个工作日内注销工作许可。"
+FALLBACK = "我家的猫把我的卡叼走了，请打电话13812345678联系我"
+
+
+async def test_the_supervisors_new_screens_read_in_chinese(helpdesk_factory: HelpdeskFactory) -> None:
+    """/stats, /notice and /notices, /gaps and /followups, for a Chinese-speaking supervisor and operator."""
+    desk = await helpdesk_factory(helpdesk_supervisors=str(SUP))
+    desk.services.staff.add(OP, "operator", NAMES[OP], desk.clock(), SUP)
+    presses: list[str | None] = []
+
+    async def press(user: int, message: SentMessage, data: str, forged: bool = False) -> None:
+        presses.append((await desk.press(user, message, data, forged=forged)).text)
+
+    for member in (OP, SUP):
+        await say(desk, member, "/start")
+    for user in (LI, MEI):  # two applicants who subscribe; Li asks what the bot cannot answer
+        await say(desk, user, "/start")
+        roles = await desk.reply(user, has_data("role:"))
+        await press(user, roles, next(d for d in roles.data if d.startswith("role:")))
+        await say(desk, user, "/subscribe")
+    await say(desk, LI, "工作许可延期需要多长时间？")
+    await say(desk, LI, FALLBACK)
+    await say(desk, MEI, FALLBACK.replace("13812345678", "13999998888"))
+
+    # A ticket closed, rated very dissatisfied: a follow-up for the supervisor.
+    await file_ticket(desk, LI, "enquiry", "我的工作许可证快到期了，请问怎么延期？")
+    number = desk.services.ticket_work.find(OP, desk.clock(), "open")[0].number
+    await say(desk, OP, f"/close {number} 已答复申请人")
+    rating = await desk.reply(LI, has_data("rt:t:"))
+    await desk.press(LI, rating, rating.data[-1])
+    await desk.settle()
+    alert = last_with(desk, SUP, "fut:")
+    listed = await say(desk, SUP, "/followups")
+    await say(desk, OP, "/followups")  # refused: supervisors only
+    await press(SUP, listed, listed.data[0])
+    await press(SUP, alert, next(d for d in alert.data if d.startswith("fut:")))
+    await press(SUP, alert, next(d for d in alert.data if d.startswith("fur:")))
+    await desk.settle()
+    outcomes = last_with(desk, SUP, "fuo:")
+    await press(SUP, outcomes, outcomes.data[0])
+    await say(desk, SUP, "已回访，申请人表示满意。")
+    await say(desk, SUP, "/followups")
+    await press(SUP, listed, listed.data[0])  # the record
+    await press(SUP, alert, next(d for d in alert.data if d.startswith("fur:")))  # recorded already
+
+    # /stats: today, a month, a period it cannot read, the charts; refused to an operator.
+    stats = await say(desk, SUP, "/stats today")
+    await say(desk, SUP, "/stats 2026-02")
+    await say(desk, SUP, "/stats yesterday")
+    await say(desk, OP, "/stats")
+    await press(SUP, stats, stats.data[0])
+    await desk.settle()
+
+    # /notice: each prompt, the audience, the "more" entry, the preview card, the report; /notices.
+    await say(desk, OP, "/notice")  # refused
+    await say(desk, SUP, "/notices")  # none yet
+    await say(desk, SUP, "/notice")
+    await say(desk, SUP, NOTICE_EN)
+    audience = await say(desk, SUP, NOTICE_ZH)
+    await press(SUP, audience, next(d for d in audience.data if d.endswith(":applicants")))
+    await desk.settle()
+    await say(desk, SUP, "no-such-entry")
+    await say(desk, SUP, "cancellation")
+    await desk.settle()
+    card = last_with(desk, SUP, "nc:")
+    listing = await say(desk, SUP, "/notices")
+    await press(SUP, listing, listing.data[0])  # the draft's preview again
+    await desk.settle()
+    await press(SUP, card, next(d for d in card.data if d.startswith("nc:")))
+    await desk.settle()
+    await press(SUP, card, next(d for d in card.data if d.startswith("nc:")), forged=True)  # sent already
+    await say(desk, SUP, "/notices")
+    await press(SUP, listing, listing.data[0])  # the draft's button, once sent
+    await desk.settle()
+    await say(desk, SUP, "/notice")  # a second one, edited then cancelled
+    await say(desk, SUP, NOTICE_EN)
+    audience = await say(desk, SUP, NOTICE_ZH)
+    await press(SUP, audience, next(d for d in audience.data if d.endswith(":all")))
+    await desk.settle()
+    entry = last_with(desk, SUP, "nn:")
+    await press(SUP, entry, entry.data[0])
+    await desk.settle()
+    card = last_with(desk, SUP, "nx:")
+    await press(SUP, card, next(d for d in card.data if d.startswith("ne:")))
+    await desk.settle()
+    await say(desk, SUP, "/cancel")
+    await press(SUP, card, next(d for d in card.data if d.startswith("nx:")), forged=True)  # its old card
+    await desk.settle()
+
+    # /gaps: the header, a group's card, "another entry…", accepting, a late press, nothing left.
+    await say(desk, OP, "/gaps")
+    await desk.settle()
+    group = last_with(desk, OP, "gr:")
+    await say(desk, SUP, "/gaps")
+    await desk.settle()
+    colleagues = last_with(desk, SUP, "gr:")
+    await press(OP, group, next(d for d in group.data if d.startswith("gp:")))
+    await desk.settle()
+    choices = last_with(desk, OP, "ga:")
+    await press(OP, choices, choices.data[0])
+    await desk.settle()
+    await press(SUP, colleagues, next(d for d in colleagues.data if d.startswith("go:")))
+    await say(desk, OP, "/gaps")
+    await desk.settle()
+
+    ids = [*desk.services.kb.entries, *desk.services.canned]
+    english = tuple(f"📢 {line}" for line in NOTICE_EN.splitlines()[:1])  # the English version, as written
+    found = english_in(desk, (OP, SUP), ids, presses, skip=english)
+    assert not found, "\n".join(f"{who}: {words} in {text!r}" for who, text, words in found)
+    seen = "\n".join(m.text for member in (OP, SUP) for m in desk.botapi.messages(member))
+    for screen in ("📊", "📢 ", "[phone]", "回访", number):
         assert screen in seen, screen

@@ -11,6 +11,8 @@ from bot.i18n import translator
 from tests.telegram_fixtures import Helpdesk, HelpdeskFactory
 from tests.test_e2e_staff_tickets import ALICE, OPERATOR, SUPERVISOR, file_ticket, make_desk, say, start_as
 
+EXPIRED = "This button has expired. Send the command again, or type your question."
+
 pytestmark = pytest.mark.usefixtures("no_errors")
 
 
@@ -43,7 +45,7 @@ async def test_a_supervisor_sees_todays_figures_and_their_charts(desk: Helpdesk)
     assert again.text is None and await desk.drain(SUPERVISOR) == []  # the charts come once
 
     forged = await desk.press(SUPERVISOR, stats, "stc:2026-03-03~yesterday", forged=True)
-    assert forged.text == "This button has expired. Please send your question again." and forged.show_alert
+    assert forged.text == EXPIRED and forged.show_alert
     assert await desk.drain(SUPERVISOR) == []
 
 

@@ -20,6 +20,8 @@ from bot.store.models import AuditLog, Ticket, TicketMessage
 from tests.botapi import SentMessage
 from tests.telegram_fixtures import Helpdesk, HelpdeskFactory
 
+EXPIRED = "This button has expired. Send the command again, or type your question."
+
 ALICE, LI, BOB = 1001, 1002, 1003
 OPERATOR, SUPERVISOR = 2001, 2002
 CLIENT = {ALICE: "en", LI: "zh-hans", BOB: "en", OPERATOR: "en", SUPERVISOR: "en"}
@@ -358,7 +360,7 @@ async def test_a_user_cannot_reach_someone_elses_ticket(desk: Helpdesk, data: st
     mine = await say(desk, BOB, "/mytickets")
     assert mine.text == "You have no tickets. /ticket files one."
     answer = await desk.press(BOB, mine, data.format(id=ticket.id), forged=True)
-    assert answer.text == "This button has expired. Please send your question again."
+    assert answer.text == "This button has expired. Send the command again, or type your question."
     assert await desk.drain(BOB) == [] and desk.services.flows.get(BOB) is None
     assert await desk.drain(ALICE) == []
     assert desk.services.ratings.of("ticket", ticket.id) is None
@@ -431,7 +433,7 @@ async def test_restart_in_the_middle_of_filing_resumes(desk: Helpdesk) -> None:
     assert (await desk.reply(ALICE)).text == "Cancelled. Nothing was filed."
     assert tickets(desk) == [] and desk.services.flows.get(ALICE) is None
     expired = await desk.press(ALICE, summary, "tok")
-    assert expired.text == "This button has expired. Please send your question again."
+    assert expired.text == "This button has expired. Send the command again, or type your question."
     assert tickets(desk) == []
 
 
@@ -592,7 +594,7 @@ async def test_submit_pressed_again_shows_the_ticket_filed(desk: Helpdesk, user:
     assert len(tickets(desk)) == 1 and desk.services.flows.get(user) is None
     desk.clock.advance(minutes=6)  # long after filing: the button has expired
     late = await desk.press(user, summary, "tok", forged=True)
-    assert late.text == _(lang, "This button has expired. Please send your question again.") and late.show_alert
+    assert late.text == _(lang, EXPIRED) and late.show_alert
     assert await desk.drain(user) == [] and len(tickets(desk)) == 1
 
 

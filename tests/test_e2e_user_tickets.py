@@ -162,7 +162,7 @@ async def test_free_text_after_a_staff_reply_is_offered_for_the_ticket(desk: Hel
     assert tickets(desk)[0].status == "in_progress"
     assert ticket.number in (await desk.reply(OPERATOR)).text
     again = await desk.press(LI, offer, f"oa:{ticket.id}:t", forged=True)  # pressed twice: added once
-    assert again.text == _("zh", "This button has expired. Please send your question again.")
+    assert again.text == _("zh", "This button has expired. Send the command again, or type your question.")
     assert len(user_messages(desk, ticket.id)) == 1  # type: ignore[arg-type]
 
 
@@ -328,7 +328,7 @@ async def test_a_file_outside_any_flow_is_offered_for_an_open_ticket(desk: Helpd
     assert (await desk.reply(ALICE)).text == "All right, nothing was added."
     assert sum(len(user_messages(desk, t.id)) for t in (first, second, third, fourth)) == 2  # type: ignore[arg-type]
     stale = await desk.press(ALICE, cancelled, f"oa:{fourth.id}:f", forged=True)
-    assert stale.text == "This button has expired. Please send your question again."
+    assert stale.text == "This button has expired. Send the command again, or type your question."
     assert desk.services.flows.get(ALICE) is None
 
 

@@ -223,7 +223,7 @@ async def test_a_long_list_of_permits_comes_in_pages_under_telegrams_100_buttons
         f"Employee {n:03} · expires {tr('en').date(date(2027, 1, 1) + timedelta(days=n))}" for n in range(150)
     ]
     forged = await desk.press(ALICE, page, "pp:x", forged=True)
-    assert forged.text == "This button has expired. Please send your question again."
+    assert forged.text == "This button has expired. Send the command again, or type your question."
 
 
 # ----- /followups: a backlog -----------------------------------------------------------------------------------
@@ -303,7 +303,7 @@ async def test_a_checklist_left_open_does_not_swallow_a_live_chat(desk: Helpdesk
     assert not left.text.startswith("Cancelled. You can ask a question")
     assert desk.services.flows.get(ALICE) is None
     stale = await desk.press(ALICE, done, "ckt", forged=True)
-    assert stale.text == "This button has expired. Please send your question again."
+    assert stale.text == "This button has expired. Send the command again, or type your question."
 
 
 async def test_a_reply_about_a_ticket_reaches_it_while_a_checklist_is_open(desk: Helpdesk) -> None:

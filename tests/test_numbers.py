@@ -230,7 +230,7 @@ def test_console_refuses_forged_numbers(kb: KnowledgeBase, answerer: Answerer) -
 # ----- through the real Application -------------------------------------------------------------------------
 ALICE, BOB, OPERATOR, SUPERVISOR = 1001, 1003, 2001, 2002
 CLIENT = {ALICE: "en", BOB: "en", OPERATOR: "en", SUPERVISOR: "en"}
-EXPIRED = "This button has expired. Please send your question again."
+EXPIRED = "This button has expired. Send the command again, or type your question."
 NOT_FOUND = "Sorry, I can't find that. It may have expired or belong to someone else."
 
 
