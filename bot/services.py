@@ -23,6 +23,7 @@ from bot.desk.live.relay import LiveRelay
 from bot.desk.live.sessions import LiveSessions, session_rateable
 from bot.desk.live.shared import LivePolicy
 from bot.desk.live.timers import LiveTimers
+from bot.desk.outreach.checklist import Checklists
 from bot.desk.outreach.notices import PolicyNotices
 from bot.desk.outreach.reminders import PermitReminders, parse_leads
 from bot.desk.ratings import Ratings
@@ -68,6 +69,7 @@ class Services:
     arrivals: Arrivals
     notices: PolicyNotices
     reminders: PermitReminders
+    checklists: Checklists
 
 
 def build_services(
@@ -133,6 +135,7 @@ def build_services(
         upkeep=CalendarUpkeep(engine, calendar, staff, deadlines, settings.kb_dir_label),
         arrivals=Arrivals(engine, helpdesk, flows, timedelta(days=policy.reopen_days)),
         notices=PolicyNotices(engine, staff, kb.entries),
+        checklists=Checklists(kb, flows, filing),
         reminders=PermitReminders(
             engine, calendar, parse_leads(settings.helpdesk_reminder_days), settings.helpdesk_reminder_hour
         ),

@@ -12,7 +12,7 @@ from telegram import InlineKeyboardMarkup, Update
 from bot.answering.helpdesk import UserView
 from bot.answering.text import Lang
 from bot.desk.flows import FlowState
-from bot.desk.outreach.checklist import Checklists, Question, Standing, Step, checklist_text
+from bot.desk.outreach.checklist import Question, Standing, Step, checklist_text
 from bot.desk.ticket_texts import filed_text
 from bot.desk.tickets.common import TicketView
 from handlers import callback_data as cd
@@ -25,11 +25,6 @@ from handlers.render import html_chunks, keyboard
 
 ROW_OF = {Step.CATEGORY: 3, Step.WHERE: 2}
 """Choices side by side (short labels); the others one a row."""
-
-
-def _desk(context: HelpdeskContext) -> Checklists:
-    services = context.services
-    return Checklists(services.kb, services.flows, services.filing)
 
 
 def _question_markup(question: Question, lang: Lang) -> InlineKeyboardMarkup:
@@ -74,7 +69,7 @@ async def show(update: Update, context: HelpdeskContext, user: UserView, standin
 async def checklist_command(update: Update, context: HelpdeskContext) -> None:
     """/checklist: start the questions (again)."""
     user = await meet(update, context)
-    desk = _desk(context)
+    desk = context.services.checklists
     if not desk.available:
         await reply_text(update, context, tr(user.lang).gettext("The materials checklist is not available here."))
         return
@@ -115,7 +110,7 @@ async def button(update: Update, context: HelpdeskContext) -> None:
     """Every checklist button: an answer, Back, Cancel, Start again, Ask staff."""
     user = await meet(update, context)
     data = cd.parse(update.callback_query.data if update.callback_query else None)
-    desk = _desk(context)
+    desk = context.services.checklists
     _ = tr(user.lang).gettext
     if data is None or not desk.available:
         await expired(update, user.lang)

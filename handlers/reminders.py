@@ -12,6 +12,7 @@ jobs run-due`` recorded, as the deadline alerts job does (``handlers.deadline_jo
 
 from __future__ import annotations
 
+import contextlib
 import re
 from datetime import date
 from typing import Any
@@ -275,11 +276,11 @@ async def _pressed(update: Update, context: HelpdeskContext, args: int = 1) -> t
     forged, or the permit is deleted or someone else's."""
     user = await meet(update, context)
     watch_id = _watch_id(update, args)
-    try:
-        if watch_id is None:
-            raise WatchNotFound(watch_id)
-        item = await core(context, context.services.reminders.get, user.id, watch_id)
-    except WatchNotFound:
+    item = None
+    if watch_id is not None:
+        with contextlib.suppress(WatchNotFound):  # deleted, or someone else's
+            item = await core(context, context.services.reminders.get, user.id, watch_id)
+    if item is None:
         await expired(update, user.lang)
         return None
     return user, item

@@ -396,9 +396,19 @@ def question_figures(conn: Connection, period: Period) -> QuestionFigures:
     )
 
 
+def first_replies() -> sa.Subquery:
+    """Each ticket's first reply from staff: ``ticket_id`` and ``first`` (its time)."""
+    m = TicketMessage.__table__  # type: ignore[attr-defined]
+    return (
+        sa.select(m.c.ticket_id, sa.func.min(m.c.created_at).label("first"))
+        .where(m.c.kind == "reply")
+        .group_by(m.c.ticket_id)
+        .subquery()
+    )
+
+
 def ticket_figures(conn: Connection, period: Period, now: datetime) -> TicketFigures:
     t = Ticket.__table__  # type: ignore[attr-defined]
-    m = TicketMessage.__table__  # type: ignore[attr-defined]
     received = within(t.c.created_at, period)
     by_kind = _counts(conn, sa.select(t.c.kind, sa.func.count()).where(received).group_by(t.c.kind))
     is_closed = sa.and_(t.c.status == TicketStatus.CLOSED, t.c.closed_at.is_not(None))
@@ -411,12 +421,7 @@ def ticket_figures(conn: Connection, period: Period, now: datetime) -> TicketFig
     overdue = conn.execute(
         sa.select(sa.func.count()).select_from(t).where(t.c.status.in_(OPEN_STATUSES), t.c.due_at < now)
     ).scalar_one()
-    first_reply = (
-        sa.select(m.c.ticket_id, sa.func.min(m.c.created_at).label("first"))
-        .where(m.c.kind == "reply")
-        .group_by(m.c.ticket_id)
-        .subquery()
-    )
+    first_reply = first_replies()
     reply_wait = (
         sa.select(seconds_between(conn, first_reply.c.first, t.c.created_at).label("s"))
         .select_from(t.join(first_reply, first_reply.c.ticket_id == t.c.id))

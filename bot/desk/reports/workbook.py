@@ -28,11 +28,12 @@ from sqlalchemy.engine import Connection, Engine
 
 from bot.answering.knowledge import KnowledgeBase
 from bot.desk.ratings import LEVEL_LABELS
-from bot.desk.reports.figures import Figures, Period, compute_figures, daily_questions
+from bot.desk.reports.figures import Figures, Period, compute_figures, daily_questions, first_replies
 from bot.desk.tickets.common import KIND_LABELS, STATUS_LABELS
 from bot.desk.workdays import SHANGHAI, WorkCalendar
 from bot.i18n import translator
-from bot.store.models import FollowUp, HelpRequest, LiveSession, Rating, Staff, Ticket, TicketMessage
+from bot.store.models import FollowUp, HelpRequest, LiveSession, Rating, Staff, Ticket
+from bot.store.statuses import TicketStatus
 
 PERCENT = "0.0%"
 HOURS = "0.0"
@@ -137,15 +138,9 @@ def _summary(rows: list[list[Any]]) -> Table:
 
 def tickets_table(conn: Connection, period: Period) -> Table:
     t = Ticket.__table__  # type: ignore[attr-defined]
-    m = TicketMessage.__table__  # type: ignore[attr-defined]
     st = Staff.__table__  # type: ignore[attr-defined]
     ra = Rating.__table__  # type: ignore[attr-defined]
-    first = (
-        sa.select(m.c.ticket_id, sa.func.min(m.c.created_at).label("first"))
-        .where(m.c.kind == "reply")
-        .group_by(m.c.ticket_id)
-        .subquery()
-    )
+    first = first_replies()
     query = (
         sa.select(
             t.c.number,
@@ -192,7 +187,7 @@ def tickets_table(conn: Connection, period: Period) -> Table:
     t_kinds = {kind: _zh_en(label) for kind, label in KIND_LABELS.items()}
     t_statuses = {status: _zh_en(label) for status, label in STATUS_LABELS.items()}
     for number, tid, kind, status, lang, origin, created, due, replied, closed, assignee, level in conn.execute(query):
-        closed_at = _local(closed) if status == "closed" else None
+        closed_at = _local(closed) if status == TicketStatus.CLOSED else None
         on_time = None if closed_at is None else ("是 yes" if closed <= due else "否 no")
         table.rows.append(
             [
