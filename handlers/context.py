@@ -85,8 +85,12 @@ async def core(context: HelpdeskContext, func: Callable[..., T], /, *args: Any, 
         if record is not None:
             return cast(T, work.journal.result(record))
         call = functools.partial(work.journal.step, work.key, seq, work.clock(), func, *args, **kwargs)
+    return await on_core_threads(context, call)
+
+
+async def on_core_threads(context: HelpdeskContext, call: Callable[[], T]) -> T:
+    """Run *call* where the *context*'s application runs core calls: its threads, or the loop itself."""
     workers = context.bot_data.workers
     if workers is None:
         return call()
-    loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(workers, call)
+    return await asyncio.get_running_loop().run_in_executor(workers, call)

@@ -24,7 +24,7 @@ from typing import Any, TypeVar, cast
 
 from sqlalchemy.pool import StaticPool
 
-from handlers.context import HelpdeskContext
+from handlers.context import HelpdeskContext, on_core_threads
 from handlers.durable import CURRENT
 
 T = TypeVar("T")
@@ -56,8 +56,6 @@ async def read_step(context: HelpdeskContext, func: Callable[..., T], /, *args: 
     if record is not None:
         return cast(T, work.journal.result(record))
     result = await read(context, func, *args, **kwargs)
-    record_it = functools.partial(work.journal.step, work.key, seq, work.clock(), lambda: result)
-    workers = context.bot_data.workers
-    if workers is None:
-        return record_it()
-    return await asyncio.get_running_loop().run_in_executor(workers, record_it)
+    return await on_core_threads(
+        context, functools.partial(work.journal.step, work.key, seq, work.clock(), lambda: result)
+    )
