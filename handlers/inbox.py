@@ -212,5 +212,8 @@ async def cancel(update: Update, context: HelpdeskContext) -> None:
     state = await core(context, context.services.flows.clear, user.id)
     if (state is None or state.name in PASSIVE_FLOWS) and await live.cancel_live(update, context, user):
         return  # the queue or a live chat (a checklist left open is closed with it)
-    text = _("Cancelled. You can ask a question any time.") if state else _("There is nothing to cancel.")
+    if state is not None and state.name == FlowName.NOTICE_DRAFT:
+        text = policy_notices.cancelled_text(state, user.lang)
+    else:
+        text = _("Cancelled. You can ask a question any time.") if state else _("There is nothing to cancel.")
     await reply_text(update, context, text)

@@ -125,6 +125,15 @@ def _notice_id(state: FlowState) -> int | None:
     return value if isinstance(value, int) else None
 
 
+def cancelled_text(state: FlowState, lang: Lang) -> str:
+    """What /cancel says to a supervisor who stops writing or editing a notice (*state*: the notice flow)."""
+    _ = tr(lang).gettext
+    notice_id = _notice_id(state)
+    if notice_id is None:
+        return _("Cancelled: no notice was saved.")
+    return _("Stopped. Notice #{id} is kept as a draft, as it is now: /notices lists it.").format(id=notice_id)
+
+
 KEEP_WORDS = frozenset({"-", "keep", "保持", "不变"})
 """Typed while editing a notice (Edit on its preview): keep this version (or the "more" entry) as it is."""
 

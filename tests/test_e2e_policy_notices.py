@@ -257,3 +257,20 @@ async def test_a_crash_between_a_send_and_its_record_repeats_nothing(
         dict.fromkeys(users, 1)
     )
     assert set(desk.services.notices.deliveries(view.id).values()) == {"sent"}
+
+
+async def test_cancel_while_writing_a_notice_says_what_was_kept(desk: Helpdesk) -> None:
+    """/cancel before the English version saves nothing; after it, the draft stays in /notices as it is."""
+    assert (await say(desk, SUPERVISOR, "/notice")).text.startswith("New policy notice.")
+    assert (await say(desk, SUPERVISOR, "/cancel")).text == "Cancelled: no notice was saved."
+    assert desk.services.notices.listing(SUPERVISOR) == []
+
+    await say(desk, SUPERVISOR, "/notice")
+    asked_chinese = await say(desk, SUPERVISOR, ENGLISH)  # the draft exists from here on
+    [draft] = desk.services.notices.listing(SUPERVISOR)
+    assert "Chinese" in asked_chinese.text and draft.en.title == "New rule for cancellations" and not draft.zh.title
+    stopped = await say(desk, SUPERVISOR, "/cancel")
+    assert stopped.text == f"Stopped. Notice #{draft.id} is kept as a draft, as it is now: /notices lists it."
+    listing = await say(desk, SUPERVISOR, "/notices")
+    assert f"#{draft.id} · " in listing.text and "draft" in listing.text
+    assert (await say(desk, SUPERVISOR, "/cancel")).text == "There is nothing to cancel."  # the flow is gone
