@@ -13,6 +13,8 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from bot.answering.helpdesk import UserView
 from bot.answering.text import Lang
 from bot.arrival import Arrival
+from bot.error_texts import error_text
+from bot.errors import HelpdeskError, NotFound
 from bot.i18n import Translator, translator
 from handlers.context import HelpdeskContext, core
 from handlers.durable import CURRENT, sent
@@ -170,6 +172,15 @@ async def expired(update: Update, lang: Lang) -> None:
     await answer_query(
         update, tr(lang).gettext("This button has expired. Send the command again, or type your question."), True
     )
+
+
+async def refused(update: Update, lang: Lang, exc: HelpdeskError) -> None:
+    """Tell whoever pressed a button that the core refused it: its target is gone or was never theirs
+    (``NotFound``: the button has expired), or why not, as an alert (a conflict, bad input, a missing right)."""
+    if isinstance(exc, NotFound):
+        await expired(update, lang)
+    else:
+        await answer_query(update, error_text(exc, lang), alert=True)
 
 
 async def drop_keyboard(update: Update) -> bool:

@@ -19,7 +19,7 @@ from bot.error_texts import error_text
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from handlers import callback_data as cd
 from handlers.callback_data import Button
-from handlers.common import answer_query, drop_keyboard, expired, reply_text, tr
+from handlers.common import answer_query, drop_keyboard, expired, refused, reply_text, tr
 from handlers.context import HelpdeskContext, core
 from handlers.render import keyboard
 from handlers.staff import require_staff
@@ -166,11 +166,8 @@ async def take_button(update: Update, context: HelpdeskContext) -> None:
     user, followup_id = pressed
     try:
         item = await core(context, context.services.followups.take, user.id, followup_id, context.now())
-    except NotFound:
-        await expired(update, user.lang)
-        return
-    except Conflict as exc:
-        await answer_query(update, error_text(exc, user.lang), alert=True)
+    except (NotFound, Conflict) as exc:
+        await refused(update, user.lang, exc)
         return
     await answer_query(
         update, tr(user.lang).gettext("The call-back for {subject} is yours.").format(subject=_subject(item, user.lang))

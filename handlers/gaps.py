@@ -17,7 +17,7 @@ from bot.error_texts import error_text
 from bot.errors import Conflict, NotFound
 from handlers import callback_data as cd
 from handlers.callback_data import Button
-from handlers.common import answer_query, drop_keyboard, expired, reply_text, tr
+from handlers.common import answer_query, drop_keyboard, expired, refused, reply_text, tr
 from handlers.context import HelpdeskContext, core
 from handlers.render import keyboard
 from handlers.staff import require_staff
@@ -219,11 +219,8 @@ async def pick_button(update: Update, context: HelpdeskContext) -> None:
     _ = tr(user.lang).gettext
     try:
         group = await core(context, context.services.gaps.group, user.id, group_id, period, context.now())
-    except NotFound:
-        await expired(update, user.lang)
-        return
-    except Conflict as exc:
-        await answer_query(update, error_text(exc, user.lang), alert=True)
+    except (NotFound, Conflict) as exc:
+        await refused(update, user.lang, exc)
         return
     await answer_query(update)
     if not group.candidates:

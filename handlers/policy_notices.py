@@ -21,10 +21,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
+from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from html import escape
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.exc import OperationalError
 from telegram import InlineKeyboardMarkup, Update
@@ -49,13 +50,15 @@ from bot.i18n import N_
 from bot.store import limits
 from handlers import callback_data as cd
 from handlers.callback_data import Button
-from handlers.common import answer_query, drop_keyboard, expired, reply_html, reply_text, send_messages, tr
+from handlers.common import answer_query, drop_keyboard, expired, refused, reply_html, reply_text, send_messages, tr
 from handlers.context import HelpdeskContext, core
 from handlers.durable import UpdateDesk, defer_current
 from handlers.render import html_chunks, keyboard
 from handlers.staff import require_staff
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 JOB = "policy-notices"
 WORKERS = 4
@@ -264,11 +267,21 @@ async def _pressed(
     return user, pressed[0], pressed[1]
 
 
-async def _refused(update: Update, context: HelpdeskContext, user: UserView, exc: Exception) -> None:
-    if isinstance(exc, NotFound):
-        await expired(update, user.lang)
-    elif isinstance(exc, (Conflict, InvalidInput, NotAllowed)):
-        await answer_query(update, error_text(exc, user.lang), alert=True)
+async def _on_notice(
+    update: Update, context: HelpdeskContext, act: Callable[[int, int], T]
+) -> tuple[UserView, int, T] | None:
+    """A notice's button pressed by a supervisor: ``act(supervisor id, notice id)`` run as a core call; the
+    supervisor, the notice id and what *act* returned, or None when the press is refused (they were told why)."""
+    pressed = await _pressed(update, context)
+    if pressed is None:
+        return None
+    user, notice_id, _args = pressed
+    try:
+        result = await core(context, act, user.id, notice_id)
+    except (NotFound, Conflict, InvalidInput, NotAllowed) as exc:
+        await refused(update, user.lang, exc)
+        return None
+    return user, notice_id, result
 
 
 async def audience_button(update: Update, context: HelpdeskContext) -> None:
@@ -283,7 +296,7 @@ async def audience_button(update: Update, context: HelpdeskContext) -> None:
     try:
         view = await core(context, context.services.notices.edit, user.id, notice_id, context.now(), audience=args[1])
     except (NotFound, Conflict, NotAllowed) as exc:
-        await _refused(update, context, user, exc)
+        await refused(update, user.lang, exc)
         return
     current = await core(context, context.services.flows.get, user.id)
     editing = current is not None and current.name == FlowName.NOTICE_DRAFT and bool(current.data.get("edit"))
@@ -304,15 +317,11 @@ async def audience_button(update: Update, context: HelpdeskContext) -> None:
 
 async def no_entry_button(update: Update, context: HelpdeskContext) -> None:
     """No "more" button: the preview."""
-    pressed = await _pressed(update, context)
-    if pressed is None:
+    notices, now = context.services.notices, context.now()
+    done = await _on_notice(update, context, lambda actor, notice: notices.edit(actor, notice, now, entry_id=None))
+    if done is None:
         return
-    user, notice_id, _args = pressed
-    try:
-        view = await core(context, context.services.notices.edit, user.id, notice_id, context.now(), entry_id=None)
-    except (NotFound, Conflict, NotAllowed) as exc:
-        await _refused(update, context, user, exc)
-        return
+    user, _notice_id, view = done
     await core(context, context.services.flows.clear, user.id)
     await answer_query(update)
     await drop_keyboard(update)
@@ -346,15 +355,11 @@ async def show_preview(update: Update, context: HelpdeskContext, user: UserView,
 
 async def confirm_button(update: Update, context: HelpdeskContext) -> None:
     """Send: the recipients are fixed now; the sending starts at once; a report follows at the end."""
-    pressed = await _pressed(update, context)
-    if pressed is None:
+    notices, now = context.services.notices, context.now()
+    done = await _on_notice(update, context, lambda actor, notice: notices.confirm(actor, notice, now))
+    if done is None:
         return
-    user, notice_id, _args = pressed
-    try:
-        view = await core(context, context.services.notices.confirm, user.id, notice_id, context.now())
-    except (NotFound, Conflict, InvalidInput, NotAllowed) as exc:
-        await _refused(update, context, user, exc)
-        return
+    user, _notice_id, view = done
     await answer_query(update)
     await drop_keyboard(update)
     _ = tr(user.lang).gettext
@@ -368,15 +373,10 @@ async def confirm_button(update: Update, context: HelpdeskContext) -> None:
 
 async def edit_button(update: Update, context: HelpdeskContext) -> None:
     """Edit: the /notice steps again, on the same draft."""
-    pressed = await _pressed(update, context)
-    if pressed is None:
+    done = await _on_notice(update, context, context.services.notices.get)
+    if done is None:
         return
-    user, notice_id, _args = pressed
-    try:
-        view = await core(context, context.services.notices.get, user.id, notice_id)
-    except (NotFound, NotAllowed) as exc:
-        await _refused(update, context, user, exc)
-        return
+    user, notice_id, view = done
     if view.status != NoticeStatus.DRAFT:
         await answer_query(update, error_text(Conflict(Reason.NOTICE_NOT_DRAFT), user.lang), alert=True)
         return
@@ -389,15 +389,11 @@ async def edit_button(update: Update, context: HelpdeskContext) -> None:
 
 async def cancel_button(update: Update, context: HelpdeskContext) -> None:
     """Cancel: the draft is dropped; nothing was sent."""
-    pressed = await _pressed(update, context)
-    if pressed is None:
+    notices, now = context.services.notices, context.now()
+    done = await _on_notice(update, context, lambda actor, notice: notices.cancel(actor, notice, now))
+    if done is None:
         return
-    user, notice_id, _args = pressed
-    try:
-        await core(context, context.services.notices.cancel, user.id, notice_id, context.now())
-    except (NotFound, Conflict, NotAllowed) as exc:
-        await _refused(update, context, user, exc)
-        return
+    user, notice_id, _cancelled = done
     await answer_query(update)
     await drop_keyboard(update)
     await reply_text(
@@ -407,15 +403,10 @@ async def cancel_button(update: Update, context: HelpdeskContext) -> None:
 
 async def view_button(update: Update, context: HelpdeskContext) -> None:
     """A draft in /notices: its preview, with Send, Edit and Cancel."""
-    pressed = await _pressed(update, context)
-    if pressed is None:
+    done = await _on_notice(update, context, context.services.notices.get)
+    if done is None:
         return
-    user, notice_id, _args = pressed
-    try:
-        view = await core(context, context.services.notices.get, user.id, notice_id)
-    except (NotFound, NotAllowed) as exc:
-        await _refused(update, context, user, exc)
-        return
+    user, _notice_id, view = done
     await answer_query(update)
     if view.status == NoticeStatus.DRAFT:
         await show_preview(update, context, user, view)

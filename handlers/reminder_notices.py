@@ -37,23 +37,18 @@ def permit_reminder(notice: nt.PermitReminder, lang: Lang) -> Rendered:
     10 working days, by the day computed on the holiday calendar)."""
     t = translator(lang)
     _ = t.gettext
-    if notice.kind == CANCEL and notice.ends_on is not None and notice.cancel_by is not None and notice.days < 0:
-        # a watch added after the employment ended, while the permit can still be cancelled
-        text = _(
-            "⏳ Permit reminder: the employment of “{label}” ended on {end} ({when}). The employer must apply to "
-            "cancel the work permit within 10 working days of that day: by {cancel_by} at the latest."
-        ).format(
-            label=notice.label,
-            end=t.date(notice.ends_on),
-            when=_when(notice.days, lang),
-            cancel_by=t.date(notice.cancel_by),
-        )
-        entry, button = CANCELLATION_ENTRY, _("How to cancel a permit")
-    elif notice.kind == CANCEL and notice.ends_on is not None and notice.cancel_by is not None:
-        text = _(
-            "⏳ Permit reminder: the employment of “{label}” ends on {end} ({when}). The employer must then apply "
-            "to cancel the work permit within 10 working days: by {cancel_by} at the latest."
-        ).format(
+    if notice.kind == CANCEL and notice.ends_on is not None and notice.cancel_by is not None:
+        if notice.days < 0:  # a watch added after the employment ended, while the permit can still be cancelled
+            template = _(
+                "⏳ Permit reminder: the employment of “{label}” ended on {end} ({when}). The employer must apply to "
+                "cancel the work permit within 10 working days of that day: by {cancel_by} at the latest."
+            )
+        else:
+            template = _(
+                "⏳ Permit reminder: the employment of “{label}” ends on {end} ({when}). The employer must then apply "
+                "to cancel the work permit within 10 working days: by {cancel_by} at the latest."
+            )
+        text = template.format(
             label=notice.label,
             end=t.date(notice.ends_on),
             when=_when(notice.days, lang),

@@ -27,7 +27,7 @@ from bot.numbers import parse_user_id
 from bot.store.statuses import TicketKind, TicketStatus
 from handlers import callback_data as cd
 from handlers.callback_data import Button
-from handlers.common import answer_query, drop_keyboard, expired, meet, reply_text, send_file, send_html, tr
+from handlers.common import answer_query, drop_keyboard, expired, meet, refused, reply_text, send_file, send_html, tr
 from handlers.context import HelpdeskContext, core
 from handlers.notify import deliver
 from handlers.render import handed_back_text, keyboard
@@ -385,11 +385,8 @@ async def reassign_button(update: Update, context: HelpdeskContext) -> None:
         _ticket, notices = await core(
             context, context.services.ticket_work.reassign, user.id, ticket_id, to_staff, context.now()
         )
-    except NotFound:
-        await expired(update, user.lang)
-        return
-    except Conflict as exc:
-        await answer_query(update, error_text(exc, user.lang), alert=True)
+    except (NotFound, Conflict) as exc:
+        await refused(update, user.lang, exc)
         return
     await answer_query(update)
     await drop_keyboard(update)

@@ -33,6 +33,7 @@ from handlers.common import (
     drop_keyboard,
     expired,
     meet,
+    refused,
     reply_html,
     reply_text,
     send_messages,
@@ -528,11 +529,8 @@ async def offer_button(update: Update, context: HelpdeskContext) -> None:
             if ticket_id is None:
                 raise NotFound(Reason.TICKET)
             ticket, notices, count = await core(context, desk.add_pending, user.id, ticket_id, context.now())
-        except NotFound:
-            await expired(update, user.lang)
-            return
-        except Conflict as exc:  # the ticket was closed meanwhile
-            await answer_query(update, error_text(exc, user.lang), alert=True)
+        except (NotFound, Conflict) as exc:  # gone, or closed meanwhile
+            await refused(update, user.lang, exc)
             return
         await answer_query(update)
         await drop_keyboard(update)

@@ -30,8 +30,6 @@ import asyncio
 import importlib.util
 import statistics
 import sys
-import time
-from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,35 +40,33 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import sqlalchemy as sa  # noqa: E402
-from bench_telegram import SCHEMAS, TOKEN, AnyApp, drop_schemas, echo_app, report, run_on  # noqa: E402
-from sqlalchemy import create_engine, text  # noqa: E402
+from bench_telegram import (  # noqa: E402
+    ECHO_MARKUP,
+    AnyApp,
+    drop_schemas,
+    echo_app,
+    fresh_schema,
+    report,
+    run_on,
+    transport_app,
+)
 from sqlalchemy.engine import Engine  # noqa: E402
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update  # noqa: E402
-from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes, MessageHandler, filters  # noqa: E402
+from telegram import Update  # noqa: E402
 
 from bot.arrival import _ROUTING  # noqa: E402
 from bot.store.db import begin, make_engine, normalise_url  # noqa: E402
 from bot.store.journal import Journal  # noqa: E402
 from bot.store.models import QuestionLog, User  # noqa: E402
-from handlers.app import PerChatUpdateProcessor, new_event_loop  # noqa: E402
-from handlers.context import BotData, HelpdeskContext, core  # noqa: E402
-from handlers.durable import chat_of  # noqa: E402
-from handlers.transport import AiohttpRequest  # noqa: E402
+from handlers.app import new_event_loop  # noqa: E402
+from handlers.context import HelpdeskContext, core  # noqa: E402
 
 USERS_FROM = 10_000
 """The benchmark's users are 10,000 … (``bench_telegram._load``); they exist before the run (FK of the log)."""
 
 
-def fresh_schema(database_url: str, users: int) -> str:
+def schema_with_users(database_url: str, users: int) -> str:
     """A new schema on the server, migrated, with the benchmark's users; its URL (search_path set)."""
-    schema = f"bench_{time.time_ns()}"
-    admin = create_engine(normalise_url(database_url))
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    admin.dispose()
-    SCHEMAS.append((database_url, schema))
-    separator = "&" if "?" in database_url else "?"
-    url = f"{database_url}{separator}options=-csearch_path%3D{schema}"
+    url = fresh_schema(database_url)
     engine = make_engine(url)
     now = datetime.now(UTC)
     rows = [{"id": USERS_FROM + i, "display_name": "Bench", "created_at": now, "updated_at": now} for i in range(users)]
@@ -98,11 +94,10 @@ def database_echo(database_url: str, users: int, driver: str) -> Callable[[str],
     """The echo bot with the helpdesk's transport, doing an answered question's database work (module doc)."""
 
     async def make(base_url: str) -> AnyApp:
-        url = fresh_schema(database_url, users)
+        url = schema_with_users(database_url, users)
         engine = make_engine(url) if driver == "threads" else async_engine(url, driver)
         journal = Journal(engine)
         log = sa.insert(QuestionLog)
-        markup = InlineKeyboardMarkup([[InlineKeyboardButton("👍", callback_data="fb:1:1")]])
 
         def answer_and_log(user_id: int, question: str, now: datetime) -> str:
             with begin(engine) as connection:  # joins the step's transaction
@@ -119,42 +114,18 @@ def database_echo(database_url: str, users: int, driver: str) -> Callable[[str],
 
             return await greenlet_spawn(call, *args)  # on the loop: the database's waits are awaited
 
-        class InOrder:
-            """Per-chat order, as ``bench_telegram.echo_like_helpdesk`` keeps it."""
-
-            def __init__(self) -> None:
-                self.locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
-
-            async def handle(self, update: object, body: Awaitable[Any]) -> None:
-                async with self.locks[chat_of(update)]:
-                    await body
-
-            def flush(self) -> None:
-                pass
-
         async def echo(update: Update, context: HelpdeskContext) -> None:
             message, user = update.effective_message, update.effective_user
             assert message is not None and user is not None
             now, key = datetime.now(UTC), f"u:{update.update_id}"
             question = await run(context, journal.step, key, 0, now, answer_and_log, user.id, message.text or "", now)
             await context.bot.send_message(
-                message.chat_id, f"<b>echo</b> {question}", parse_mode="HTML", reply_markup=markup
+                message.chat_id, f"<b>echo</b> {question}", parse_mode="HTML", reply_markup=ECHO_MARKUP
             )
             await run(context, journal.record_send, key, 1, message.chat_id, now, b"")
 
-        app = (
-            ApplicationBuilder()
-            .token(TOKEN)
-            .base_url(base_url)
-            .context_types(ContextTypes(context=HelpdeskContext, bot_data=BotData))
-            .rate_limiter(AIORateLimiter(overall_max_rate=10_000, overall_time_period=1))
-            .concurrent_updates(PerChatUpdateProcessor(InOrder(), 16))  # type: ignore[arg-type]
-            .request(AiohttpRequest(connection_pool_size=16))
-            .get_updates_request(AiohttpRequest(connection_pool_size=1))
-            .build()
-        )
+        app = transport_app(base_url, echo)
         app.bot_data.use_workers(4 if driver == "threads" else 0)
-        app.add_handler(MessageHandler(filters.TEXT, echo))
         return app
 
     return make

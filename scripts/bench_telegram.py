@@ -41,17 +41,29 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import create_engine, text  # noqa: E402
-from telegram import Update  # noqa: E402
-from telegram.ext import Application, ApplicationBuilder, ContextTypes, MessageHandler, filters  # noqa: E402
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update  # noqa: E402
+from telegram.ext import (  # noqa: E402
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
 
 from bot.answering.knowledge import load_knowledge  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.services import build_services  # noqa: E402
 from bot.store.db import normalise_url  # noqa: E402
-from handlers.app import build_application, new_event_loop, settle  # noqa: E402
+from handlers.app import PerChatUpdateProcessor, build_application, new_event_loop, settle  # noqa: E402
+from handlers.context import BotData, HelpdeskContext, core  # noqa: E402
+from handlers.durable import chat_of  # noqa: E402
+from handlers.transport import AiohttpRequest  # noqa: E402
 from tests.botapi import TOKEN, BotApiServer  # noqa: E402
 
 AnyApp = Application[Any, Any, Any, Any, Any, Any]
+ECHO_MARKUP = InlineKeyboardMarkup([[InlineKeyboardButton("👍", callback_data="fb:1:1")]])
+"""The keyboard the echo bots with our transport send, as an answer has one."""
 
 
 class TimedServer(BotApiServer):
@@ -159,39 +171,23 @@ async def echo_app(base_url: str) -> AnyApp:
     return app
 
 
-async def echo_like_helpdesk(base_url: str) -> AnyApp:
-    """The echo bot with the helpdesk's transport: rate limiter, per-chat ordering, HTML with a keyboard,
-    a call through ``core()`` as on SQLite. What is left between this and the helpdesk is our own work."""
-    from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-    from telegram.ext import AIORateLimiter
+class InOrder:
+    """Per-chat order as ``UpdateDesk.handle`` keeps it, without the journal (the helpdesk's own work)."""
 
-    from handlers.app import PerChatUpdateProcessor
-    from handlers.context import BotData, HelpdeskContext, core
-    from handlers.durable import chat_of
-    from handlers.transport import AiohttpRequest
+    def __init__(self) -> None:
+        self.locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
 
-    markup = InlineKeyboardMarkup([[InlineKeyboardButton("👍", callback_data="fb:1:1")]])
+    async def handle(self, update: object, body: Awaitable[Any]) -> None:
+        async with self.locks[chat_of(update)]:
+            await body
 
-    class InOrder:
-        """Per-chat order as ``UpdateDesk.handle`` keeps it, without the journal (the helpdesk's own work)."""
+    def flush(self) -> None:
+        pass
 
-        def __init__(self) -> None:
-            self.locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
 
-        async def handle(self, update: object, body: Awaitable[Any]) -> None:
-            async with self.locks[chat_of(update)]:
-                await body
-
-        def flush(self) -> None:
-            pass
-
-    async def echo(update: Update, context: HelpdeskContext) -> None:
-        assert update.effective_message is not None
-        text = await core(context, str, update.effective_message.text or "")  # no workers: as for SQLite
-        await context.bot.send_message(
-            update.effective_message.chat_id, f"<b>echo</b> {text}", parse_mode="HTML", reply_markup=markup
-        )
-
+def transport_app(base_url: str, on_text: Callable[[Update, HelpdeskContext], Awaitable[None]]) -> AnyApp:
+    """An application set up as the helpdesk's (rate limiter, per-chat ordering, aiohttp transport, its context
+    types) with one handler, *on_text*, for text messages: the echo bots that measure our set-up."""
     app = (
         ApplicationBuilder()
         .token(TOKEN)
@@ -203,8 +199,22 @@ async def echo_like_helpdesk(base_url: str) -> AnyApp:
         .get_updates_request(AiohttpRequest(connection_pool_size=1))
         .build()
     )
-    app.add_handler(MessageHandler(filters.TEXT, echo))
+    app.add_handler(MessageHandler(filters.TEXT, on_text))
     return app
+
+
+async def echo_like_helpdesk(base_url: str) -> AnyApp:
+    """The echo bot with the helpdesk's transport: rate limiter, per-chat ordering, HTML with a keyboard,
+    a call through ``core()`` as on SQLite. What is left between this and the helpdesk is our own work."""
+
+    async def echo(update: Update, context: HelpdeskContext) -> None:
+        assert update.effective_message is not None
+        text = await core(context, str, update.effective_message.text or "")  # no workers: as for SQLite
+        await context.bot.send_message(
+            update.effective_message.chat_id, f"<b>echo</b> {text}", parse_mode="HTML", reply_markup=ECHO_MARKUP
+        )
+
+    return transport_app(base_url, echo)
 
 
 SCHEMAS: list[tuple[str, str]] = []
@@ -219,19 +229,22 @@ def drop_schemas() -> None:
         admin.dispose()
 
 
+def fresh_schema(database_url: str) -> str:
+    """A new, empty schema on the server of *database_url* (dropped at the end: ``SCHEMAS``); the URL that uses it."""
+    schema = f"bench_{time.time_ns()}"
+    admin = create_engine(normalise_url(database_url))
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    admin.dispose()
+    SCHEMAS.append((database_url, schema))
+    separator = "&" if "?" in database_url else "?"
+    return f"{database_url}{separator}options=-csearch_path%3D{schema}"
+
+
 def helpdesk_app(rate_limit: float, folder: Path, database_url: str | None) -> Callable[[str], Awaitable[AnyApp]]:
     async def make(base_url: str) -> AnyApp:
-        if database_url:  # a fresh schema on that server for each run
-            schema = f"bench_{time.time_ns()}"
-            admin = create_engine(normalise_url(database_url))
-            with admin.begin() as connection:
-                connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-            admin.dispose()
-            SCHEMAS.append((database_url, schema))
-            separator = "&" if "?" in database_url else "?"
-            url = f"{database_url}{separator}options=-csearch_path%3D{schema}"
-        else:
-            url = f"sqlite:///{folder}/bench-{time.time_ns()}.sqlite3"
+        # a fresh schema on that server, or a fresh SQLite file, for each run
+        url = fresh_schema(database_url) if database_url else f"sqlite:///{folder}/bench-{time.time_ns()}.sqlite3"
         settings = Settings(
             telegram_bot_token=TOKEN,
             telegram_api_url=base_url,  # type: ignore[call-arg]
