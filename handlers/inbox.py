@@ -52,6 +52,7 @@ from dataclasses import dataclass
 from telegram import Update
 
 from bot.answering.helpdesk import UserView
+from bot.answering.text import Lang
 from bot.arrival import Arrival
 from bot.desk.flows import FilingStep, FlowName, FlowState, StaffStep, TicketMessageStep
 from bot.desk.tickets.filing import Filing
@@ -66,10 +67,12 @@ FlowHandler = Callable[[Update, HelpdeskContext, UserView, FlowState], Awaitable
 
 @dataclass(frozen=True)
 class Route:
-    """What takes a message sent at a flow's step: one handler for text, one for media."""
+    """What takes a message sent at a flow's step: one handler for text, one for media; and what /cancel says
+    on leaving it, where the general "Cancelled." would not tell the user what became of their work."""
 
     text: FlowHandler
     media: FlowHandler
+    cancelled: Callable[[FlowState, Lang], str] | None = None
 
 
 def _is_file(update: Update) -> bool:
@@ -144,7 +147,7 @@ ROUTES: Mapping[tuple[str, str | None], Route] = {
     (FlowName.RATING_COMMENT, None): Route(_comment, _text_only),
     (FlowName.FOLLOWUP_RECORD, None): Route(followups.notes_input, _text_only),
     (FlowName.CHECKLIST, None): Route(checklist.text_input, checklist.media_input),
-    (FlowName.NOTICE_DRAFT, None): Route(policy_notices.draft_input, _text_only),
+    (FlowName.NOTICE_DRAFT, None): Route(policy_notices.draft_input, _text_only, policy_notices.cancelled_text),
     (FlowName.PERMIT_WATCH, None): Route(reminders.text_input, reminders.media_input),
 }
 """Each flow (and step, where it matters) → its text handler and its media handler."""
@@ -212,8 +215,9 @@ async def cancel(update: Update, context: HelpdeskContext) -> None:
     state = await core(context, context.services.flows.clear, user.id)
     if (state is None or state.name in PASSIVE_FLOWS) and await live.cancel_live(update, context, user):
         return  # the queue or a live chat (a checklist left open is closed with it)
-    if state is not None and state.name == FlowName.NOTICE_DRAFT:
-        text = policy_notices.cancelled_text(state, user.lang)
+    to = route(state)
+    if state is not None and to is not None and to.cancelled is not None:
+        text = to.cancelled(state, user.lang)
     else:
         text = _("Cancelled. You can ask a question any time.") if state else _("There is nothing to cancel.")
     await reply_text(update, context, text)
