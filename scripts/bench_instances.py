@@ -31,17 +31,10 @@ from sqlmodel import col  # noqa: E402
 from bot.store.models import Work  # noqa: E402
 from tests.botapi import TOKEN, BotApiServer  # noqa: E402
 from tests.dbs import postgres_engine  # noqa: E402
+from tests.test_e2e_crash import EN_QUESTIONS  # noqa: E402
 from tests.test_e2e_instances import SECRET, Instance, RoundRobin, free_port  # noqa: E402
 
-QUESTIONS = (
-    "What documents do I need for a new application?",
-    "How do I apply online?",
-    "Is there an age limit for the work permit?",
-    "How recent must the police clearance be?",
-    "Does my diploma need to be authenticated?",
-    "What conditions must the employer meet?",
-    "How is the points score calculated?",
-)
+QUESTIONS = EN_QUESTIONS[:7]
 TICKS = os.sysconf("SC_CLK_TCK")
 
 

@@ -35,6 +35,7 @@ from sqlmodel import col
 from bot.store.models import Work
 from tests.botapi import TOKEN, BotApiServer
 from tests.dbs import postgres_engine
+from tests.test_e2e_crash import EN_QUESTIONS
 
 pytestmark = pytest.mark.postgres
 
@@ -44,13 +45,7 @@ SUPERVISOR = 9001
 REFERENCE = 5000
 USERS = (5001, 5002, 5003, 5004, 5005)
 WAITERS = (5101, 5102, 5103)
-QUESTIONS = (
-    "What documents do I need for a new application?",
-    "How do I apply online?",
-    "Is there an age limit for the work permit?",
-    "How recent must the police clearance be?",
-    "Does my diploma need to be authenticated?",
-)
+QUESTIONS = EN_QUESTIONS[:5]
 READY_WAIT = 60.0
 SETTLE_WAIT = 30.0
 
