@@ -188,12 +188,7 @@ async def test_edit_on_a_preview_keeps_what_is_not_retyped(desk: Helpdesk) -> No
 # ----- the checklist in Chinese ------------------------------------------------------------------------------
 async def test_the_chinese_checklist_lists_its_sources_the_chinese_way(desk: Helpdesk) -> None:
     await start_as(desk, LI, "employer")
-    await say(desk, LI, "/checklist")
-    question = await desk.reply(LI)
-    await desk.press(LI, question, "ck:task:extension")
-    city = await desk.reply(LI)
-    await desk.press(LI, city, "ck:city:dongguan")
-    done = await desk.reply(LI)
+    done = await checklist_list(desk, LI, "extension", "dongguan")
     [sources] = [line for line in done.text.splitlines() if line.startswith("依据：")]
     assert "；" in sources and "; " not in sources
 
@@ -271,14 +266,19 @@ async def test_a_chinese_no_in_words_at_the_end_of_employment_step_is_a_no(desk:
 
 
 # ----- the checklist's list left open --------------------------------------------------------------------------
-async def open_checklist_list(desk: Helpdesk, user: int) -> SentMessage:
-    """/checklist answered to its list, which the user leaves open (no Close): the flow stays at ``done``."""
+async def checklist_list(desk: Helpdesk, user: int, task: str, city: str) -> SentMessage:
+    """/checklist, the *task* and *city* buttons: the list it answers with."""
     await say(desk, user, "/checklist")
     question = await desk.reply(user)
-    await desk.press(user, question, "ck:task:extension")
-    city = await desk.reply(user)
-    await desk.press(user, city, "ck:city:default")
-    done = await desk.reply(user)
+    await desk.press(user, question, f"ck:task:{task}")
+    cities = await desk.reply(user)
+    await desk.press(user, cities, f"ck:city:{city}")
+    return await desk.reply(user)
+
+
+async def open_checklist_list(desk: Helpdesk, user: int) -> SentMessage:
+    """/checklist answered to its list, which the user leaves open (no Close): the flow stays at ``done``."""
+    done = await checklist_list(desk, user, "extension", "default")
     assert done.data[0] == "ckt"
     await desk.drain(user)
     return done
@@ -382,12 +382,7 @@ async def test_the_checklist_shows_an_ampersand_once_escaped(desk: Helpdesk, mon
         handlers.checklist, "checklist_text", lambda checklist, lang: original(checklist, lang) + "\nR&D <lab>"
     )  # a knowledge base whose source is "Science & Technology Bureau" (none in ours yet)
     await start_as(desk, ALICE, "employer")
-    await say(desk, ALICE, "/checklist")
-    question = await desk.reply(ALICE)
-    await desk.press(ALICE, question, "ck:task:reissue")
-    city = await desk.reply(ALICE)
-    await desk.press(ALICE, city, "ck:city:default")
-    done = await desk.reply(ALICE)
+    done = await checklist_list(desk, ALICE, "reissue", "default")
     assert done.text.endswith("\nR&D <lab>")  # not "R&amp;D &lt;lab&gt;"
 
 
